@@ -1,0 +1,1 @@
+"""Cryptographic primitives: the only package that imports cryptography or pynacl."""

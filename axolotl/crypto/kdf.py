@@ -1,0 +1,80 @@
+"""HKDF as Signal v3 uses it, and the Double Ratchet's KDF chains.
+
+Signal v3 uses RFC 5869 HKDF-SHA256 (message version 3 counts the expand
+iterations from 1, exactly as RFC 5869). The ratchet derivations follow the
+Double Ratchet spec, section 5.2: ``KDF_RK`` (root key + DH output -> new root
+key, chain key, info ``WhisperRatchet``), ``KDF_CK`` (HMAC with constant 0x01
+for the message key seed, 0x02 for the next chain key) and the message-key
+expansion (info ``WhisperMessageKeys`` -> 32-byte cipher key, 32-byte MAC key,
+16-byte IV).
+"""
+
+from __future__ import annotations
+
+import hmac as _hmac
+from hashlib import sha256
+
+from axolotl.errors import UsageError
+
+__all__ = [
+    "hkdf",
+    "kdf_root",
+    "kdf_chain",
+    "derive_message_keys",
+    "MessageKeys",
+]
+
+_HASH_LEN = 32
+_ZERO_SALT = bytes(_HASH_LEN)
+
+
+def hkdf(ikm: bytes, salt: bytes | None, info: bytes, length: int) -> bytes:
+    """RFC 5869 HKDF-SHA256.
+
+    Args:
+        ikm: input keying material.
+        salt: salt; ``None`` or empty means 32 zero bytes (RFC 5869, 2.2).
+        info: context information.
+        length: output length, at most 255 * 32.
+
+    Returns:
+        ``length`` bytes of output keying material.
+
+    Raises:
+        UsageError: ``length`` is out of range.
+    """
+    if not 0 < length <= 255 * _HASH_LEN:
+        raise UsageError(f"HKDF output length {length} out of range")
+    prk = _hmac.digest(salt or _ZERO_SALT, ikm, sha256)
+    out = b""
+    block = b""
+    i = 1
+    while len(out) < length:
+        block = _hmac.digest(prk, block + info + bytes([i]), sha256)
+        out += block
+        i += 1
+    return out[:length]
+
+
+def kdf_root(root_key: bytes, dh_out: bytes) -> tuple[bytes, bytes]:
+    """``KDF_RK``: derive (new root key, new chain key) from a DH ratchet step."""
+    derived = hkdf(dh_out, root_key, b"WhisperRatchet", 64)
+    return derived[:32], derived[32:]
+
+
+def kdf_chain(chain_key: bytes) -> tuple[bytes, bytes]:
+    """``KDF_CK``: derive (message key seed, next chain key) from a chain key."""
+    return (
+        _hmac.digest(chain_key, b"\x01", sha256),
+        _hmac.digest(chain_key, b"\x02", sha256),
+    )
+
+
+MessageKeys = tuple[bytes, bytes, bytes]
+"""(cipher key 32 B, MAC key 32 B, IV 16 B)."""
+
+
+def derive_message_keys(seed: bytes) -> MessageKeys:
+    """Expand a message key seed into (cipher key, MAC key, IV)."""
+    okm = hkdf(seed, None, b"WhisperMessageKeys", 80)
+    return okm[:32], okm[32:64], okm[64:80]
