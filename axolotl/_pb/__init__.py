@@ -1,0 +1,1 @@
+"""Generated protobuf modules (private; see proto/ and scripts/gen_proto.py)."""
