@@ -43,6 +43,7 @@ Case = dict[str, Any]
 Checker = Callable[[Case], None]
 
 CHECKERS: dict[str, str] = {
+    "wire_message": "axolotl.testvectors.wire:check",
 }
 """Vector kind -> ``"module:function"`` of its checker."""
 
