@@ -1,0 +1,75 @@
+"""axolotl: Signal-protocol sessions with retry receipts.
+
+The public surface; everything else is private.
+"""
+
+from axolotl.address import ProtocolAddress
+from axolotl.errors import (
+    AxolotlError,
+    BadMac,
+    DecodeError,
+    DuplicateMessage,
+    FutureMessage,
+    IllegalTransition,
+    InvalidKey,
+    InvalidKeyId,
+    InvalidMessage,
+    InvalidReceipt,
+    InvalidSignature,
+    InvalidVersion,
+    NoSenderKey,
+    NoSession,
+    RemoteError,
+    SchemaVersionError,
+    StorageError,
+    UntrustedIdentity,
+    UsageError,
+)
+from axolotl.keys import (
+    IdentityKeyPair,
+    KeyPair,
+    PreKeyBundle,
+    PreKeyRecord,
+    PublicKey,
+    SignedPreKeyRecord,
+    generate_identity_key_pair,
+    generate_pre_keys,
+    generate_registration_id,
+    generate_signed_pre_key,
+)
+from axolotl.rng import DeterministicRng, Rng
+
+__all__ = [
+    "AxolotlError",
+    "BadMac",
+    "DecodeError",
+    "DeterministicRng",
+    "DuplicateMessage",
+    "FutureMessage",
+    "IdentityKeyPair",
+    "IllegalTransition",
+    "InvalidKey",
+    "InvalidKeyId",
+    "InvalidMessage",
+    "InvalidReceipt",
+    "InvalidSignature",
+    "InvalidVersion",
+    "KeyPair",
+    "NoSenderKey",
+    "NoSession",
+    "PreKeyBundle",
+    "PreKeyRecord",
+    "ProtocolAddress",
+    "PublicKey",
+    "RemoteError",
+    "Rng",
+    "SchemaVersionError",
+    "SignedPreKeyRecord",
+    "StorageError",
+    "UntrustedIdentity",
+    "UsageError",
+    "generate_identity_key_pair",
+    "generate_pre_keys",
+    "generate_registration_id",
+    "generate_signed_pre_key",
+]
