@@ -594,11 +594,13 @@ json.dump(out, sys.stdout)
 """
 
 
-def test_vectors_match_python_axolotl(pyaxolotl_python: str) -> None:
+def test_vectors_match_python_axolotl(pyaxolotl_python: str, tmp_path: Path) -> None:
     doc = json.loads((ROOT / "vectors" / "wire_messages.json").read_text())
     valid = [c for c in doc["cases"] if "error" not in c]
     proc = subprocess.run(
-        [pyaxolotl_python, "-c", _PEER_SCRIPT],
+        # -I and a neutral cwd, so this checkout's ``axolotl`` cannot shadow python-axolotl's.
+        [pyaxolotl_python, "-I", "-c", _PEER_SCRIPT],
+        cwd=tmp_path,
         input=json.dumps(valid),
         capture_output=True,
         text=True,
