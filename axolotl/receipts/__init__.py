@@ -1,0 +1,41 @@
+"""Retry receipts: entities, the node (tree) and protobuf codecs, DecryptionErrorMessage.
+
+See DESIGN.md, "Wire formats", for the node layout; :mod:`.node` for the tree
+and its text form; :mod:`.pb` for ``proto/retry.proto``; :mod:`.dem` for
+libsignal's DecryptionErrorMessage; :mod:`.yowsup` for the bridge to yowsup's
+``ProtocolTreeNode``.
+"""
+
+from axolotl.receipts.dem import DecryptionErrorMessage
+from axolotl.receipts.entities import (
+    IncomingRetryReceipt,
+    KeyBundle,
+    OutgoingRetryReceipt,
+    RetryReason,
+    RetryReceipt,
+)
+from axolotl.receipts.node import Node, parse_receipt_node, parse_text
+from axolotl.receipts.pb import parse_receipt_proto
+from axolotl.receipts.yowsup import (
+    node_from_yowsup,
+    node_to_yowsup,
+    receipt_from_yowsup,
+    receipt_to_yowsup,
+)
+
+__all__ = [
+    "DecryptionErrorMessage",
+    "IncomingRetryReceipt",
+    "KeyBundle",
+    "Node",
+    "OutgoingRetryReceipt",
+    "RetryReason",
+    "RetryReceipt",
+    "node_from_yowsup",
+    "node_to_yowsup",
+    "parse_receipt_node",
+    "parse_receipt_proto",
+    "parse_text",
+    "receipt_from_yowsup",
+    "receipt_to_yowsup",
+]
