@@ -296,14 +296,15 @@ class _ReceiptValue:
 
     __slots__ = ()
 
+    # Not NotImplemented for other types: a plain tuple would then compare equal.
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
-            return NotImplemented
+            return False
         return super().__eq__(other)  # the tuple's field-wise comparison
 
     def __ne__(self, other: object) -> bool:
         if type(other) is not type(self):
-            return NotImplemented
+            return True
         return super().__ne__(other)
 
     def __hash__(self) -> int:
