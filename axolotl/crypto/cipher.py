@@ -48,7 +48,9 @@ def aes_cbc_decrypt(key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
     """
     _check_key_iv(key, iv)
     if not ciphertext or len(ciphertext) % _BLOCK:
-        raise InvalidMessage(f"ciphertext length {len(ciphertext)} is not a positive multiple of 16")
+        raise InvalidMessage(
+            f"ciphertext length {len(ciphertext)} is not a positive multiple of 16"
+        )
     dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
     padded = dec.update(ciphertext) + dec.finalize()
     pad = padded[-1]

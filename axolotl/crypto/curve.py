@@ -33,7 +33,9 @@ class PublicKey:
     raw: bytes
 
     def __post_init__(self) -> None:
-        if not isinstance(self.raw, bytes) or len(self.raw) != KEY_LEN:
+        if not isinstance(self.raw, bytes):
+            raise InvalidKey(f"Curve25519 public key must be bytes, got {type(self.raw).__name__}")
+        if len(self.raw) != KEY_LEN:
             raise InvalidKey(f"Curve25519 public key must be 32 bytes, got {len(self.raw)}")
 
     def serialize(self) -> bytes:
@@ -71,9 +73,16 @@ class PrivateKey:
 
     raw: bytes = field(repr=False)
     _key: X25519PrivateKey = field(init=False, repr=False, compare=False)
+    # The Edwards form XEdDSA signs with, computed on the first signature only
+    # (it costs a scalar multiplication that agreement-only keys never need).
+    _edwards: xeddsa.EdwardsKeyPair | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
 
     def __post_init__(self) -> None:
-        if not isinstance(self.raw, bytes) or len(self.raw) != KEY_LEN:
+        if not isinstance(self.raw, bytes):
+            raise InvalidKey(f"Curve25519 private key must be bytes, got {type(self.raw).__name__}")
+        if len(self.raw) != KEY_LEN:
             raise InvalidKey(f"Curve25519 private key must be 32 bytes, got {len(self.raw)}")
         object.__setattr__(self, "_key", X25519PrivateKey.from_private_bytes(self.raw))
 
@@ -93,8 +102,16 @@ class PrivateKey:
             raise InvalidKey(f"X25519 agreement failed: {exc}") from None
 
     def sign(self, message: bytes, rng: Rng = default_rng) -> bytes:
-        """XEdDSA-sign ``message``; 64 random bytes come from ``rng``."""
-        return xeddsa.sign(self.raw, message, rng(64))
+        """XEdDSA-sign ``message``; 64 random bytes come from ``rng``.
+
+        Returns:
+            The 64-byte XEdDSA signature (see :mod:`axolotl.crypto.xeddsa`).
+        """
+        edwards = self._edwards
+        if edwards is None:
+            edwards = xeddsa.calculate_key_pair(self.raw)
+            object.__setattr__(self, "_edwards", edwards)
+        return xeddsa.sign_with_key_pair(edwards, message, rng(64))
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ _HASH_LEN = 32
 _ZERO_SALT = bytes(_HASH_LEN)
 
 
-def hkdf(ikm: bytes, salt: bytes | None, info: bytes, length: int) -> bytes:
+def hkdf(ikm: bytes, salt: bytes | None, info: bytes, length: int, *, version: int = 3) -> bytes:
     """RFC 5869 HKDF-SHA256.
 
     Args:
@@ -36,19 +36,25 @@ def hkdf(ikm: bytes, salt: bytes | None, info: bytes, length: int) -> bytes:
         salt: salt; ``None`` or empty means 32 zero bytes (RFC 5869, 2.2).
         info: context information.
         length: output length, at most 255 * 32.
+        version: the Signal message version whose HKDF variant to run: 3
+            (the default, exactly RFC 5869: the expand block counter starts
+            at 1) or 2 (pre-v3 sessions counted from 0; kept only so the
+            published libsignal/python-axolotl v2 vectors can be checked).
 
     Returns:
         ``length`` bytes of output keying material.
 
     Raises:
-        UsageError: ``length`` is out of range.
+        UsageError: ``length`` or ``version`` is out of range.
     """
+    if version not in (2, 3):
+        raise UsageError(f"HKDF variant must be message version 2 or 3, got {version}")
     if not 0 < length <= 255 * _HASH_LEN:
         raise UsageError(f"HKDF output length {length} out of range")
     prk = _hmac.digest(salt or _ZERO_SALT, ikm, sha256)
     out = b""
     block = b""
-    i = 1
+    i = version - 2
     while len(out) < length:
         block = _hmac.digest(prk, block + info + bytes([i]), sha256)
         out += block

@@ -44,6 +44,11 @@ Checker = Callable[[Case], None]
 
 CHECKERS: dict[str, str] = {
     "wire_message": "axolotl.testvectors.wire:check",
+    "x25519": "axolotl.testvectors.crypto:check_x25519",
+    "hkdf": "axolotl.testvectors.crypto:check_hkdf",
+    "curve25519": "axolotl.testvectors.crypto:check_curve25519",
+    "xeddsa": "axolotl.testvectors.crypto:check_xeddsa",
+    "ratchet_kdf": "axolotl.testvectors.crypto:check_ratchet_kdf",
 }
 """Vector kind -> ``"module:function"`` of its checker."""
 
