@@ -44,6 +44,7 @@ Checker = Callable[[Case], None]
 
 CHECKERS: dict[str, str] = {
     "wire_message": "axolotl.testvectors.wire:check",
+    "retry_receipt": "axolotl.testvectors.receipts:check",
     "x25519": "axolotl.testvectors.crypto:check_x25519",
     "hkdf": "axolotl.testvectors.crypto:check_hkdf",
     "curve25519": "axolotl.testvectors.crypto:check_curve25519",
