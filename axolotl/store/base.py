@@ -1,0 +1,245 @@
+"""The storage protocols: one small :class:`typing.Protocol` per store.
+
+The session layer is written against these protocols only, as libsignal's
+``storage/traits.rs``. Two implementations ship (:mod:`axolotl.store.memory`,
+:mod:`axolotl.store.sqlite`); any other backend that passes the shared store
+test suite (``tests/test_store.py``) can take their place.
+
+Conventions every implementation follows:
+
+* Remote devices are keyed by ``(address.name, address.device_id)``; sender
+  keys by ``(group_id, sender.name, sender.device_id)``.
+* Session and sender-key records are opaque ``bytes``: the session layer owns
+  their format, the store only keeps them.
+* Every read returns a fresh object (or immutable ``bytes``), so a caller that
+  computes on what it loaded never changes stored state until it writes back.
+* Unknown prekey and signed prekey ids raise
+  :class:`~axolotl.errors.InvalidKeyId`; any failure of the backend itself
+  raises :class:`~axolotl.errors.StorageError`.
+* :meth:`ProtocolStore.transaction` groups writes into one atomic step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Protocol, runtime_checkable
+
+from axolotl.address import ProtocolAddress
+from axolotl.crypto.curve import PublicKey
+from axolotl.keys import IdentityKeyPair, PreKeyRecord, SignedPreKeyRecord
+
+__all__ = [
+    "IdentityKeyStore",
+    "PreKeyStore",
+    "SignedPreKeyStore",
+    "SessionStore",
+    "SenderKeyStore",
+    "ProtocolStore",
+    "PRE_KEY_ID_MODULUS",
+    "advance_pre_key_counter",
+]
+
+PRE_KEY_ID_MODULUS = 0xFFFFFE
+"""Fresh one-time prekey ids run through 1..0xFFFFFE and then wrap to 1.
+
+This is the range :func:`axolotl.keys.generate_pre_keys` wraps within (ids
+travel as 3 bytes; 0 and 0xFFFFFF are left alone, as libsignal does).
+"""
+
+
+def advance_pre_key_counter(current: int | None, stored_id: int) -> int | None:
+    """The persisted next-prekey-id counter after storing prekey ``stored_id``.
+
+    The counter is ``1 + the highest id stored so far``, where "highest" follows
+    the wrap-around of ids within 1..0xFFFFFE (serial-number arithmetic as in
+    RFC 1982: an id at most half the range ahead of the counter counts as
+    newer). Re-storing an older id never moves the counter back, so fresh
+    prekeys never reuse an id that may still sit on a server. Ids outside
+    1..0xFFFFFE do not move it.
+
+    Every store implementation shares this function so they agree exactly.
+
+    Args:
+        current: the counter now (the next id to hand out), or ``None`` when
+            no prekey was ever stored.
+        stored_id: the id just stored.
+
+    Returns:
+        The new counter value, or ``current`` unchanged (``None`` stays
+        ``None`` only when ``stored_id`` is outside the range).
+    """
+    if not 1 <= stored_id <= PRE_KEY_ID_MODULUS:
+        return current
+    following = stored_id % PRE_KEY_ID_MODULUS + 1
+    if current is None:
+        return following
+    ahead = (stored_id - current) % PRE_KEY_ID_MODULUS
+    if ahead < PRE_KEY_ID_MODULUS // 2:
+        return following
+    return current
+
+
+@runtime_checkable
+class IdentityKeyStore(Protocol):
+    """This installation's identity, and the identity keys seen for remote devices.
+
+    Trust decisions (trust on first use, a policy for changed keys) belong to
+    the session layer; this store only remembers keys.
+    """
+
+    def get_identity_key_pair(self) -> IdentityKeyPair:
+        """Our long-term identity key pair."""
+        ...
+
+    def get_local_registration_id(self) -> int:
+        """Our registration id (1..16380 for ids made by this library)."""
+        ...
+
+    def get_identity(self, address: ProtocolAddress) -> PublicKey | None:
+        """The identity key stored for ``address``, or ``None`` if none is known."""
+        ...
+
+    def save_identity(self, address: ProtocolAddress, identity_key: PublicKey) -> bool:
+        """Store ``identity_key`` for ``address``.
+
+        Returns:
+            ``True`` if it replaced a *different* stored key; ``False`` if no
+            key was stored or the same key was.
+        """
+        ...
+
+
+@runtime_checkable
+class PreKeyStore(Protocol):
+    """One-time prekeys (X3DH ``OPK``), consumed by incoming prekey messages."""
+
+    def load_pre_key(self, pre_key_id: int) -> PreKeyRecord:
+        """The prekey with this id.
+
+        Raises:
+            InvalidKeyId: no such prekey.
+        """
+        ...
+
+    def store_pre_key(self, record: PreKeyRecord) -> None:
+        """Store (or replace) ``record`` under ``record.id``; advances :meth:`next_pre_key_id`."""
+        ...
+
+    def contains_pre_key(self, pre_key_id: int) -> bool:
+        """Whether a prekey with this id is stored."""
+        ...
+
+    def remove_pre_key(self, pre_key_id: int) -> None:
+        """Remove the prekey (no error if it is absent)."""
+        ...
+
+    def next_pre_key_id(self) -> int:
+        """The id for the next fresh prekey: 1 + the highest id ever stored.
+
+        A persisted counter (it survives :meth:`remove_pre_key` and restarts)
+        that wraps within 1..0xFFFFFE; see :func:`advance_pre_key_counter`.
+        ``1`` when no prekey was ever stored.
+        """
+        ...
+
+
+@runtime_checkable
+class SignedPreKeyStore(Protocol):
+    """Signed prekeys (X3DH ``SPK``)."""
+
+    def load_signed_pre_key(self, signed_pre_key_id: int) -> SignedPreKeyRecord:
+        """The signed prekey with this id.
+
+        Raises:
+            InvalidKeyId: no such signed prekey.
+        """
+        ...
+
+    def load_signed_pre_keys(self) -> list[SignedPreKeyRecord]:
+        """Every stored signed prekey, sorted by id."""
+        ...
+
+    def store_signed_pre_key(self, record: SignedPreKeyRecord) -> None:
+        """Store (or replace) ``record`` under ``record.id``."""
+        ...
+
+    def contains_signed_pre_key(self, signed_pre_key_id: int) -> bool:
+        """Whether a signed prekey with this id is stored."""
+        ...
+
+    def remove_signed_pre_key(self, signed_pre_key_id: int) -> None:
+        """Remove the signed prekey (no error if it is absent)."""
+        ...
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """Pairwise session records, opaque bytes keyed by remote address."""
+
+    def load_session(self, address: ProtocolAddress) -> bytes | None:
+        """The session record for ``address``, or ``None``."""
+        ...
+
+    def store_session(self, address: ProtocolAddress, record: bytes) -> None:
+        """Store (or replace) the session record for ``address``."""
+        ...
+
+    def contains_session(self, address: ProtocolAddress) -> bool:
+        """Whether a session record exists for ``address``."""
+        ...
+
+    def delete_session(self, address: ProtocolAddress) -> None:
+        """Delete the session record for ``address`` (no error if absent)."""
+        ...
+
+    def delete_all_sessions(self, name: str) -> None:
+        """Delete the session records of every device of account ``name``."""
+        ...
+
+    def get_sub_device_sessions(self, name: str) -> list[int]:
+        """The device ids of account ``name`` that have a session, sorted.
+
+        Unlike libsignal-java this includes device 1 (and 0): every device.
+        """
+        ...
+
+
+@runtime_checkable
+class SenderKeyStore(Protocol):
+    """Group sender-key records, opaque bytes keyed by (group id, sender device)."""
+
+    def load_sender_key(self, group_id: str, sender: ProtocolAddress) -> bytes | None:
+        """The sender-key record of ``sender`` in ``group_id``, or ``None``."""
+        ...
+
+    def store_sender_key(self, group_id: str, sender: ProtocolAddress, record: bytes) -> None:
+        """Store (or replace) the sender-key record of ``sender`` in ``group_id``."""
+        ...
+
+
+@runtime_checkable
+class ProtocolStore(
+    IdentityKeyStore, PreKeyStore, SignedPreKeyStore, SessionStore, SenderKeyStore, Protocol
+):
+    """Every store in one object, with transactions."""
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """One logical step as one atomic transaction.
+
+        Usage: ``with store.transaction(): ...``. A write outside any
+        transaction is a transaction of its own. Transactions nest: an inner
+        one joins the outer, and nothing is durable until the outermost one
+        ends without an exception. An exception leaving a ``with`` block
+        undoes every write made inside that block and is re-raised; when it
+        leaves the outermost block, every write of the whole transaction is
+        undone (an inner block whose exception the outer code catches undoes
+        only its own writes, like a savepoint).
+
+        Raises:
+            StorageError: the backend could not begin or commit.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the backend (a database connection). The store is unusable after."""
+        ...

@@ -1,0 +1,295 @@
+"""An in-memory :class:`~axolotl.store.base.ProtocolStore`.
+
+Meant for tests, benchmarks and short-lived processes. It keeps only bytes:
+every write serialises the record and every read deserialises a fresh copy,
+so code tested against it exercises serialisation exactly as a database
+backend would, and no caller can change stored state through an object it
+loaded.
+
+Transactions keep an undo log: each write inside a transaction records the
+previous value of the entry it changes, and an exception replays the log
+backwards to the state at the start of the block. That restores the exact
+previous state (deletes included) at a cost proportional to the writes, not
+to the size of the store.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Final
+
+from axolotl.address import ProtocolAddress
+from axolotl.crypto.curve import PublicKey
+from axolotl.errors import AxolotlError, InvalidKeyId, StorageError, UsageError
+from axolotl.keys import IdentityKeyPair, PreKeyRecord, SignedPreKeyRecord
+from axolotl.store.base import advance_pre_key_counter
+
+__all__ = ["MemoryStore"]
+
+_MISSING: Final = object()
+_NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
+
+_AddressKey = tuple[str, int]
+_SenderKeyKey = tuple[str, str, int]
+
+
+def _record_bytes(record: bytes, what: str) -> bytes:
+    if not isinstance(record, (bytes, bytearray, memoryview)):
+        raise UsageError(f"{what} must be bytes, got {type(record).__name__}")
+    return bytes(record)
+
+
+class _MemoryTransaction:
+    """The context manager :meth:`MemoryStore.transaction` returns (one per store)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._check_open()
+        store._marks.append(len(store._undo))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        store = self._store
+        mark = store._marks.pop()
+        if exc_type is not None:
+            undo = store._undo
+            while len(undo) > mark:
+                table, key, old = undo.pop()
+                if old is _MISSING:
+                    table.pop(key, None)
+                else:
+                    table[key] = old
+        elif not store._marks:
+            store._undo.clear()
+
+
+class MemoryStore:
+    """A :class:`~axolotl.store.base.ProtocolStore` held in dictionaries of bytes.
+
+    Not thread-safe: use one store per thread, or lock around it.
+    """
+
+    def __init__(self, identity_key_pair: IdentityKeyPair, registration_id: int) -> None:
+        """Create an empty store for one installation.
+
+        Args:
+            identity_key_pair: this installation's identity key pair.
+            registration_id: this installation's registration id.
+
+        Raises:
+            UsageError: ``registration_id`` does not fit 4 bytes.
+        """
+        if not isinstance(registration_id, int) or not 0 <= registration_id <= 0xFFFFFFFF:
+            raise UsageError(f"registration id {registration_id!r} does not fit 4 bytes")
+        self._identity_key_pair = identity_key_pair.serialize()
+        self._registration_id = registration_id
+        self._identities: dict[_AddressKey, bytes] = {}
+        self._pre_keys: dict[int, bytes] = {}
+        self._signed_pre_keys: dict[int, bytes] = {}
+        self._sessions: dict[_AddressKey, bytes] = {}
+        self._sender_keys: dict[_SenderKeyKey, bytes] = {}
+        self._counters: dict[str, int] = {}
+        # Undo log: (table, key, previous value or _MISSING), newest last;
+        # _marks holds the log length at the start of each open block.
+        self._undo: list[tuple[dict[Any, Any], Any, Any]] = []
+        self._marks: list[int] = []
+        self._transaction = _MemoryTransaction(self)
+        self._closed = False
+
+    # -- internals ---------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("memory store: used after close()")
+
+    def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        if self._closed:
+            self._check_open()
+        if self._marks:
+            self._undo.append((table, key, table.get(key, _MISSING)))
+        table[key] = value
+
+    def _delete(self, table: dict[Any, Any], key: Any) -> None:
+        if self._closed:
+            self._check_open()
+        if key not in table:
+            return
+        if self._marks:
+            self._undo.append((table, key, table[key]))
+        del table[key]
+
+    # -- IdentityKeyStore --------------------------------------------------
+
+    def get_identity_key_pair(self) -> IdentityKeyPair:
+        """Our long-term identity key pair (deserialised afresh)."""
+        return IdentityKeyPair.deserialize(self._identity_key_pair)
+
+    def get_local_registration_id(self) -> int:
+        """Our registration id."""
+        return self._registration_id
+
+    def get_identity(self, address: ProtocolAddress) -> PublicKey | None:
+        """The identity key stored for ``address``, or ``None``."""
+        data = self._identities.get((address.name, address.device_id))
+        if data is None:
+            return None
+        try:
+            return PublicKey.deserialize(data)
+        except AxolotlError as exc:  # pragma: no cover - only bytes we wrote
+            raise StorageError(
+                f"memory store: stored identity of {address} is corrupt: {exc}"
+            ) from None
+
+    def save_identity(self, address: ProtocolAddress, identity_key: PublicKey) -> bool:
+        """Store ``identity_key``; ``True`` if it replaced a different key."""
+        key = (address.name, address.device_id)
+        data = identity_key.serialize()
+        old = self._identities.get(key)
+        if old == data:
+            return False
+        self._set(self._identities, key, data)
+        return old is not None
+
+    # -- PreKeyStore -------------------------------------------------------
+
+    def load_pre_key(self, pre_key_id: int) -> PreKeyRecord:
+        """The prekey with this id.
+
+        Raises:
+            InvalidKeyId: no such prekey.
+        """
+        data = self._pre_keys.get(pre_key_id)
+        if data is None:
+            raise InvalidKeyId(f"no prekey with id {pre_key_id}", pre_key_id)
+        try:
+            return PreKeyRecord.deserialize(data)
+        except AxolotlError as exc:  # pragma: no cover - only bytes we wrote
+            raise StorageError(
+                f"memory store: stored prekey {pre_key_id} is corrupt: {exc}"
+            ) from None
+
+    def store_pre_key(self, record: PreKeyRecord) -> None:
+        """Store ``record`` and advance the next-prekey-id counter."""
+        self._set(self._pre_keys, record.id, record.serialize())
+        current = self._counters.get(_NEXT_PRE_KEY_ID)
+        following = advance_pre_key_counter(current, record.id)
+        if following is not None and following != current:
+            self._set(self._counters, _NEXT_PRE_KEY_ID, following)
+
+    def contains_pre_key(self, pre_key_id: int) -> bool:
+        """Whether a prekey with this id is stored."""
+        return pre_key_id in self._pre_keys
+
+    def remove_pre_key(self, pre_key_id: int) -> None:
+        """Remove the prekey (no error if absent)."""
+        self._delete(self._pre_keys, pre_key_id)
+
+    def next_pre_key_id(self) -> int:
+        """1 + the highest prekey id ever stored, wrapping within 1..0xFFFFFE."""
+        return self._counters.get(_NEXT_PRE_KEY_ID, 1)
+
+    # -- SignedPreKeyStore -------------------------------------------------
+
+    def load_signed_pre_key(self, signed_pre_key_id: int) -> SignedPreKeyRecord:
+        """The signed prekey with this id.
+
+        Raises:
+            InvalidKeyId: no such signed prekey.
+        """
+        data = self._signed_pre_keys.get(signed_pre_key_id)
+        if data is None:
+            raise InvalidKeyId(f"no signed prekey with id {signed_pre_key_id}", signed_pre_key_id)
+        return self._signed(signed_pre_key_id, data)
+
+    @staticmethod
+    def _signed(key_id: int, data: bytes) -> SignedPreKeyRecord:
+        try:
+            return SignedPreKeyRecord.deserialize(data)
+        except AxolotlError as exc:  # pragma: no cover - only bytes we wrote
+            raise StorageError(
+                f"memory store: stored signed prekey {key_id} is corrupt: {exc}"
+            ) from None
+
+    def load_signed_pre_keys(self) -> list[SignedPreKeyRecord]:
+        """Every stored signed prekey, sorted by id."""
+        return [self._signed(i, self._signed_pre_keys[i]) for i in sorted(self._signed_pre_keys)]
+
+    def store_signed_pre_key(self, record: SignedPreKeyRecord) -> None:
+        """Store (or replace) ``record``."""
+        self._set(self._signed_pre_keys, record.id, record.serialize())
+
+    def contains_signed_pre_key(self, signed_pre_key_id: int) -> bool:
+        """Whether a signed prekey with this id is stored."""
+        return signed_pre_key_id in self._signed_pre_keys
+
+    def remove_signed_pre_key(self, signed_pre_key_id: int) -> None:
+        """Remove the signed prekey (no error if absent)."""
+        self._delete(self._signed_pre_keys, signed_pre_key_id)
+
+    # -- SessionStore ------------------------------------------------------
+
+    def load_session(self, address: ProtocolAddress) -> bytes | None:
+        """The session record for ``address``, or ``None``."""
+        return self._sessions.get((address.name, address.device_id))
+
+    def store_session(self, address: ProtocolAddress, record: bytes) -> None:
+        """Store (or replace) the session record for ``address``."""
+        self._set(
+            self._sessions, (address.name, address.device_id), _record_bytes(record, "session")
+        )
+
+    def contains_session(self, address: ProtocolAddress) -> bool:
+        """Whether a session record exists for ``address``."""
+        return (address.name, address.device_id) in self._sessions
+
+    def delete_session(self, address: ProtocolAddress) -> None:
+        """Delete the session record for ``address`` (no error if absent)."""
+        self._delete(self._sessions, (address.name, address.device_id))
+
+    def delete_all_sessions(self, name: str) -> None:
+        """Delete the session records of every device of ``name``."""
+        for key in [k for k in self._sessions if k[0] == name]:
+            self._delete(self._sessions, key)
+
+    def get_sub_device_sessions(self, name: str) -> list[int]:
+        """Device ids of ``name`` with a session, sorted."""
+        return sorted(device for n, device in self._sessions if n == name)
+
+    # -- SenderKeyStore ----------------------------------------------------
+
+    def load_sender_key(self, group_id: str, sender: ProtocolAddress) -> bytes | None:
+        """The sender-key record of ``sender`` in ``group_id``, or ``None``."""
+        return self._sender_keys.get((group_id, sender.name, sender.device_id))
+
+    def store_sender_key(self, group_id: str, sender: ProtocolAddress, record: bytes) -> None:
+        """Store (or replace) the sender-key record of ``sender`` in ``group_id``."""
+        if not isinstance(group_id, str):
+            raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
+        self._set(
+            self._sender_keys,
+            (group_id, sender.name, sender.device_id),
+            _record_bytes(record, "sender key record"),
+        )
+
+    # -- ProtocolStore -----------------------------------------------------
+
+    def transaction(self) -> _MemoryTransaction:
+        """A nestable transaction; see :meth:`axolotl.store.base.ProtocolStore.transaction`.
+
+        Raises:
+            StorageError: the store was closed.
+        """
+        return self._transaction
+
+    def close(self) -> None:
+        """Mark the store closed; later writes and transactions raise StorageError."""
+        self._closed = True
