@@ -471,11 +471,8 @@ def build() -> dict[str, Any]:
         signal_cases(DeterministicRng("wire-vectors/signal"))
         + prekey_cases(DeterministicRng("wire-vectors/prekey"))
         + distribution_cases(DeterministicRng("wire-vectors/distribution"))
+        + sender_key_cases(DeterministicRng("wire-vectors/sender-key"))
     )
-    try:  # TEMPORARY until axolotl/crypto/xeddsa.py lands
-        cases += sender_key_cases(DeterministicRng("wire-vectors/sender-key"))
-    except NotImplementedError:
-        print("warning: XEdDSA not implemented; sender key cases left out", file=sys.stderr)
     for case in cases:
         check(case)
     return {
