@@ -21,10 +21,10 @@ def test_generated_modules_match_proto_sources(tmp_path: Path) -> None:
     fresh = {p.name: p.read_text() for p in gen["generate"](tmp_path)}
     committed_dir = ROOT / "axolotl" / "_pb"
     committed = {
-        p.name: p.read_text()
-        for p in committed_dir.iterdir()
-        if p.suffix in (".py", ".pyi")
+        p.name: p.read_text() for p in committed_dir.iterdir() if p.suffix in (".py", ".pyi")
     }
-    assert sorted(fresh) == sorted(committed), "generated file set differs; run scripts/gen_proto.py"
+    assert sorted(fresh) == sorted(committed), (
+        "generated file set differs; run scripts/gen_proto.py"
+    )
     for name, text in fresh.items():
         assert committed[name] == text, f"{name} is stale; run scripts/gen_proto.py"
