@@ -43,7 +43,9 @@ def generate(out_dir: Path) -> list[Path]:
             path.write_text(text)
             generated.append(path)
     init = out_dir / "__init__.py"
-    init.write_text('"""Generated protobuf modules (private; see proto/ and scripts/gen_proto.py)."""\n')
+    init.write_text(
+        '"""Generated protobuf modules (private; see proto/ and scripts/gen_proto.py)."""\n'
+    )
     generated.append(init)
     return generated
 

@@ -166,7 +166,7 @@ def verify_file(path: Path) -> FileReport:
 
 
 def default_vector_dir() -> Path:
-    """``vectors/`` beside the package source (an editable or source checkout), else ``./vectors``."""
+    """``vectors/`` beside the package source (editable or source checkout), else ``./vectors``."""
     beside = Path(__file__).resolve().parents[2] / "vectors"
     return beside if beside.is_dir() else Path.cwd() / "vectors"
 

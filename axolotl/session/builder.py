@@ -1,0 +1,114 @@
+"""Starting sessions: from a prekey bundle (initiator) or a PreKeySignalMessage (responder).
+
+X3DH spec, section 3.3 (sending the initial message) and 3.4 (receiving it).
+The responder side is used by :mod:`axolotl.session.cipher` inside the same
+transaction as the decryption, so a prekey message that fails to decrypt
+neither consumes the one-time prekey nor stores a session.
+"""
+
+from __future__ import annotations
+
+from axolotl.address import ProtocolAddress
+from axolotl.crypto.curve import KeyPair
+from axolotl.keys import PreKeyBundle
+from axolotl.rng import Rng, default_rng
+from axolotl.session.config import DEFAULT_CONFIG, SessionConfig
+from axolotl.session.state import PendingPreKey, SessionRecord, SessionState
+from axolotl.session.trust import TrustPolicy, check_identity, reject_changed_identity
+from axolotl.session.x3dh import initialize_alice, initialize_bob
+from axolotl.store.base import ProtocolStore
+from axolotl.wire import PreKeySignalMessage
+
+__all__ = ["process_prekey_bundle", "state_from_prekey_message"]
+
+
+def process_prekey_bundle(
+    store: ProtocolStore,
+    address: ProtocolAddress,
+    bundle: PreKeyBundle,
+    *,
+    trust: TrustPolicy = reject_changed_identity,
+    rng: Rng = default_rng,
+    config: SessionConfig = DEFAULT_CONFIG,
+) -> None:
+    """Build a new session with ``address`` from its published bundle (X3DH 3.3).
+
+    The signed prekey's signature is verified first. Any existing session is
+    archived (it stays usable for decrypting late messages). Until the peer
+    replies, :func:`~axolotl.session.cipher.encrypt` produces
+    PreKeySignalMessages.
+
+    Raises:
+        InvalidSignature: the signed prekey signature does not verify.
+        UntrustedIdentity: the bundle's identity key differs from the stored
+            one and ``trust`` refused it.
+    """
+    check_identity(store, address, bundle.identity_key, trust)
+    bundle.verify_signature()
+    # The draw order (base key, then ratchet key) matches python-axolotl, so a
+    # transcript of random draws replays against it.
+    base_key = KeyPair.generate(rng)
+    sending_key = KeyPair.generate(rng)
+    state = initialize_alice(
+        our_identity=store.get_identity_key_pair(),
+        our_base_key=base_key,
+        their_identity=bundle.identity_key,
+        their_signed_pre_key=bundle.signed_pre_key_public,
+        their_one_time_pre_key=bundle.pre_key_public,
+        sending_ratchet_key=sending_key,
+        local_registration_id=store.get_local_registration_id(),
+    )
+    state.pending_pre_key = PendingPreKey(
+        bundle.pre_key_id, bundle.signed_pre_key_id, base_key.public_key
+    )
+    state.remote_registration_id = bundle.registration_id
+    state.alice_base_key = base_key.public_key.serialize()
+    with store.transaction():
+        data = store.load_session(address)
+        record = SessionRecord.deserialize(data) if data is not None else SessionRecord()
+        record.archive_current(config.max_archived_states)
+        record.current = state
+        store.store_session(address, record.serialize())
+        store.save_identity(address, bundle.identity_key)
+
+
+def state_from_prekey_message(
+    store: ProtocolStore,
+    address: ProtocolAddress,
+    record: SessionRecord,
+    message: PreKeySignalMessage,
+    trust: TrustPolicy,
+    config: SessionConfig,
+) -> tuple[bool, int | None]:
+    """Install the responder's session for ``message`` in ``record`` (X3DH 3.4).
+
+    A message whose base key built a state already (a replay, or the
+    initiator's later prekey messages) changes nothing.
+
+    Returns:
+        (whether a new state was installed, the one-time prekey id the caller
+        must remove once the message decrypted or ``None``).
+
+    Raises:
+        UntrustedIdentity: the message's identity key was refused.
+        InvalidKeyId: the signed prekey or one-time prekey is unknown.
+    """
+    if record.has_base_key(message.base_key):
+        return False, None
+    check_identity(store, address, message.identity_key, trust)
+    signed = store.load_signed_pre_key(message.signed_pre_key_id)
+    one_time = (
+        store.load_pre_key(message.pre_key_id).key_pair if message.pre_key_id is not None else None
+    )
+    state: SessionState = initialize_bob(
+        our_identity=store.get_identity_key_pair(),
+        our_signed_pre_key=signed.key_pair,
+        our_one_time_pre_key=one_time,
+        their_identity=message.identity_key,
+        their_base_key=message.base_key,
+        local_registration_id=store.get_local_registration_id(),
+        remote_registration_id=message.registration_id,
+    )
+    record.archive_current(config.max_archived_states)
+    record.current = state
+    return True, message.pre_key_id

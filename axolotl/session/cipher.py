@@ -1,0 +1,260 @@
+"""Encrypting and decrypting pairwise messages (Double Ratchet spec, sections 3.4-3.5).
+
+Free functions over a :class:`~axolotl.store.base.ProtocolStore`, like
+libsignal's ``message_encrypt`` / ``message_decrypt``. Every call is one
+store transaction: load the record (a private copy), compute, store it back
+only on success. After any failure the stored record is byte-identical to
+before, no one-time prekey is consumed and no identity is saved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from axolotl.address import ProtocolAddress
+from axolotl.crypto.cipher import aes_cbc_decrypt, aes_cbc_encrypt
+from axolotl.crypto.curve import PublicKey
+from axolotl.crypto.kdf import derive_message_keys
+from axolotl.errors import (
+    AxolotlError,
+    DecodeError,
+    DuplicateMessage,
+    FutureMessage,
+    InvalidMessage,
+    NoSession,
+)
+from axolotl.rng import Rng, default_rng
+from axolotl.session.builder import state_from_prekey_message
+from axolotl.session.config import DEFAULT_CONFIG, SessionConfig
+from axolotl.session.ratchet import message_key_seed, next_sending_seed, ratchet_receiving_chain
+from axolotl.session.state import SessionRecord, SessionState
+from axolotl.session.trust import TrustPolicy, reject_changed_identity
+from axolotl.store.base import ProtocolStore
+from axolotl.wire import MessageType, PreKeySignalMessage, SignalMessage
+
+__all__ = ["CiphertextMessage", "DecryptedMessage", "encrypt", "decrypt", "decrypt_message"]
+
+
+@dataclass(frozen=True, slots=True)
+class CiphertextMessage:
+    """An encrypted message ready for the wire.
+
+    Attributes:
+        type: :attr:`MessageType.PREKEY` until the peer replied, then
+            :attr:`MessageType.SIGNAL`.
+        body: the serialized wire message.
+    """
+
+    type: MessageType
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DecryptedMessage:
+    """A decrypted message with the ratchet position it came from.
+
+    Attributes:
+        plaintext: the message.
+        counter: its counter in the sender's chain.
+        previous_counter: length of the sender's previous chain.
+        ratchet_key: the sender's ratchet key for this chain.
+        new_session: the message (a PreKeySignalMessage) created a session.
+    """
+
+    plaintext: bytes
+    counter: int
+    previous_counter: int
+    ratchet_key: PublicKey
+    new_session: bool = False
+
+
+def _load(store: ProtocolStore, address: ProtocolAddress) -> bytes:
+    data = store.load_session(address)
+    if data is None:
+        raise NoSession(f"no session with {address}", str(address))
+    return data
+
+
+def encrypt(
+    store: ProtocolStore,
+    address: ProtocolAddress,
+    plaintext: bytes,
+) -> CiphertextMessage:
+    """Encrypt ``plaintext`` for ``address`` on the current session.
+
+    Raises:
+        NoSession: there is no session with ``address``.
+    """
+    with store.transaction():
+        record = SessionRecord.deserialize(_load(store, address))
+        state = record.current
+        if state is None:
+            raise NoSession(f"no current session with {address}", str(address))
+        counter, seed = next_sending_seed(state.sender_chain)
+        cipher_key, mac_key, iv = derive_message_keys(seed)
+        message = SignalMessage.create(
+            mac_key=mac_key,
+            sender_identity=state.local_identity,
+            receiver_identity=state.remote_identity,
+            ratchet_key=state.sender_chain.ratchet_key_pair.public_key,
+            counter=counter,
+            previous_counter=state.previous_counter,
+            ciphertext=aes_cbc_encrypt(cipher_key, iv, plaintext),
+        )
+        result = CiphertextMessage(MessageType.SIGNAL, message.serialized)
+        pending = state.pending_pre_key
+        if pending is not None:
+            prekey_message = PreKeySignalMessage.create(
+                registration_id=state.local_registration_id,
+                pre_key_id=pending.pre_key_id,
+                signed_pre_key_id=pending.signed_pre_key_id,
+                base_key=pending.base_key,
+                identity_key=state.local_identity,
+                message=message,
+            )
+            result = CiphertextMessage(MessageType.PREKEY, prekey_message.serialized)
+        store.store_session(address, record.serialize())
+    return result
+
+
+def _decrypt_with_state(
+    state: SessionState, message: SignalMessage, rng: Rng, config: SessionConfig
+) -> bytes:
+    chain = ratchet_receiving_chain(state, message.ratchet_key, rng, config)
+    seed = message_key_seed(state, chain, message.counter, config)
+    cipher_key, mac_key, iv = derive_message_keys(seed)
+    message.verify_mac(
+        sender_identity=state.remote_identity,
+        receiver_identity=state.local_identity,
+        mac_key=mac_key,
+    )
+    plaintext = aes_cbc_decrypt(cipher_key, iv, message.ciphertext)
+    state.pending_pre_key = None
+    return plaintext
+
+
+def _decrypt_with_record(
+    data: bytes | None,
+    record: SessionRecord,
+    message: SignalMessage,
+    address: ProtocolAddress,
+    rng: Rng,
+    config: SessionConfig,
+) -> tuple[SessionRecord, bytes]:
+    """Trial decryption: the current state, then each archived one (promoted on success).
+
+    ``data`` is the stored form of ``record`` (``None`` for a record built in
+    memory); a failed trial may have mutated a state, so the archive is tried
+    on pristine copies.
+    """
+    if record.current is None and not record.previous:
+        raise NoSession(f"no session with {address}", str(address))
+    first_error: AxolotlError | None = None
+    if record.current is not None:
+        try:
+            return record, _decrypt_with_state(record.current, message, rng, config)
+        except (InvalidMessage, DuplicateMessage, FutureMessage) as exc:
+            first_error = exc
+        record = SessionRecord.deserialize(data) if data is not None else _without_current(record)
+    for i in range(len(record.previous)):
+        candidate = SessionRecord.deserialize(record.serialize())
+        try:
+            plaintext = _decrypt_with_state(candidate.previous[i], message, rng, config)
+        except (InvalidMessage, DuplicateMessage, FutureMessage) as exc:
+            first_error = first_error or exc
+            continue
+        candidate.promote(i, config.max_archived_states)
+        return candidate, plaintext
+    assert first_error is not None
+    raise first_error
+
+
+def _without_current(record: SessionRecord) -> SessionRecord:
+    copy = SessionRecord.deserialize(record.serialize())
+    copy.current = None
+    return copy
+
+
+def decrypt_message(
+    store: ProtocolStore,
+    address: ProtocolAddress,
+    message_type: int,
+    body: bytes,
+    *,
+    trust: TrustPolicy = reject_changed_identity,
+    rng: Rng = default_rng,
+    config: SessionConfig = DEFAULT_CONFIG,
+) -> DecryptedMessage:
+    """Decrypt a SignalMessage (type 2) or PreKeySignalMessage (type 3) from ``address``.
+
+    Args:
+        store: the protocol store.
+        address: the sender's device.
+        message_type: the envelope's message type (2 or 3).
+        body: the serialized wire message.
+        trust: policy for an identity key that changed (prekey messages).
+        rng: randomness for the DH ratchet step.
+        config: skip and retention bounds.
+
+    Returns:
+        The plaintext with its ratchet position.
+
+    Raises:
+        NoSession: no session, and the message is not a prekey message.
+        InvalidMessage: undecryptable (:class:`~axolotl.errors.BadMac` among them).
+        DuplicateMessage: the counter was already received.
+        FutureMessage: the counter lies beyond ``config.max_skip``.
+        InvalidKeyId: a prekey message names a prekey we do not have.
+        UntrustedIdentity: a prekey message carries a refused identity key.
+        InvalidVersion, DecodeError, InvalidKey: malformed bytes.
+    """
+    if message_type == MessageType.SIGNAL:
+        signal = SignalMessage.parse(body)
+        with store.transaction():
+            data = _load(store, address)
+            record, plaintext = _decrypt_with_record(
+                data, SessionRecord.deserialize(data), signal, address, rng, config
+            )
+            store.store_session(address, record.serialize())
+        return DecryptedMessage(
+            plaintext, signal.counter, signal.previous_counter, signal.ratchet_key
+        )
+    if message_type == MessageType.PREKEY:
+        prekey = PreKeySignalMessage.parse(body)
+        with store.transaction():
+            stored = store.load_session(address)
+            record = SessionRecord.deserialize(stored) if stored is not None else SessionRecord()
+            created, used_pre_key = state_from_prekey_message(
+                store, address, record, prekey, trust, config
+            )
+            record, plaintext = _decrypt_with_record(
+                None if created else stored,
+                record,
+                prekey.message,
+                address,
+                rng,
+                config,
+            )
+            store.save_identity(address, prekey.identity_key)
+            store.store_session(address, record.serialize())
+            if used_pre_key is not None:
+                store.remove_pre_key(used_pre_key)
+        m = prekey.message
+        return DecryptedMessage(plaintext, m.counter, m.previous_counter, m.ratchet_key, created)
+    raise DecodeError("message type", f"{message_type} is not a pairwise message type (2 or 3)")
+
+
+def decrypt(
+    store: ProtocolStore,
+    address: ProtocolAddress,
+    message_type: int,
+    body: bytes,
+    *,
+    trust: TrustPolicy = reject_changed_identity,
+    rng: Rng = default_rng,
+    config: SessionConfig = DEFAULT_CONFIG,
+) -> bytes:
+    """Decrypt and return only the plaintext; see :func:`decrypt_message`."""
+    return decrypt_message(
+        store, address, message_type, body, trust=trust, rng=rng, config=config
+    ).plaintext

@@ -1,0 +1,240 @@
+"""Session state and session records (Double Ratchet state, section 3.2 of the spec).
+
+A :class:`SessionRecord` holds the current :class:`SessionState` and up to
+``max_archived_states`` previous ones, newest first; decryption tries them in
+turn (python-axolotl and libsignal do the same). The store sees only
+:meth:`SessionRecord.serialize` bytes, so every load gives a private copy:
+the cipher computes on it and stores it back only on success.
+
+Skipped message keys are kept as their 32-byte seeds (``KDF_CK`` output), so
+a record with 2,000 skipped keys stays around 80 KB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from google.protobuf.message import DecodeError as _PbDecodeError
+
+from axolotl._pb import storage_pb2
+from axolotl.crypto.curve import KeyPair, PrivateKey, PublicKey
+from axolotl.errors import DecodeError, InvalidKey
+
+__all__ = [
+    "PendingPreKey",
+    "ReceiverChain",
+    "SenderChain",
+    "SessionRecord",
+    "SessionState",
+    "RECORD_VERSION",
+]
+
+RECORD_VERSION = 1
+SESSION_VERSION = 3
+
+
+@dataclass(slots=True)
+class SenderChain:
+    """Our sending chain: the ratchet key pair we advertise and its chain key."""
+
+    ratchet_key_pair: KeyPair
+    chain_key: bytes
+    index: int
+
+
+@dataclass(slots=True)
+class ReceiverChain:
+    """A receiving chain for one of the peer's ratchet keys.
+
+    Attributes:
+        skipped: message-key seeds of skipped counters, oldest first.
+    """
+
+    ratchet_key: PublicKey
+    chain_key: bytes
+    index: int
+    skipped: dict[int, bytes] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PendingPreKey:
+    """What the initiator repeats in every PreKeySignalMessage until the first reply."""
+
+    pre_key_id: int | None
+    signed_pre_key_id: int
+    base_key: PublicKey
+
+
+@dataclass(slots=True)
+class SessionState:
+    """One Double Ratchet session with one remote device."""
+
+    local_identity: PublicKey
+    remote_identity: PublicKey
+    root_key: bytes
+    sender_chain: SenderChain
+    local_registration_id: int
+    remote_registration_id: int = 0
+    previous_counter: int = 0
+    receiver_chains: list[ReceiverChain] = field(default_factory=list)
+    pending_pre_key: PendingPreKey | None = None
+    alice_base_key: bytes = b""
+    version: int = SESSION_VERSION
+
+    def receiver_chain(self, ratchet_key: PublicKey) -> ReceiverChain | None:
+        """The receiving chain for the peer's ``ratchet_key``, if we have one."""
+        raw = ratchet_key.raw
+        for chain in self.receiver_chains:
+            if chain.ratchet_key.raw == raw:
+                return chain
+        return None
+
+    def skipped_key_count(self) -> int:
+        """Message keys kept across all receiving chains."""
+        return sum(len(c.skipped) for c in self.receiver_chains)
+
+    def evict_skipped_keys(self, limit: int) -> None:
+        """Drop the oldest skipped keys (oldest chain first) until at most ``limit`` remain."""
+        excess = self.skipped_key_count() - limit
+        for chain in self.receiver_chains:
+            while excess > 0 and chain.skipped:
+                del chain.skipped[next(iter(chain.skipped))]
+                excess -= 1
+            if excess <= 0:
+                return
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """The current session with a device and its archived predecessors (newest first)."""
+
+    current: SessionState | None = None
+    previous: list[SessionState] = field(default_factory=list)
+
+    def has_base_key(self, base_key: PublicKey) -> bool:
+        """Whether any state was built from this initiator base key (a replayed prekey message)."""
+        wanted = base_key.serialize()
+        states = [self.current] if self.current else []
+        return any(s.alice_base_key == wanted for s in [*states, *self.previous])
+
+    def archive_current(self, max_archived: int) -> None:
+        """Move the current state to the front of the archive, keeping at most ``max_archived``."""
+        if self.current is not None:
+            self.previous.insert(0, self.current)
+            del self.previous[max_archived:]
+            self.current = None
+
+    def promote(self, index: int, max_archived: int) -> None:
+        """Make archived state ``index`` current and archive the present one."""
+        state = self.previous.pop(index)
+        self.archive_current(max_archived)
+        self.current = state
+
+    def serialize(self) -> bytes:
+        """Versioned protobuf form (``RecordStructure``)."""
+        msg = storage_pb2.RecordStructure(version=RECORD_VERSION)
+        if self.current is not None:
+            _state_to_pb(self.current, msg.current_session)
+        for state in self.previous:
+            _state_to_pb(state, msg.previous_sessions.add())
+        return msg.SerializeToString()
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> SessionRecord:
+        """Read :meth:`serialize` output.
+
+        Raises:
+            DecodeError: malformed bytes, bad keys or a newer format version.
+        """
+        msg = storage_pb2.RecordStructure()
+        try:
+            msg.ParseFromString(data)
+        except (_PbDecodeError, ValueError) as exc:
+            raise DecodeError("SessionRecord", str(exc) or "malformed protobuf") from None
+        if msg.version > RECORD_VERSION:
+            raise DecodeError(
+                "SessionRecord", f"format version {msg.version} is newer than {RECORD_VERSION}"
+            )
+        try:
+            current = (
+                _state_from_pb(msg.current_session) if msg.HasField("current_session") else None
+            )
+            previous = [_state_from_pb(s) for s in msg.previous_sessions]
+        except (InvalidKey, ValueError) as exc:
+            raise DecodeError("SessionRecord", str(exc)) from None
+        return cls(current, previous)
+
+
+def _pair(public: bytes, private: bytes) -> KeyPair:
+    return KeyPair(PublicKey.deserialize(public), PrivateKey(private))
+
+
+def _state_to_pb(state: SessionState, out: storage_pb2.SessionStructure) -> None:
+    out.session_version = state.version
+    out.local_identity_public = state.local_identity.serialize()
+    out.remote_identity_public = state.remote_identity.serialize()
+    out.root_key = state.root_key
+    out.previous_counter = state.previous_counter
+    sc = out.sender_chain
+    sc.sender_ratchet_key = state.sender_chain.ratchet_key_pair.public_key.serialize()
+    sc.sender_ratchet_key_private = state.sender_chain.ratchet_key_pair.private_key.raw
+    sc.chain_key.key = state.sender_chain.chain_key
+    sc.chain_key.index = state.sender_chain.index
+    for chain in state.receiver_chains:
+        rc = out.receiver_chains.add()
+        rc.sender_ratchet_key = chain.ratchet_key.serialize()
+        rc.chain_key.key = chain.chain_key
+        rc.chain_key.index = chain.index
+        for index, seed in chain.skipped.items():
+            mk = rc.message_keys.add()
+            mk.index = index
+            mk.seed = seed
+    if state.pending_pre_key is not None:
+        pp = out.pending_pre_key
+        if state.pending_pre_key.pre_key_id is not None:
+            pp.pre_key_id = state.pending_pre_key.pre_key_id
+        pp.signed_pre_key_id = state.pending_pre_key.signed_pre_key_id
+        pp.base_key = state.pending_pre_key.base_key.serialize()
+    out.remote_registration_id = state.remote_registration_id
+    out.local_registration_id = state.local_registration_id
+    out.alice_base_key = state.alice_base_key
+
+
+def _state_from_pb(msg: storage_pb2.SessionStructure) -> SessionState:
+    sc = msg.sender_chain
+    pending = None
+    if msg.HasField("pending_pre_key"):
+        pp = msg.pending_pre_key
+        pending = PendingPreKey(
+            pp.pre_key_id if pp.HasField("pre_key_id") else None,
+            pp.signed_pre_key_id,
+            PublicKey.deserialize(pp.base_key),
+        )
+    for name, key in (("root key", msg.root_key), ("sender chain key", sc.chain_key.key)):
+        if len(key) != 32:
+            raise ValueError(f"{name} must be 32 bytes, got {len(key)}")
+    return SessionState(
+        version=msg.session_version,
+        local_identity=PublicKey.deserialize(msg.local_identity_public),
+        remote_identity=PublicKey.deserialize(msg.remote_identity_public),
+        root_key=msg.root_key,
+        previous_counter=msg.previous_counter,
+        sender_chain=SenderChain(
+            _pair(sc.sender_ratchet_key, sc.sender_ratchet_key_private),
+            sc.chain_key.key,
+            sc.chain_key.index,
+        ),
+        receiver_chains=[
+            ReceiverChain(
+                PublicKey.deserialize(rc.sender_ratchet_key),
+                rc.chain_key.key,
+                rc.chain_key.index,
+                {mk.index: mk.seed for mk in rc.message_keys},
+            )
+            for rc in msg.receiver_chains
+        ],
+        pending_pre_key=pending,
+        remote_registration_id=msg.remote_registration_id,
+        local_registration_id=msg.local_registration_id,
+        alice_base_key=msg.alice_base_key,
+    )
