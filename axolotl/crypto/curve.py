@@ -19,6 +19,7 @@ from axolotl.rng import Rng, default_rng
 __all__ = ["DJB_TYPE", "PublicKey", "PrivateKey", "KeyPair", "calculate_agreement"]
 
 DJB_TYPE = 0x05
+_DJB_PREFIX = bytes([DJB_TYPE])
 KEY_LEN = 32
 
 
@@ -40,7 +41,7 @@ class PublicKey:
 
     def serialize(self) -> bytes:
         """The 33-byte wire form: ``0x05`` followed by the 32-byte key."""
-        return bytes([DJB_TYPE]) + self.raw
+        return _DJB_PREFIX + self.raw
 
     @classmethod
     def deserialize(cls, data: bytes) -> PublicKey:
@@ -72,7 +73,10 @@ class PrivateKey:
     """A clamped Curve25519 private scalar (32 bytes)."""
 
     raw: bytes = field(repr=False)
-    _key: X25519PrivateKey = field(init=False, repr=False, compare=False)
+    # Built on first use: loading a key costs ~20 µs in cryptography, and a
+    # session record loads keys (the sending ratchet key) that most
+    # operations never use.
+    _key: X25519PrivateKey | None = field(init=False, repr=False, compare=False, default=None)
     # The Edwards form XEdDSA signs with, computed on the first signature only
     # (it costs a scalar multiplication that agreement-only keys never need).
     _edwards: xeddsa.EdwardsKeyPair | None = field(
@@ -84,11 +88,17 @@ class PrivateKey:
             raise InvalidKey(f"Curve25519 private key must be bytes, got {type(self.raw).__name__}")
         if len(self.raw) != KEY_LEN:
             raise InvalidKey(f"Curve25519 private key must be 32 bytes, got {len(self.raw)}")
-        object.__setattr__(self, "_key", X25519PrivateKey.from_private_bytes(self.raw))
+
+    def _x25519(self) -> X25519PrivateKey:
+        key = self._key
+        if key is None:
+            key = X25519PrivateKey.from_private_bytes(self.raw)
+            object.__setattr__(self, "_key", key)
+        return key
 
     def public_key(self) -> PublicKey:
         """Derive the public key."""
-        return PublicKey(self._key.public_key().public_bytes_raw())
+        return PublicKey(self._x25519().public_key().public_bytes_raw())
 
     def agree(self, public: PublicKey) -> bytes:
         """X25519 with ``public``: the 32-byte shared secret.
@@ -97,7 +107,7 @@ class PrivateKey:
             InvalidKey: the result is all zeros (a low-order public key).
         """
         try:
-            return self._key.exchange(X25519PublicKey.from_public_bytes(public.raw))
+            return self._x25519().exchange(X25519PublicKey.from_public_bytes(public.raw))
         except ValueError as exc:  # cryptography refuses the all-zero output
             raise InvalidKey(f"X25519 agreement failed: {exc}") from None
 

@@ -27,7 +27,7 @@ from axolotl.rng import Rng, default_rng
 from axolotl.session.builder import state_from_prekey_message
 from axolotl.session.config import DEFAULT_CONFIG, SessionConfig
 from axolotl.session.ratchet import message_key_seed, next_sending_seed, ratchet_receiving_chain
-from axolotl.session.state import SessionRecord, SessionState
+from axolotl.session.state import SessionRecord, SessionState, dump_record, load_record
 from axolotl.session.trust import TrustPolicy, reject_changed_identity
 from axolotl.store.base import ProtocolStore
 from axolotl.wire import MessageType, PreKeySignalMessage, SignalMessage
@@ -86,7 +86,7 @@ def encrypt(
         NoSession: there is no session with ``address``.
     """
     with store.transaction():
-        record = SessionRecord.deserialize(_load(store, address))
+        record = load_record(_load(store, address))
         state = record.current
         if state is None:
             raise NoSession(f"no current session with {address}", str(address))
@@ -113,7 +113,7 @@ def encrypt(
                 message=message,
             )
             result = CiphertextMessage(MessageType.PREKEY, prekey_message.serialized)
-        store.store_session(address, record.serialize())
+        store.store_session(address, dump_record(record))
     return result
 
 
@@ -213,9 +213,9 @@ def decrypt_message(
         with store.transaction():
             data = _load(store, address)
             record, plaintext = _decrypt_with_record(
-                data, SessionRecord.deserialize(data), signal, address, rng, config
+                data, load_record(data), signal, address, rng, config
             )
-            store.store_session(address, record.serialize())
+            store.store_session(address, dump_record(record))
         return DecryptedMessage(
             plaintext, signal.counter, signal.previous_counter, signal.ratchet_key
         )
@@ -223,7 +223,7 @@ def decrypt_message(
         prekey = PreKeySignalMessage.parse(body)
         with store.transaction():
             stored = store.load_session(address)
-            record = SessionRecord.deserialize(stored) if stored is not None else SessionRecord()
+            record = load_record(stored) if stored is not None else SessionRecord()
             created, used_pre_key = state_from_prekey_message(
                 store, address, record, prekey, trust, config
             )
@@ -236,7 +236,7 @@ def decrypt_message(
                 config,
             )
             store.save_identity(address, prekey.identity_key)
-            store.store_session(address, record.serialize())
+            store.store_session(address, dump_record(record))
             if used_pre_key is not None:
                 store.remove_pre_key(used_pre_key)
         m = prekey.message

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from google.protobuf.message import DecodeError as _PbDecodeError
 
 from axolotl._pb import storage_pb2
+from axolotl.session._cache import RecordCache
 from axolotl.crypto.curve import KeyPair, PrivateKey, PublicKey
 from axolotl.errors import DecodeError, InvalidKey
 
@@ -27,6 +28,8 @@ __all__ = [
     "SessionRecord",
     "SessionState",
     "RECORD_VERSION",
+    "load_record",
+    "dump_record",
 ]
 
 RECORD_VERSION = 1
@@ -238,3 +241,18 @@ def _state_from_pb(msg: storage_pb2.SessionStructure) -> SessionState:
         local_registration_id=msg.local_registration_id,
         alice_base_key=msg.alice_base_key,
     )
+
+
+_cache: RecordCache[SessionRecord] = RecordCache(SessionRecord.deserialize)
+
+
+def load_record(data: bytes) -> SessionRecord:
+    """Parse stored bytes into a record the caller owns (from the cache when possible)."""
+    return _cache.take(data)
+
+
+def dump_record(record: SessionRecord) -> bytes:
+    """Serialize ``record`` for storing; the caller must not mutate it afterwards."""
+    data = record.serialize()
+    _cache.put(data, record)
+    return data
