@@ -652,10 +652,10 @@ def test_sqlite_applies_a_later_migration_and_keeps_data(tmp_path: Path) -> None
     later = (
         *MIGRATIONS,
         Migration(
-            SCHEMA_VERSION + 1,
-            "test: a notes table filled from sessions",
-            ("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",),
-            _notes_migration,
+            version=SCHEMA_VERSION + 1,
+            description="test: a notes table filled from sessions",
+            statements=("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",),
+            run=_notes_migration,
         ),
     )
     conn = sqlite3.connect(_db(tmp_path), isolation_level=None)
@@ -682,9 +682,9 @@ def test_sqlite_failed_migration_changes_nothing(tmp_path: Path) -> None:
     broken = (
         *MIGRATIONS,
         Migration(
-            SCHEMA_VERSION + 1,
-            "test: half good, half broken",
-            ("CREATE TABLE good (x)", "THIS IS NOT SQL"),
+            version=SCHEMA_VERSION + 1,
+            description="test: half good, half broken",
+            statements=("CREATE TABLE good (x)", "THIS IS NOT SQL"),
         ),
     )
     conn = sqlite3.connect(_db(tmp_path), isolation_level=None)
@@ -701,7 +701,7 @@ def test_sqlite_failed_migration_changes_nothing(tmp_path: Path) -> None:
 def test_migrations_must_be_numbered_in_order(tmp_path: Path) -> None:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     with pytest.raises(UsageError):
-        migrate(conn, (Migration(2, "skips 1", ()),))
+        migrate(conn, (Migration(version=2, description="skips 1", statements=()),))
     conn.close()
 
 

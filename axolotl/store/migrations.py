@@ -34,7 +34,7 @@ APPLICATION_ID: Final = 0x41584F4C
 """``PRAGMA application_id`` of our databases ("AXOL"), to refuse other SQLite files."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Migration:
     """One step of the schema history.
 
@@ -59,10 +59,10 @@ class Migration:
 
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
-        1,
-        "initial schema: local identity, remote identities, prekeys, signed prekeys, "
-        "sessions, sender keys, counters",
-        (
+        version=1,
+        description="initial schema: local identity, remote identities, prekeys, signed prekeys, "
+        "sessions, sender keys, key counters (next prekey id)",
+        statements=(
             """CREATE TABLE local_identity (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 identity_key_pair BLOB NOT NULL,
@@ -95,7 +95,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
                 record BLOB NOT NULL,
                 PRIMARY KEY (group_id, sender_name, sender_device_id)
             )""",
-            """CREATE TABLE counters (
+            """CREATE TABLE key_counters (
                 name TEXT PRIMARY KEY,
                 value INTEGER NOT NULL
             )""",

@@ -89,9 +89,9 @@ _SQL_PUT_PRE_KEY = (
 )
 _SQL_HAS_PRE_KEY = "SELECT 1 FROM pre_keys WHERE id = ?"
 _SQL_DEL_PRE_KEY = "DELETE FROM pre_keys WHERE id = ?"
-_SQL_GET_COUNTER = "SELECT value FROM counters WHERE name = ?"
+_SQL_GET_COUNTER = "SELECT value FROM key_counters WHERE name = ?"
 _SQL_PUT_COUNTER = (
-    "INSERT INTO counters (name, value) VALUES (?, ?) "
+    "INSERT INTO key_counters (name, value) VALUES (?, ?) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
 )
 _SQL_GET_SIGNED = "SELECT record FROM signed_pre_keys WHERE id = ?"
