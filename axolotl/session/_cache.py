@@ -25,7 +25,7 @@ T = TypeVar("T")
 class RecordCache(Generic[T]):
     """``bytes -> parsed record`` with a bound on the total key size."""
 
-    __slots__ = ("_entries", "_size", "_max_bytes", "_parse", "_lock")
+    __slots__ = ("_entries", "_lock", "_max_bytes", "_parse", "_size")
 
     def __init__(self, parse: Callable[[bytes], T], max_bytes: int = 4 << 20) -> None:
         self._entries: OrderedDict[bytes, T] = OrderedDict()

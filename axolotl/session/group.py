@@ -32,6 +32,7 @@ from axolotl.errors import (
     NoSenderKey,
 )
 from axolotl.rng import Rng, default_rng
+from axolotl.session._cache import RecordCache
 from axolotl.session.config import DEFAULT_CONFIG, SessionConfig
 from axolotl.store.base import ProtocolStore
 from axolotl.wire import SenderKeyDistributionMessage, SenderKeyMessage
@@ -177,9 +178,20 @@ class SenderKeyRecord:
         return cls(states)
 
 
+_cache: RecordCache[SenderKeyRecord] = RecordCache(SenderKeyRecord.deserialize)
+
+
 def _load(store: ProtocolStore, group_id: str, sender: ProtocolAddress) -> SenderKeyRecord:
     data = store.load_sender_key(group_id, sender)
-    return SenderKeyRecord.deserialize(data) if data is not None else SenderKeyRecord()
+    return _cache.take(data) if data is not None else SenderKeyRecord()
+
+
+def _store(
+    store: ProtocolStore, group_id: str, sender: ProtocolAddress, record: SenderKeyRecord
+) -> None:
+    data = record.serialize()
+    store.store_sender_key(group_id, sender, data)
+    _cache.put(data, record)
 
 
 def create_sender_key_distribution(
@@ -218,7 +230,7 @@ def create_sender_key_distribution(
                 ),
                 config.max_sender_key_states,
             )
-            store.store_sender_key(group_id, sender, record.serialize())
+            _store(store, group_id, sender, record)
         state = record.states[0]
         return SenderKeyDistributionMessage.create(
             key_id=state.key_id,
@@ -255,7 +267,7 @@ def process_sender_key_distribution(
             ),
             config.max_sender_key_states,
         )
-        store.store_sender_key(group_id, sender, record.serialize())
+        _store(store, group_id, sender, record)
 
 
 def group_encrypt(
@@ -286,7 +298,7 @@ def group_encrypt(
             ciphertext=aes_cbc_encrypt(key, iv, plaintext),
             rng=rng,
         )
-        store.store_sender_key(group_id, sender, record.serialize())
+        _store(store, group_id, sender, record)
     return message.serialized
 
 
@@ -319,5 +331,5 @@ def group_decrypt(
         message.verify_signature(state.signing_key)
         iv, key = sender_message_keys(state.seed_for(message.iteration, config))
         plaintext = aes_cbc_decrypt(key, iv, message.ciphertext)
-        store.store_sender_key(group_id, sender, record.serialize())
+        _store(store, group_id, sender, record)
     return plaintext

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from google.protobuf.message import DecodeError as _PbDecodeError
 
 from axolotl._pb import storage_pb2
-from axolotl.session._cache import RecordCache
 from axolotl.crypto.curve import KeyPair, PrivateKey, PublicKey
 from axolotl.errors import DecodeError, InvalidKey
+from axolotl.session._cache import RecordCache
 
 __all__ = [
     "PendingPreKey",
