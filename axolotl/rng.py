@@ -27,7 +27,7 @@ class DeterministicRng:
     sequence, whatever the request sizes are split into.
     """
 
-    __slots__ = ("_seed", "_counter", "_buffer")
+    __slots__ = ("_buffer", "_counter", "_seed")
 
     def __init__(self, seed: bytes | int | str) -> None:
         if isinstance(seed, int):
