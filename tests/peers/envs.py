@@ -124,10 +124,13 @@ def build(env_dir: Path = PYAXOLOTL_ENV, *, quiet: bool = True) -> Path:
             raise EnvBuildError(
                 f"pip failed (exit {proc.returncode}) for: {' '.join(step)}\n{tail}"
             )
-    # Smoke test: both peers import with the pinned protobuf.
+    # Smoke test: both peers import with the pinned protobuf. Isolated (-I)
+    # and run from the venv folder, so this checkout's own ``axolotl``
+    # package can never shadow python-axolotl's.
     check = subprocess.run(
         [
             str(python),
+            "-I",
             "-c",
             "import axolotl.sessionbuilder, axolotl.ecc.curve, google.protobuf, "
             "yowsup.layers.axolotl.protocolentities.receipt_incoming_retry",
@@ -135,6 +138,7 @@ def build(env_dir: Path = PYAXOLOTL_ENV, *, quiet: bool = True) -> Path:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        cwd=env_dir,
     )
     if check.returncode != 0:
         raise EnvBuildError(f"peer venv built but imports fail:\n{check.stdout.strip()}")
