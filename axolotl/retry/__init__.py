@@ -1,0 +1,35 @@
+"""The retry layer: events in, actions out; policy, send log, counters, dedup."""
+
+from axolotl.retry.events import (
+    Ack,
+    Action,
+    Deliver,
+    DeliveryReceipt,
+    Envelope,
+    Gap,
+    SendFailed,
+    SendReceipt,
+    Transmit,
+    Undecryptable,
+    WakeAt,
+)
+from axolotl.retry.policy import DEFAULT_POLICY, Backoff, Priority, PriorityClass, RetryPolicy
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "Ack",
+    "Action",
+    "Backoff",
+    "Deliver",
+    "DeliveryReceipt",
+    "Envelope",
+    "Gap",
+    "Priority",
+    "PriorityClass",
+    "RetryPolicy",
+    "SendFailed",
+    "SendReceipt",
+    "Transmit",
+    "Undecryptable",
+    "WakeAt",
+]

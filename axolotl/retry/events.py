@@ -1,0 +1,159 @@
+"""What goes into the retry layer and what comes out of it.
+
+The layer is sans-IO (DESIGN.md, "Principles"): the stack hands it envelopes,
+receipts, acks and the time, and carries out the frozen action objects it
+returns -- put an envelope on the wire, send a receipt, show a message, set a
+timer. Nothing here touches a socket or a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from axolotl.address import ProtocolAddress
+from axolotl.errors import UsageError
+from axolotl.receipts import OutgoingRetryReceipt, RetryReason
+from axolotl.retry.policy import Priority
+from axolotl.wire import MessageType
+
+__all__ = [
+    "Action",
+    "Ack",
+    "Deliver",
+    "DeliveryReceipt",
+    "Envelope",
+    "Gap",
+    "SendFailed",
+    "SendReceipt",
+    "Transmit",
+    "Undecryptable",
+    "WakeAt",
+]
+
+_ENVELOPE_TYPES = (
+    MessageType.SIGNAL,
+    MessageType.PREKEY,
+    MessageType.SENDER_KEY,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Envelope:
+    """One encrypted message for one device, as it travels.
+
+    Attributes:
+        message_id: the id of the message; the same on every transmission and
+            resend, so the receiver de-duplicates.
+        sender: the sending device.
+        recipient: the receiving device.
+        type: 2 (SignalMessage), 3 (PreKeySignalMessage) or 4 (SenderKeyMessage).
+        body: the wire message.
+        timestamp_ms: when the message was first sent (the ``t`` a retry
+            receipt echoes, in seconds).
+        retry_count: 0 on the first send, else the receipt count it answers.
+        group_id: the group, for group messages (and their pairwise resends).
+        priority: the message's class.
+    """
+
+    message_id: str
+    sender: ProtocolAddress
+    recipient: ProtocolAddress
+    type: MessageType
+    body: bytes
+    timestamp_ms: int
+    retry_count: int = 0
+    group_id: str | None = None
+    priority: Priority = Priority.DEFAULT
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.message_id, str) or not self.message_id:
+            raise UsageError("envelope message_id must be a non-empty string")
+        if self.type not in _ENVELOPE_TYPES:
+            raise UsageError(f"envelope type {self.type!r} is not 2, 3 or 4")
+        if self.type == MessageType.SENDER_KEY and not self.group_id:
+            raise UsageError("a sender-key envelope needs its group_id")
+        if not 0 <= self.retry_count <= 255:
+            raise UsageError(f"retry_count {self.retry_count} out of range 0..255")
+        if self.timestamp_ms < 0:
+            raise UsageError("timestamp_ms must be >= 0")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryReceipt:
+    """A device confirms it got a message: the send log may forget it for that device."""
+
+    message_id: str
+    device: ProtocolAddress
+
+
+@dataclass(frozen=True, slots=True)
+class Transmit:
+    """Put ``envelope`` on the wire; report the server's ack with ``server_ack``."""
+
+    envelope: Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class SendReceipt:
+    """Send this retry receipt to ``device`` (the sender of a message we could not decrypt)."""
+
+    receipt: OutgoingRetryReceipt
+    device: ProtocolAddress
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """Show the application this message. Emitted exactly once per (sender, message id)."""
+
+    message_id: str
+    sender: ProtocolAddress
+    plaintext: bytes
+    group_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Acknowledge ``message_id`` from ``sender`` to the server (and the sender)."""
+
+    message_id: str
+    sender: ProtocolAddress
+
+
+@dataclass(frozen=True, slots=True)
+class Undecryptable:
+    """The message could not be recovered within the policy: show "waiting for this message"."""
+
+    message_id: str
+    sender: ProtocolAddress
+    reason: RetryReason
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailed:
+    """The envelope for ``device`` was never acknowledged within its budget."""
+
+    message_id: str
+    device: ProtocolAddress
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Messages from ``sender`` were skipped and never arrived: re-fetch them from the server.
+
+    Attributes:
+        missing: the missing counters of the sender's chain.
+    """
+
+    sender: ProtocolAddress
+    missing: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WakeAt:
+    """Call ``tick`` no later than ``ms``: the earliest timer the layer holds."""
+
+    ms: int
+
+
+Action = Transmit | SendReceipt | Deliver | Ack | Undecryptable | SendFailed | Gap | WakeAt
