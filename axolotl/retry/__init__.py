@@ -13,6 +13,8 @@ from axolotl.retry.events import (
     Undecryptable,
     WakeAt,
 )
+from axolotl.retry.jid import address_from_jid, address_to_jid
+from axolotl.retry.layer import RetryLayer
 from axolotl.retry.policy import DEFAULT_POLICY, Backoff, Priority, PriorityClass, RetryPolicy
 
 __all__ = [
@@ -26,10 +28,13 @@ __all__ = [
     "Gap",
     "Priority",
     "PriorityClass",
+    "RetryLayer",
     "RetryPolicy",
     "SendFailed",
     "SendReceipt",
     "Transmit",
     "Undecryptable",
     "WakeAt",
+    "address_from_jid",
+    "address_to_jid",
 ]

@@ -1,0 +1,127 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Payload(_message.Message):
+    __slots__ = ("body", "sender_key_distribution", "group_id")
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    SENDER_KEY_DISTRIBUTION_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    body: bytes
+    sender_key_distribution: bytes
+    group_id: str
+    def __init__(self, body: _Optional[bytes] = ..., sender_key_distribution: _Optional[bytes] = ..., group_id: _Optional[str] = ...) -> None: ...
+
+class Address(_message.Message):
+    __slots__ = ("name", "device_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    device_id: int
+    def __init__(self, name: _Optional[str] = ..., device_id: _Optional[int] = ...) -> None: ...
+
+class Envelope(_message.Message):
+    __slots__ = ("message_id", "sender", "recipient", "type", "body", "timestamp_ms", "retry_count", "group_id", "priority")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    sender: Address
+    recipient: Address
+    type: int
+    body: bytes
+    timestamp_ms: int
+    retry_count: int
+    group_id: str
+    priority: int
+    def __init__(self, message_id: _Optional[str] = ..., sender: _Optional[_Union[Address, _Mapping]] = ..., recipient: _Optional[_Union[Address, _Mapping]] = ..., type: _Optional[int] = ..., body: _Optional[bytes] = ..., timestamp_ms: _Optional[int] = ..., retry_count: _Optional[int] = ..., group_id: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
+
+class OutboxEntry(_message.Message):
+    __slots__ = ("envelope", "transmissions", "version")
+    ENVELOPE_FIELD_NUMBER: _ClassVar[int]
+    TRANSMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    envelope: Envelope
+    transmissions: int
+    version: int
+    def __init__(self, envelope: _Optional[_Union[Envelope, _Mapping]] = ..., transmissions: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class DeviceState(_message.Message):
+    __slots__ = ("device", "state", "receipts_answered", "last_count", "base_key_at_answer")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RECEIPTS_ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    LAST_COUNT_FIELD_NUMBER: _ClassVar[int]
+    BASE_KEY_AT_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    device: Address
+    state: int
+    receipts_answered: int
+    last_count: int
+    base_key_at_answer: bytes
+    def __init__(self, device: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., receipts_answered: _Optional[int] = ..., last_count: _Optional[int] = ..., base_key_at_answer: _Optional[bytes] = ...) -> None: ...
+
+class SendLogEntry(_message.Message):
+    __slots__ = ("message_id", "plaintext", "timestamp_ms", "group_id", "priority", "devices", "version")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAINTEXT_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    DEVICES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    plaintext: bytes
+    timestamp_ms: int
+    group_id: str
+    priority: int
+    devices: _containers.RepeatedCompositeFieldContainer[DeviceState]
+    version: int
+    def __init__(self, message_id: _Optional[str] = ..., plaintext: _Optional[bytes] = ..., timestamp_ms: _Optional[int] = ..., group_id: _Optional[str] = ..., priority: _Optional[int] = ..., devices: _Optional[_Iterable[_Union[DeviceState, _Mapping]]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class ReceiveRecord(_message.Message):
+    __slots__ = ("message_id", "sender", "state", "count", "reason", "timestamp_ms", "group_id", "priority", "no_session", "version")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    NO_SESSION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    sender: Address
+    state: int
+    count: int
+    reason: int
+    timestamp_ms: int
+    group_id: str
+    priority: int
+    no_session: bool
+    version: int
+    def __init__(self, message_id: _Optional[str] = ..., sender: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., count: _Optional[int] = ..., reason: _Optional[int] = ..., timestamp_ms: _Optional[int] = ..., group_id: _Optional[str] = ..., priority: _Optional[int] = ..., no_session: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
+
+class GapRecord(_message.Message):
+    __slots__ = ("sender", "next", "missing", "seen_ms", "version")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    NEXT_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    SEEN_MS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    sender: Address
+    next: int
+    missing: _containers.RepeatedScalarFieldContainer[int]
+    seen_ms: _containers.RepeatedScalarFieldContainer[int]
+    version: int
+    def __init__(self, sender: _Optional[_Union[Address, _Mapping]] = ..., next: _Optional[int] = ..., missing: _Optional[_Iterable[int]] = ..., seen_ms: _Optional[_Iterable[int]] = ..., version: _Optional[int] = ...) -> None: ...

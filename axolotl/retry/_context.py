@@ -1,0 +1,47 @@
+"""What every part of the retry layer needs: the store, the policy, randomness, who we are."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from axolotl.address import ProtocolAddress
+from axolotl.retry.policy import Priority, RetryPolicy
+from axolotl.rng import Rng
+from axolotl.session.config import SessionConfig
+from axolotl.session.trust import TrustPolicy
+from axolotl.store.base import ProtocolStore
+
+__all__ = ["Context", "Collected", "log"]
+
+log = logging.getLogger("axolotl.retry")
+"""Ignored input (unknown ids, receipts over budget, ...) is logged here with its reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The layer's fixed surroundings."""
+
+    store: ProtocolStore
+    local: ProtocolAddress
+    policy: RetryPolicy
+    rng: Rng
+    trust: TrustPolicy
+    config: SessionConfig
+
+
+class Collected:
+    """Actions gathered during one call, released highest priority first."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: list[tuple[int, int, object]] = []
+
+    def add(self, action: object, priority: Priority = Priority.DEFAULT) -> None:
+        """Queue ``action`` with its message's priority (stable within a class)."""
+        self._items.append((int(priority), len(self._items), action))
+
+    def sorted(self) -> list[object]:
+        """The queued actions, most urgent class first, in order within a class."""
+        return [a for _, _, a in sorted(self._items, key=lambda t: (t[0], t[1]))]

@@ -1,0 +1,73 @@
+"""Gap detection: skipped ratchet counters that never arrive become a ``Gap`` action.
+
+Every decrypted pairwise message tells its chain (the sender's ratchet key)
+and counter. Counters jumped over are remembered with the time they were
+first missed; one that arrives later is crossed off. A counter still missing
+``policy.gap_grace_ms`` later is reported once as
+:class:`~axolotl.retry.events.Gap` so the stack can re-fetch from its
+server's offline store. A chain's record is forgotten a day after its last
+activity when nothing is missing.
+"""
+
+from __future__ import annotations
+
+from axolotl.address import ProtocolAddress
+from axolotl.retry._context import Collected, Context
+from axolotl.retry.events import Gap
+from axolotl.retry.records import GAP, GapRecord, address_key
+from axolotl.session import DecryptedMessage
+
+__all__ = ["observe", "due"]
+
+_IDLE_MS = 86_400_000
+_BATCH = 256
+
+
+def _key(sender: ProtocolAddress, ratchet_key: bytes) -> str:
+    return f"{address_key(sender)}\x1f{ratchet_key.hex()}"
+
+
+def _save(ctx: Context, key: str, record: GapRecord, now_ms: int) -> None:
+    if record.missing:
+        due = min(record.missing.values()) + ctx.policy.gap_grace_ms
+    else:
+        due = now_ms + _IDLE_MS
+    ctx.store.put_record(GAP, key, record.serialize(), due)
+
+
+def observe(ctx: Context, sender: ProtocolAddress, message: DecryptedMessage, now_ms: int) -> None:
+    """Note the counter of a decrypted message on its chain."""
+    key = _key(sender, message.ratchet_key.raw)
+    data = ctx.store.get_record(GAP, key)
+    record = GapRecord.deserialize(data) if data is not None else GapRecord(sender)
+    counter = message.counter
+    if counter in record.missing:
+        del record.missing[counter]
+    elif counter >= record.next:
+        # Bounded like the ratchet's own skipping: it refuses jumps beyond max_skip.
+        first = max(record.next, counter - ctx.config.max_skip)
+        for skipped in range(first, counter):
+            record.missing[skipped] = now_ms
+        record.next = counter + 1
+    _save(ctx, key, record, now_ms)
+
+
+def due(ctx: Context, now_ms: int, out: Collected) -> None:
+    """Report counters missing past the grace period; forget idle chains."""
+    while True:
+        batch = ctx.store.due_records(GAP, now_ms, _BATCH)
+        for key, value, _ in batch:
+            record = GapRecord.deserialize(value)
+            cutoff = now_ms - ctx.policy.gap_grace_ms
+            late = sorted(c for c, seen in record.missing.items() if seen <= cutoff)
+            if late:
+                out.add(Gap(record.sender, tuple(late)))
+                for c in late:
+                    del record.missing[c]
+                _save(ctx, key, record, now_ms)
+            elif not record.missing:
+                ctx.store.delete_record(GAP, key)
+            else:
+                _save(ctx, key, record, now_ms)
+        if len(batch) < _BATCH:
+            return

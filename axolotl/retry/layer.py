@@ -1,0 +1,198 @@
+"""RetryLayer: the sans-IO layer that turns every failure into a receipt, a resend or a report.
+
+Events in, actions out (DESIGN.md, "The retry layer"). Each call is one store
+transaction: either all of its effects are stored and its actions returned,
+or (on an exception) nothing changed. The caller carries out the actions in
+order: put envelopes on the wire, send receipts, deliver plaintexts, ack, and
+call :meth:`RetryLayer.tick` by the time the last :class:`WakeAt` names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from axolotl.address import ProtocolAddress
+from axolotl.errors import UsageError
+from axolotl.keys import PreKeyBundle
+from axolotl.receipts import IncomingRetryReceipt
+from axolotl.retry import gaps, outbox, receiver, sender
+from axolotl.retry._context import Collected, Context
+from axolotl.retry.events import Action, DeliveryReceipt, Envelope, WakeAt
+from axolotl.retry.jid import address_from_jid
+from axolotl.retry.policy import DEFAULT_POLICY, Priority, RetryPolicy
+from axolotl.retry.records import SENDLOG, TIMED_KINDS
+from axolotl.rng import Rng, default_rng
+from axolotl.session import process_prekey_bundle
+from axolotl.session.config import DEFAULT_CONFIG, SessionConfig
+from axolotl.session.trust import TrustPolicy, reject_changed_identity
+from axolotl.store.base import ProtocolStore
+
+__all__ = ["RetryLayer"]
+
+_BATCH = 256
+
+
+class RetryLayer:
+    """The retry layer of one device.
+
+    Args:
+        store: sessions, keys and the layer's own records, in one store.
+        local: this device's address (the sender of what it sends).
+        policy: every number of the layer.
+        rng: randomness (keys, jitter, message ids).
+        trust: the identity trust policy for changed identity keys.
+        config: the session layer's bounds.
+    """
+
+    def __init__(
+        self,
+        store: ProtocolStore,
+        local: ProtocolAddress,
+        *,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        rng: Rng = default_rng,
+        trust: TrustPolicy = reject_changed_identity,
+        config: SessionConfig = DEFAULT_CONFIG,
+    ) -> None:
+        self._ctx = Context(store, local, policy, rng, trust, config)
+
+    @property
+    def local(self) -> ProtocolAddress:
+        """This device's address."""
+        return self._ctx.local
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The policy in force."""
+        return self._ctx.policy
+
+    def new_message_id(self) -> str:
+        """A fresh message id (``3EB0`` + 16 hex digits, WhatsApp's shape); resends keep it."""
+        return "3EB0" + self._ctx.rng(8).hex().upper()
+
+    def process_bundle(self, device: ProtocolAddress, bundle: PreKeyBundle) -> None:
+        """Start a session with ``device`` from its published bundle (before the first send).
+
+        Raises:
+            InvalidSignature, UntrustedIdentity: as :func:`process_prekey_bundle`.
+        """
+        ctx = self._ctx
+        process_prekey_bundle(
+            ctx.store, device, bundle, trust=ctx.trust, rng=ctx.rng, config=ctx.config
+        )
+
+    def _finish(self, out: Collected) -> list[Action]:
+        actions: list[Action] = out.sorted()  # type: ignore[assignment]
+        wake = self._ctx.store.next_due_ms(TIMED_KINDS)
+        if wake is not None:
+            actions.append(WakeAt(wake))
+        return actions
+
+    def send(
+        self,
+        recipients: Iterable[ProtocolAddress],
+        message_id: str,
+        plaintext: bytes,
+        now_ms: int,
+        group: str | None = None,
+        priority: Priority = Priority.DEFAULT,
+    ) -> list[Action]:
+        """Send ``plaintext`` to every device in ``recipients`` under ``message_id``.
+
+        Pairwise, each device gets its own SignalMessage. With ``group``, a
+        device that has our current sender key gets the one SenderKeyMessage,
+        the others a pairwise message carrying our sender key along.
+
+        Raises:
+            UsageError: bad arguments or a message id already used.
+            NoSession: a device has no session (call :meth:`process_bundle`).
+        """
+        out = Collected()
+        with self._ctx.store.transaction():
+            sender.send(
+                self._ctx, list(recipients), message_id, plaintext, now_ms, group, priority, out
+            )
+            return self._finish(out)
+
+    def receive(self, envelope: Envelope, now_ms: int) -> list[Action]:
+        """Handle an envelope from the network: deliver it once, or ask for a resend."""
+        out = Collected()
+        with self._ctx.store.transaction():
+            receiver.receive(self._ctx, envelope, now_ms, out)
+            return self._finish(out)
+
+    def receive_receipt(
+        self,
+        receipt: IncomingRetryReceipt | DeliveryReceipt,
+        now_ms: int,
+        device: ProtocolAddress | None = None,
+    ) -> list[Action]:
+        """Handle a retry receipt (answered with at most one resend) or a delivery receipt.
+
+        Args:
+            receipt: the receipt.
+            now_ms: the time.
+            device: the device it came from; by default read from the
+                receipt's ``participant`` (group) or ``from`` JID.
+
+        Raises:
+            InvalidReceipt: the device cannot be read from the receipt's JIDs.
+            UntrustedIdentity: an attached bundle changes the identity key and
+                the trust policy refused it.
+            InvalidSignature: an attached bundle's signature does not verify.
+        """
+        out = Collected()
+        with self._ctx.store.transaction():
+            if isinstance(receipt, DeliveryReceipt):
+                sender.on_delivery_receipt(self._ctx, receipt)
+            elif isinstance(receipt, IncomingRetryReceipt):
+                if device is None:
+                    device = address_from_jid(receipt.participant or receipt.sender)
+                sender.on_retry_receipt(self._ctx, receipt, device, now_ms, out)
+            else:
+                raise UsageError(f"not a receipt: {type(receipt).__name__}")
+            return self._finish(out)
+
+    def server_ack(self, message_id: str, device: ProtocolAddress, now_ms: int) -> list[Action]:
+        """The server accepted the envelope of ``message_id`` for ``device``."""
+        out = Collected()
+        with self._ctx.store.transaction():
+            sender.on_server_ack(self._ctx, message_id, device)
+            return self._finish(out)
+
+    def reconnected(self, now_ms: int) -> list[Action]:
+        """The connection is back: every envelope not yet acked goes out again now."""
+        out = Collected()
+        with self._ctx.store.transaction():
+            outbox.reconnect(self._ctx, now_ms, out)
+            return self._finish(out)
+
+    def tick(self, now_ms: int) -> list[Action]:
+        """Fire every timer due by ``now_ms``: retransmissions, repeated receipts, gaps, pruning."""
+        ctx = self._ctx
+        out = Collected()
+        with ctx.store.transaction():
+            for envelope in outbox.due(ctx, now_ms, out):
+                sender.on_send_failed(ctx, envelope)
+            receiver.retry_due(ctx, now_ms, out)
+            gaps.due(ctx, now_ms, out)
+            self._prune_send_log(now_ms)
+            return self._finish(out)
+
+    def _prune_send_log(self, now_ms: int) -> None:
+        store = self._ctx.store
+        while True:
+            batch = store.due_records(SENDLOG, now_ms, _BATCH)
+            for key, _, _ in batch:
+                store.delete_record(SENDLOG, key)
+            if len(batch) < _BATCH:
+                return
+
+    def pending(self) -> Sequence[Envelope]:
+        """Envelopes waiting for a server ack (for inspection and tests)."""
+        from axolotl.retry.records import OUTBOX, OutboxEntry
+
+        return [
+            OutboxEntry.deserialize(value).envelope
+            for _, value, _ in self._ctx.store.records(OUTBOX)
+        ]

@@ -1,0 +1,218 @@
+"""The receiver's side: decrypt, deliver exactly once, or turn the failure into a receipt.
+
+DESIGN.md, "The retry layer", receiver part. A failure is counted per
+(message id, sender device) and persisted; the receipt carries the count,
+the original timestamp, our registration id and the reason, plus a fresh
+key bundle from ``policy.keys_from_count`` on, or at once when there is no
+session. Without a resend the layer asks again after a backoff; past
+``policy.max_retries`` it reports :class:`~axolotl.retry.events.Undecryptable`.
+A late resend is still delivered. Delivered ids are kept (bounded) so a
+duplicate is acknowledged and never delivered twice.
+"""
+
+from __future__ import annotations
+
+from axolotl.errors import (
+    BadMac,
+    DuplicateMessage,
+    FutureMessage,
+    InvalidKey,
+    InvalidKeyId,
+    InvalidMessage,
+    InvalidSignature,
+    NoSenderKey,
+    NoSession,
+    RemoteError,
+    UntrustedIdentity,
+    UsageError,
+)
+from axolotl.keys import generate_pre_keys
+from axolotl.receipts import KeyBundle, OutgoingRetryReceipt, RetryReason
+from axolotl.retry import gaps
+from axolotl.retry._context import Collected, Context, log
+from axolotl.retry._state import RecvEvent, RecvState, next_recv_state
+from axolotl.retry.events import Ack, Deliver, Envelope, SendReceipt, Undecryptable
+from axolotl.retry.jid import address_to_jid
+from axolotl.retry.records import DELIVERED, RECV, Payload, ReceiveRecord, message_key
+from axolotl.session import (
+    decrypt_message,
+    group_decrypt,
+    process_sender_key_distribution,
+)
+from axolotl.wire import MessageType, SenderKeyDistributionMessage
+
+__all__ = ["receive", "retry_due", "reason_for"]
+
+_BATCH = 256
+
+
+def reason_for(error: RemoteError) -> RetryReason:
+    """The receipt reason code for a decryption failure."""
+    if isinstance(error, NoSession):  # NoSenderKey included: no usable key either way
+        return RetryReason.NO_SESSION
+    if isinstance(error, BadMac):
+        return RetryReason.BAD_MAC
+    if isinstance(error, InvalidKeyId):
+        return RetryReason.INVALID_KEY_ID
+    if isinstance(error, InvalidKey | UntrustedIdentity):
+        return RetryReason.INVALID_KEY
+    if isinstance(error, InvalidSignature):
+        return RetryReason.INVALID_SIGNATURE
+    if isinstance(error, FutureMessage):
+        return RetryReason.FUTURE_MESSAGE
+    if isinstance(error, InvalidMessage):
+        return RetryReason.INVALID_MESSAGE
+    return RetryReason.UNKNOWN_ERROR
+
+
+def _decrypt(ctx: Context, env: Envelope, now_ms: int) -> tuple[bytes, str | None]:
+    """Decrypt one envelope inside the caller's transaction; return (body, group id)."""
+    if env.type == MessageType.SENDER_KEY:
+        assert env.group_id is not None  # Envelope validates this
+        body = group_decrypt(ctx.store, env.group_id, env.sender, env.body, config=ctx.config)
+        return body, env.group_id
+    decrypted = decrypt_message(
+        ctx.store, env.sender, env.type, env.body, trust=ctx.trust, rng=ctx.rng, config=ctx.config
+    )
+    payload = Payload.parse(decrypted.plaintext)
+    if payload.sender_key_distribution is not None:
+        if not payload.group_id:
+            raise InvalidMessage("a sender-key distribution arrived without its group id")
+        process_sender_key_distribution(
+            ctx.store,
+            payload.group_id,
+            env.sender,
+            SenderKeyDistributionMessage.parse(payload.sender_key_distribution),
+            config=ctx.config,
+        )
+    gaps.observe(ctx, env.sender, decrypted, now_ms)
+    return payload.body, payload.group_id or env.group_id
+
+
+def _load(ctx: Context, env: Envelope) -> ReceiveRecord:
+    data = ctx.store.get_record(RECV, message_key(env.sender, env.message_id))
+    if data is not None:
+        return ReceiveRecord.deserialize(data)
+    return ReceiveRecord(env.message_id, env.sender, timestamp_ms=env.timestamp_ms)
+
+
+def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
+    """Handle one incoming envelope."""
+    if env.recipient != ctx.local:
+        raise UsageError(f"envelope for {env.recipient} handed to the layer of {ctx.local}")
+    key = message_key(env.sender, env.message_id)
+    if ctx.store.get_record(DELIVERED, key) is not None:
+        out.add(Ack(env.message_id, env.sender), env.priority)
+        return
+    record = _load(ctx, env)
+    try:
+        # A nested transaction: a failed decrypt rolls back its own writes
+        # only, and the failure is then recorded in the outer one.
+        with ctx.store.transaction():
+            body, group_id = _decrypt(ctx, env, now_ms)
+    except DuplicateMessage:
+        next_recv_state(record.state, RecvEvent.DUPLICATE)
+        out.add(Ack(env.message_id, env.sender), env.priority)
+        return
+    except RemoteError as exc:
+        _failed(ctx, env, record, exc, now_ms, out)
+        return
+    next_recv_state(record.state, RecvEvent.DECRYPTED)
+    ctx.store.delete_record(RECV, key)
+    ctx.store.put_record(DELIVERED, key, b"", now_ms)
+    ctx.store.evict_records(DELIVERED, ctx.policy.delivered_ids_kept)
+    out.add(Deliver(env.message_id, env.sender, body, group_id), env.priority)
+    out.add(Ack(env.message_id, env.sender), env.priority)
+
+
+def _failed(
+    ctx: Context,
+    env: Envelope,
+    record: ReceiveRecord,
+    error: RemoteError,
+    now_ms: int,
+    out: Collected,
+) -> None:
+    log.info(
+        "message %s from %s failed: %s: %s", env.message_id, env.sender, type(error).__name__, error
+    )
+    if record.state is RecvState.GAVE_UP:
+        next_recv_state(record.state, RecvEvent.FAILED)
+        return
+    if record.state is RecvState.FAILING and env.retry_count < record.count:
+        # An older transmission (a server redelivery, a stale copy) failing
+        # again is no news: the receipt for it is already out.
+        next_recv_state(record.state, RecvEvent.DUPLICATE)
+        return
+    record.reason = reason_for(error)
+    record.no_session = isinstance(error, NoSession) and not isinstance(error, NoSenderKey)
+    record.group_id = env.group_id
+    record.priority = env.priority
+    record.timestamp_ms = env.timestamp_ms
+    _ask(ctx, record, RecvEvent.FAILED, now_ms, out)
+
+
+def _ask(
+    ctx: Context, record: ReceiveRecord, event: RecvEvent, now_ms: int, out: Collected
+) -> None:
+    """Send the next receipt for ``record``, or give up when the budget is spent."""
+    key = message_key(record.sender, record.message_id)
+    if record.count >= ctx.policy.max_retries:
+        record.state = next_recv_state(record.state, RecvEvent.BUDGET_SPENT)
+        ctx.store.put_record(RECV, key, record.serialize(), None)
+        out.add(
+            Undecryptable(record.message_id, record.sender, record.reason, record.count),
+            record.priority,
+        )
+        return
+    record.state = next_recv_state(record.state, event)
+    record.count += 1
+    keys = None
+    if record.no_session or record.count >= ctx.policy.keys_from_count:
+        keys = fresh_key_bundle(ctx)
+    receipt = OutgoingRetryReceipt.for_failed_message(
+        message_id=record.message_id,
+        sender=record.group_id or address_to_jid(record.sender),
+        participant=address_to_jid(record.sender) if record.group_id else None,
+        timestamp=record.timestamp_ms // 1000,
+        count=record.count,
+        registration_id=ctx.store.get_local_registration_id(),
+        reason=record.reason,
+        keys=keys,
+    )
+    due = now_ms + ctx.policy.receipt_backoff.delay_ms(record.count, ctx.rng)
+    ctx.store.put_record(RECV, key, record.serialize(), due)
+    out.add(SendReceipt(receipt, record.sender), record.priority)
+
+
+def fresh_key_bundle(ctx: Context) -> KeyBundle | None:
+    """A bundle with a newly generated and stored one-time prekey and our newest signed prekey.
+
+    ``None`` when we have no signed prekey to offer.
+    """
+    signed = ctx.store.load_signed_pre_keys()
+    if not signed:
+        log.warning("no signed prekey in the store: retry receipts go without a key bundle")
+        return None
+    newest = max(signed, key=lambda r: (r.timestamp, r.id))
+    (pre_key,) = generate_pre_keys(ctx.store.next_pre_key_id(), 1, ctx.rng)
+    ctx.store.store_pre_key(pre_key)
+    return KeyBundle.from_public_keys(
+        identity=ctx.store.get_identity_key_pair().public_key,
+        signed_pre_key_id=newest.id,
+        signed_pre_key=newest.key_pair.public_key,
+        signed_pre_key_signature=newest.signature,
+        pre_key_id=pre_key.id,
+        pre_key=pre_key.key_pair.public_key,
+    )
+
+
+def retry_due(ctx: Context, now_ms: int, out: Collected) -> None:
+    """Ask again for every failed message whose resend did not come in time."""
+    while True:
+        batch = ctx.store.due_records(RECV, now_ms, _BATCH)
+        for _, value, _ in batch:
+            record = ReceiveRecord.deserialize(value)
+            _ask(ctx, record, RecvEvent.RETRY_DUE, now_ms, out)
+        if len(batch) < _BATCH:
+            return

@@ -1,0 +1,310 @@
+"""The retry layer's persistent records and their (versioned protobuf) encoding.
+
+Records live in the store's generic :class:`~axolotl.store.base.RetryStore`
+under a *kind* and a string key; the format is ``proto/retry_state.proto``.
+Keys join address parts with ``\\x1f`` (unit separator), which no JID holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from google.protobuf.message import DecodeError as _PbDecodeError
+from google.protobuf.message import Message as _PbMessage
+
+from axolotl._pb import retry_state_pb2 as pb
+from axolotl.address import ProtocolAddress
+from axolotl.errors import DecodeError, StorageError, UsageError
+from axolotl.receipts import RetryReason
+from axolotl.retry._state import RecvState, SendState
+from axolotl.retry.events import Envelope
+from axolotl.retry.policy import Priority
+from axolotl.wire import MessageType
+
+__all__ = [
+    "OUTBOX",
+    "SENDLOG",
+    "RECV",
+    "DELIVERED",
+    "REBUILD",
+    "GAP",
+    "SKDM",
+    "TIMED_KINDS",
+    "DeviceState",
+    "GapRecord",
+    "OutboxEntry",
+    "Payload",
+    "ReceiveRecord",
+    "SendLogEntry",
+    "address_key",
+    "message_key",
+]
+
+OUTBOX = "outbox"  # (message id, device) -> OutboxEntry, due: next retransmission
+SENDLOG = "sendlog"  # message id -> SendLogEntry, due: when it is too old to keep
+RECV = "recv"  # (sender, message id) -> ReceiveRecord, due: next receipt (FAILING only)
+DELIVERED = "delivered"  # (sender, message id) -> b"", due: delivery time (for eviction)
+REBUILD = "rebuild"  # device -> last rebuild time (8 bytes)
+GAP = "gap"  # (sender, ratchet key) -> GapRecord, due: when the oldest gap is reported
+SKDM = "skdm"  # (group, device) -> key id of our sender key the device has
+TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG)
+
+_SEP = "\x1f"
+VERSION = 1
+
+
+def address_key(address: ProtocolAddress) -> str:
+    """The store key part for a device."""
+    return f"{address.name}{_SEP}{address.device_id}"
+
+
+def message_key(address: ProtocolAddress, message_id: str) -> str:
+    """The store key of one message from or to one device."""
+    return f"{address.name}{_SEP}{address.device_id}{_SEP}{message_id}"
+
+
+def _parse(msg: _PbMessage, data: bytes, what: str) -> None:
+    try:
+        msg.ParseFromString(data)
+    except (_PbDecodeError, ValueError) as exc:
+        raise StorageError(f"stored {what} is corrupt: {exc or 'malformed protobuf'}") from None
+    version = getattr(msg, "version", VERSION)
+    if version > VERSION:
+        raise StorageError(f"stored {what} has format version {version}, newer than {VERSION}")
+
+
+def _addr_to(msg: pb.Address, address: ProtocolAddress) -> None:
+    msg.name = address.name
+    msg.device_id = address.device_id
+
+
+def _addr_from(msg: pb.Address) -> ProtocolAddress:
+    return ProtocolAddress(msg.name, msg.device_id)
+
+
+def _envelope_to(msg: pb.Envelope, e: Envelope) -> None:
+    msg.message_id = e.message_id
+    _addr_to(msg.sender, e.sender)
+    _addr_to(msg.recipient, e.recipient)
+    msg.type = int(e.type)
+    msg.body = e.body
+    msg.timestamp_ms = e.timestamp_ms
+    msg.retry_count = e.retry_count
+    if e.group_id is not None:
+        msg.group_id = e.group_id
+    msg.priority = int(e.priority)
+
+
+def _envelope_from(msg: pb.Envelope) -> Envelope:
+    return Envelope(
+        message_id=msg.message_id,
+        sender=_addr_from(msg.sender),
+        recipient=_addr_from(msg.recipient),
+        type=MessageType(msg.type),
+        body=msg.body,
+        timestamp_ms=msg.timestamp_ms,
+        retry_count=msg.retry_count,
+        group_id=msg.group_id if msg.HasField("group_id") else None,
+        priority=Priority(msg.priority),
+    )
+
+
+@dataclass(slots=True)
+class OutboxEntry:
+    """An envelope waiting for the server's ack, and how often it went out."""
+
+    envelope: Envelope
+    transmissions: int = 0
+
+    def serialize(self) -> bytes:
+        msg = pb.OutboxEntry(transmissions=self.transmissions, version=VERSION)
+        _envelope_to(msg.envelope, self.envelope)
+        return msg.SerializeToString()
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> OutboxEntry:
+        msg = pb.OutboxEntry()
+        _parse(msg, data, "outbox entry")
+        try:
+            return cls(_envelope_from(msg.envelope), msg.transmissions)
+        except (UsageError, ValueError) as exc:
+            raise StorageError(f"stored outbox entry is invalid: {exc}") from None
+
+
+@dataclass(slots=True)
+class DeviceState:
+    """The sender's view of one recipient device of a logged message."""
+
+    device: ProtocolAddress
+    state: SendState = SendState.NEW
+    receipts_answered: int = 0
+    last_count: int = 0
+    base_key_at_answer: bytes = b""
+
+
+@dataclass(slots=True)
+class SendLogEntry:
+    """A sent message, kept for resends."""
+
+    message_id: str
+    plaintext: bytes
+    timestamp_ms: int
+    group_id: str | None
+    priority: Priority
+    devices: list[DeviceState] = field(default_factory=list)
+
+    def device(self, address: ProtocolAddress) -> DeviceState | None:
+        """The state of ``address``, if it was a recipient."""
+        return next((d for d in self.devices if d.device == address), None)
+
+    def serialize(self) -> bytes:
+        msg = pb.SendLogEntry(
+            message_id=self.message_id,
+            plaintext=self.plaintext,
+            timestamp_ms=self.timestamp_ms,
+            priority=int(self.priority),
+            version=VERSION,
+        )
+        if self.group_id is not None:
+            msg.group_id = self.group_id
+        for d in self.devices:
+            m = msg.devices.add()
+            _addr_to(m.device, d.device)
+            m.state = int(d.state)
+            m.receipts_answered = d.receipts_answered
+            m.last_count = d.last_count
+            m.base_key_at_answer = d.base_key_at_answer
+        return msg.SerializeToString()
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> SendLogEntry:
+        msg = pb.SendLogEntry()
+        _parse(msg, data, "send log entry")
+        try:
+            return cls(
+                message_id=msg.message_id,
+                plaintext=msg.plaintext,
+                timestamp_ms=msg.timestamp_ms,
+                group_id=msg.group_id if msg.HasField("group_id") else None,
+                priority=Priority(msg.priority),
+                devices=[
+                    DeviceState(
+                        _addr_from(m.device),
+                        SendState(m.state),
+                        m.receipts_answered,
+                        m.last_count,
+                        m.base_key_at_answer,
+                    )
+                    for m in msg.devices
+                ],
+            )
+        except (UsageError, ValueError) as exc:
+            raise StorageError(f"stored send log entry is invalid: {exc}") from None
+
+
+@dataclass(slots=True)
+class ReceiveRecord:
+    """The receiver's view of a message it could not (yet) decrypt."""
+
+    message_id: str
+    sender: ProtocolAddress
+    state: RecvState = RecvState.NEW
+    count: int = 0
+    reason: RetryReason = RetryReason.UNKNOWN_ERROR
+    timestamp_ms: int = 0
+    group_id: str | None = None
+    priority: Priority = Priority.DEFAULT
+    no_session: bool = False
+
+    def serialize(self) -> bytes:
+        msg = pb.ReceiveRecord(
+            message_id=self.message_id,
+            state=int(self.state),
+            count=self.count,
+            reason=int(self.reason),
+            timestamp_ms=self.timestamp_ms,
+            priority=int(self.priority),
+            no_session=self.no_session,
+            version=VERSION,
+        )
+        _addr_to(msg.sender, self.sender)
+        if self.group_id is not None:
+            msg.group_id = self.group_id
+        return msg.SerializeToString()
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> ReceiveRecord:
+        msg = pb.ReceiveRecord()
+        _parse(msg, data, "receive record")
+        try:
+            return cls(
+                message_id=msg.message_id,
+                sender=_addr_from(msg.sender),
+                state=RecvState(msg.state),
+                count=msg.count,
+                reason=RetryReason(msg.reason),
+                timestamp_ms=msg.timestamp_ms,
+                group_id=msg.group_id if msg.HasField("group_id") else None,
+                priority=Priority(msg.priority),
+                no_session=msg.no_session,
+            )
+        except (UsageError, ValueError) as exc:
+            raise StorageError(f"stored receive record is invalid: {exc}") from None
+
+
+@dataclass(slots=True)
+class GapRecord:
+    """Skipped counters of one sending chain of one device."""
+
+    sender: ProtocolAddress
+    next: int = 0  # the counter after the highest one received
+    missing: dict[int, int] = field(default_factory=dict)  # counter -> first seen missing (ms)
+
+    def serialize(self) -> bytes:
+        msg = pb.GapRecord(next=self.next, version=VERSION)
+        _addr_to(msg.sender, self.sender)
+        msg.missing.extend(self.missing)
+        msg.seen_ms.extend(self.missing.values())
+        return msg.SerializeToString()
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> GapRecord:
+        msg = pb.GapRecord()
+        _parse(msg, data, "gap record")
+        missing = dict(zip(msg.missing, msg.seen_ms, strict=False))
+        return cls(_addr_from(msg.sender), msg.next, missing)
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """The plaintext of a pairwise message: the body and, maybe, a sender key for a group."""
+
+    body: bytes
+    sender_key_distribution: bytes | None = None
+    group_id: str | None = None
+
+    def serialize(self) -> bytes:
+        msg = pb.Payload(body=self.body)
+        if self.sender_key_distribution is not None:
+            msg.sender_key_distribution = self.sender_key_distribution
+        if self.group_id is not None:
+            msg.group_id = self.group_id
+        return msg.SerializeToString()
+
+    @classmethod
+    def parse(cls, data: bytes) -> Payload:
+        """Read a payload a peer sent.
+
+        Raises:
+            DecodeError: not a payload.
+        """
+        msg = pb.Payload()
+        try:
+            msg.ParseFromString(data)
+        except (_PbDecodeError, ValueError) as exc:
+            raise DecodeError("payload", str(exc) or "malformed protobuf") from None
+        return cls(
+            msg.body,
+            msg.sender_key_distribution if msg.HasField("sender_key_distribution") else None,
+            msg.group_id if msg.HasField("group_id") else None,
+        )

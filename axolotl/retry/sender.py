@@ -1,0 +1,341 @@
+"""The sender's side: the send log, sending, and answering retry receipts.
+
+DESIGN.md, "The retry layer", sender part. A receipt is accepted only from
+an original recipient device, only while the (message, device) budget lasts
+and only for a count not answered yet (so a replayed receipt gets at most
+one resend). The session is repaired first when the receipt says it must be:
+the peer's registration id changed, it attached a key bundle, or it is still
+failing on the same base key at count >= 2 -- a rebuild from the bundle,
+at most once per device per window, through the identity trust policy.
+"""
+
+from __future__ import annotations
+
+from axolotl.address import ProtocolAddress
+from axolotl.errors import UsageError
+from axolotl.keys import PreKeyBundle
+from axolotl.receipts import IncomingRetryReceipt, KeyBundle
+from axolotl.retry import outbox
+from axolotl.retry._context import Collected, Context, log
+from axolotl.retry._state import SendEvent, SendState, next_send_state
+from axolotl.retry.events import DeliveryReceipt, Envelope
+from axolotl.retry.policy import Priority
+from axolotl.retry.records import (
+    REBUILD,
+    SENDLOG,
+    SKDM,
+    DeviceState,
+    Payload,
+    SendLogEntry,
+    address_key,
+)
+from axolotl.session import (
+    create_sender_key_distribution,
+    encrypt,
+    group_encrypt,
+    process_prekey_bundle,
+)
+from axolotl.session.state import SessionRecord
+from axolotl.wire import MessageType
+
+__all__ = ["send", "on_retry_receipt", "on_delivery_receipt", "on_server_ack", "on_send_failed"]
+
+
+def _load(ctx: Context, message_id: str) -> SendLogEntry | None:
+    data = ctx.store.get_record(SENDLOG, message_id)
+    return SendLogEntry.deserialize(data) if data is not None else None
+
+
+def _save(ctx: Context, entry: SendLogEntry) -> None:
+    if all(d.state is SendState.DELIVERED for d in entry.devices):
+        ctx.store.delete_record(SENDLOG, entry.message_id)
+        return
+    ctx.store.put_record(
+        SENDLOG,
+        entry.message_id,
+        entry.serialize(),
+        entry.timestamp_ms + ctx.policy.send_log_max_age_ms,
+    )
+
+
+class _GroupBody:
+    """The group ciphertext of one send, made once and shared by every device that has our key."""
+
+    def __init__(self) -> None:
+        self.body: bytes | None = None
+
+
+def _envelope(
+    ctx: Context,
+    entry: SendLogEntry,
+    device: ProtocolAddress,
+    retry_count: int,
+    fresh_key: bool,
+    group_body: _GroupBody,
+) -> Envelope:
+    """Encrypt ``entry`` for one device.
+
+    A group message goes as the shared SenderKeyMessage to a device that has
+    our current sender key; otherwise (and on every resend, ``fresh_key``)
+    pairwise, carrying our sender-key distribution message along.
+    """
+
+    def envelope(kind: MessageType, body: bytes) -> Envelope:
+        return Envelope(
+            message_id=entry.message_id,
+            sender=ctx.local,
+            recipient=device,
+            type=kind,
+            body=body,
+            timestamp_ms=entry.timestamp_ms,
+            retry_count=retry_count,
+            group_id=entry.group_id,
+            priority=entry.priority,
+        )
+
+    payload = Payload(entry.plaintext)
+    if entry.group_id is not None:
+        skdm = create_sender_key_distribution(
+            ctx.store, entry.group_id, ctx.local, rng=ctx.rng, config=ctx.config
+        )
+        skdm_key = f"{entry.group_id}\x1f{address_key(device)}"
+        has_key = ctx.store.get_record(SKDM, skdm_key) == skdm.key_id.to_bytes(4, "big")
+        if has_key and not fresh_key:
+            if group_body.body is None:
+                group_body.body = group_encrypt(
+                    ctx.store, entry.group_id, ctx.local, entry.plaintext, rng=ctx.rng
+                )
+            return envelope(MessageType.SENDER_KEY, group_body.body)
+        payload = Payload(entry.plaintext, skdm.serialized, entry.group_id)
+        ctx.store.put_record(SKDM, skdm_key, skdm.key_id.to_bytes(4, "big"))
+    message = encrypt(ctx.store, device, payload.serialize())
+    return envelope(message.type, message.body)
+
+
+def send(
+    ctx: Context,
+    recipients: list[ProtocolAddress],
+    message_id: str,
+    plaintext: bytes,
+    now_ms: int,
+    group_id: str | None,
+    priority: Priority,
+    out: Collected,
+) -> None:
+    """Log the message and transmit it to every recipient device.
+
+    Raises:
+        UsageError: no recipients, a repeated device, or a message id in use.
+        NoSession: a recipient has no session (process its bundle first).
+    """
+    if not recipients:
+        raise UsageError("send needs at least one recipient device")
+    if len(set(recipients)) != len(recipients):
+        raise UsageError("send lists a recipient device twice")
+    if not isinstance(message_id, str) or not message_id:
+        raise UsageError("message id must be a non-empty string")
+    if not isinstance(plaintext, bytes):
+        raise UsageError("plaintext must be bytes")
+    if ctx.store.get_record(SENDLOG, message_id) is not None:
+        raise UsageError(f"message id {message_id!r} was already sent; ids are never reused")
+    entry = SendLogEntry(
+        message_id=message_id,
+        plaintext=plaintext,
+        timestamp_ms=now_ms,
+        group_id=group_id,
+        priority=Priority(priority),
+        devices=[DeviceState(d) for d in recipients],
+    )
+    shared = _GroupBody()
+    for state in entry.devices:
+        envelope = _envelope(ctx, entry, state.device, 0, False, shared)
+        state.state = next_send_state(state.state, SendEvent.TRANSMIT)
+        outbox.enqueue(ctx, envelope, now_ms, out)
+    _save(ctx, entry)
+
+
+def _bundle_from_keys(
+    keys: KeyBundle, registration_id: int, device: ProtocolAddress
+) -> PreKeyBundle:
+    return PreKeyBundle(
+        registration_id=registration_id,
+        device_id=device.device_id,
+        pre_key_id=keys.pre_key_id,
+        pre_key_public=keys.pre_key_public,
+        signed_pre_key_id=keys.signed_pre_key_id,
+        signed_pre_key_public=keys.signed_pre_key_public,
+        signed_pre_key_signature=keys.signed_pre_key_signature,
+        identity_key=keys.identity_public,
+    )
+
+
+def _base_key(ctx: Context, device: ProtocolAddress) -> tuple[bytes, int | None]:
+    """(the current session's base key, its remote registration id), or (b"", None)."""
+    data = ctx.store.load_session(device)
+    if data is None:
+        return b"", None
+    current = SessionRecord.deserialize(data).current
+    if current is None:
+        return b"", None
+    return current.alice_base_key, current.remote_registration_id
+
+
+def _repair(
+    ctx: Context,
+    receipt: IncomingRetryReceipt,
+    device: ProtocolAddress,
+    ds: DeviceState,
+    now_ms: int,
+) -> None:
+    """Rebuild the session from the receipt's bundle when the receipt says it is broken."""
+    base_key, registration_id = _base_key(ctx, device)
+    reasons = []
+    if registration_id is None:
+        reasons.append("no session")
+    elif registration_id and registration_id != receipt.registration_id:
+        reasons.append("registration id changed")
+    if receipt.keys is not None:
+        reasons.append("key bundle attached")
+    if (
+        receipt.count >= ctx.policy.rebuild_from_count
+        and ds.base_key_at_answer
+        and ds.base_key_at_answer == base_key
+    ):
+        reasons.append("same base key again")
+    if not reasons:
+        return
+    if receipt.keys is None:
+        log.info(
+            "receipt %s from %s: session broken (%s) but no key bundle to rebuild from",
+            receipt.message_id,
+            device,
+            ", ".join(reasons),
+        )
+        return
+    last = ctx.store.get_record(REBUILD, address_key(device))
+    if last is not None and now_ms - int.from_bytes(last, "big") < ctx.policy.rebuild_window_ms:
+        log.info(
+            "receipt %s from %s: rebuild (%s) skipped, one already in this window",
+            receipt.message_id,
+            device,
+            ", ".join(reasons),
+        )
+        return
+    process_prekey_bundle(
+        ctx.store,
+        device,
+        _bundle_from_keys(receipt.keys, receipt.registration_id, device),
+        trust=ctx.trust,
+        rng=ctx.rng,
+        config=ctx.config,
+    )
+    ctx.store.put_record(REBUILD, address_key(device), now_ms.to_bytes(8, "big"))
+
+
+def on_retry_receipt(
+    ctx: Context,
+    receipt: IncomingRetryReceipt,
+    device: ProtocolAddress,
+    now_ms: int,
+    out: Collected,
+) -> None:
+    """Answer a retry receipt from ``device`` with one resend, or ignore it with a logged reason.
+
+    Raises:
+        UntrustedIdentity: the bundle's identity key changed and the trust
+            policy refused it (nothing is stored, nothing resent).
+        InvalidSignature: the bundle's signed prekey signature does not verify.
+    """
+    entry = _load(ctx, receipt.message_id)
+    if entry is None:
+        log.info(
+            "retry receipt for unknown or expired message %s from %s: ignored",
+            receipt.message_id,
+            device,
+        )
+        return
+    ds = entry.device(device)
+    if ds is None:
+        log.warning(
+            "retry receipt for %s from %s, which was not a recipient: ignored",
+            receipt.message_id,
+            device,
+        )
+        return
+    if ds.state is SendState.DELIVERED:
+        log.info(
+            "retry receipt for %s from %s, which confirmed delivery: ignored",
+            receipt.message_id,
+            device,
+        )
+        return
+    if receipt.count <= ds.last_count:
+        log.info(
+            "retry receipt %s count %d from %s already answered: ignored",
+            receipt.message_id,
+            receipt.count,
+            device,
+        )
+        return
+    if ds.receipts_answered >= ctx.policy.max_retries or receipt.count > ctx.policy.max_retries:
+        log.info(
+            "retry receipt %s count %d from %s is over budget: ignored",
+            receipt.message_id,
+            receipt.count,
+            device,
+        )
+        return
+    _repair(ctx, receipt, device, ds, now_ms)
+    if ctx.store.load_session(device) is None:
+        log.info(
+            "retry receipt %s from %s: no session and no bundle, cannot resend",
+            receipt.message_id,
+            device,
+        )
+        return
+    envelope = _envelope(ctx, entry, device, receipt.count, True, _GroupBody())
+    ds.state = next_send_state(ds.state, SendEvent.RETRY_RECEIPT)
+    ds.receipts_answered += 1
+    ds.last_count = receipt.count
+    ds.base_key_at_answer = _base_key(ctx, device)[0]
+    outbox.enqueue(ctx, envelope, now_ms, out)
+    _save(ctx, entry)
+
+
+def on_delivery_receipt(ctx: Context, receipt: DeliveryReceipt) -> None:
+    """The device has the message: stop retransmitting; forget it once every device has it."""
+    outbox.remove(ctx, receipt.message_id, receipt.device)
+    entry = _load(ctx, receipt.message_id)
+    ds = entry.device(receipt.device) if entry is not None else None
+    if entry is None or ds is None:
+        log.info(
+            "delivery receipt for unknown message %s from %s: ignored",
+            receipt.message_id,
+            receipt.device,
+        )
+        return
+    ds.state = next_send_state(ds.state, SendEvent.DELIVERY_RECEIPT)
+    _save(ctx, entry)
+
+
+def on_server_ack(ctx: Context, message_id: str, device: ProtocolAddress) -> None:
+    """The server has the envelope for ``device``: stop retransmitting it."""
+    removed = outbox.remove(ctx, message_id, device)
+    entry = _load(ctx, message_id)
+    ds = entry.device(device) if entry is not None else None
+    if entry is None or ds is None:
+        if not removed:
+            log.info("server ack for unknown message %s to %s: ignored", message_id, device)
+        return
+    ds.state = next_send_state(ds.state, SendEvent.SERVER_ACK)
+    _save(ctx, entry)
+
+
+def on_send_failed(ctx: Context, envelope: Envelope) -> None:
+    """Record that the outbox gave up on ``envelope`` (its plaintext stays for a later receipt)."""
+    entry = _load(ctx, envelope.message_id)
+    ds = entry.device(envelope.recipient) if entry is not None else None
+    if entry is None or ds is None:
+        return
+    ds.state = next_send_state(ds.state, SendEvent.BUDGET_SPENT)
+    _save(ctx, entry)

@@ -1,0 +1,322 @@
+"""A fault-injecting network of devices running the retry layer, for scenario tests.
+
+Devices talk through a simulated server with a clock in milliseconds. The
+network can drop, corrupt (flip a byte), duplicate, reorder and delay what
+travels; a device can restart (reopen its SQLite store), disconnect and
+reconnect, lose a session (the classic Bad MAC cause) or be reinstalled
+(new registration id and identity). The application side of every device
+records what it was given, and asserts nothing is delivered twice.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from axolotl.address import ProtocolAddress
+from axolotl.keys import (
+    PreKeyBundle,
+    generate_identity_key_pair,
+    generate_pre_keys,
+    generate_registration_id,
+    generate_signed_pre_key,
+)
+from axolotl.receipts import OutgoingRetryReceipt
+from axolotl.retry import (
+    Ack,
+    Deliver,
+    DeliveryReceipt,
+    Gap,
+    RetryLayer,
+    RetryPolicy,
+    SendFailed,
+    SendReceipt,
+    Transmit,
+    Undecryptable,
+    WakeAt,
+)
+from axolotl.retry.jid import address_to_jid
+from axolotl.rng import DeterministicRng
+from axolotl.session import accept_changed_identity
+from axolotl.store import MemoryStore, SQLiteStore
+from axolotl.store.base import ProtocolStore
+
+
+@dataclass
+class Faults:
+    """Per-item probabilities and delays of the network."""
+
+    drop: float = 0.0  # an upload to the server, a server ack or a receipt is lost
+    lose: float = 0.0  # the server acks an envelope and then loses it (a gap)
+    corrupt: float = 0.0
+    duplicate: float = 0.0
+    min_delay_ms: int = 10
+    max_delay_ms: int = 50  # a spread > 0 reorders
+
+    def off(self) -> Faults:
+        return Faults(min_delay_ms=self.min_delay_ms, max_delay_ms=self.min_delay_ms)
+
+
+@dataclass
+class Device:
+    """One device: its store, layer and what its application saw."""
+
+    address: ProtocolAddress
+    store: ProtocolStore
+    layer: RetryLayer
+    path: Path | None
+    online: bool = True
+    delivered: dict[tuple[ProtocolAddress, str], bytes] = field(default_factory=dict)
+    undecryptable: list[Undecryptable] = field(default_factory=list)
+    send_failed: list[SendFailed] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    receipts_sent: int = 0
+    transmissions: int = 0
+
+
+class Network:
+    """N devices, a server and a clock."""
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        *,
+        seed: int = 0,
+        sqlite: bool = False,
+        policy: RetryPolicy | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.random = random.Random(seed)
+        self.rng = DeterministicRng(seed)
+        self.now = 1_700_000_000_000
+        self.faults = faults or Faults()
+        self.policy = policy or RetryPolicy()
+        self.sqlite = sqlite
+        self.dir = tempfile.TemporaryDirectory(prefix="axolotl-net-")
+        self.devices: dict[ProtocolAddress, Device] = {}
+        self.bundles: dict[ProtocolAddress, PreKeyBundle] = {}
+        self._queue: list[tuple[int, int, str, ProtocolAddress, Any]] = []
+        self._seq = 0
+        self.wake: dict[ProtocolAddress, int] = {}
+        self.sent: dict[str, tuple[ProtocolAddress, list[ProtocolAddress], bytes, str | None]] = {}
+        for i, name in enumerate(names):
+            self._install(ProtocolAddress(f"{name}@s.example", i + 1))
+        for a in self.devices:
+            for b in self.devices:
+                if a != b:
+                    self.devices[a].layer.process_bundle(b, self.bundle(b))
+
+    # -- devices -------------------------------------------------------------
+    def _layer(self, address: ProtocolAddress, store: ProtocolStore) -> RetryLayer:
+        return RetryLayer(
+            store, address, policy=self.policy, rng=self.rng, trust=accept_changed_identity
+        )
+
+    def _install(self, address: ProtocolAddress) -> Device:
+        identity = generate_identity_key_pair(self.rng)
+        registration_id = generate_registration_id(self.rng)
+        path = None
+        store: ProtocolStore
+        if self.sqlite:
+            path = Path(self.dir.name) / f"{address.name}-{address.device_id}-{self._seq}.db"
+            self._seq += 1
+            store = SQLiteStore.create(path, identity, registration_id, synchronous="NORMAL")
+        else:
+            store = MemoryStore(identity, registration_id)
+        signed = generate_signed_pre_key(identity, 1, self.now, self.rng)
+        store.store_signed_pre_key(signed)
+        device = Device(address, store, self._layer(address, store), path)
+        self.devices[address] = device
+        return device
+
+    def bundle(self, address: ProtocolAddress) -> PreKeyBundle:
+        """A fresh bundle of ``address`` from the server's directory."""
+        store = self.devices[address].store
+        (pre_key,) = generate_pre_keys(store.next_pre_key_id(), 1, self.rng)
+        store.store_pre_key(pre_key)
+        signed = store.load_signed_pre_keys()[0]
+        return PreKeyBundle(
+            registration_id=store.get_local_registration_id(),
+            device_id=address.device_id,
+            pre_key_id=pre_key.id,
+            pre_key_public=pre_key.key_pair.public_key,
+            signed_pre_key_id=signed.id,
+            signed_pre_key_public=signed.key_pair.public_key,
+            signed_pre_key_signature=signed.signature,
+            identity_key=store.get_identity_key_pair().public_key,
+        )
+
+    def address(self, name: str) -> ProtocolAddress:
+        return next(a for a in self.devices if a.name.startswith(name + "@"))
+
+    def restart(self, name: str) -> None:
+        """Close the device's store and reopen it from disk (SQLite networks only)."""
+        d = self.devices[self.address(name)]
+        assert d.path is not None, "restart needs sqlite=True"
+        d.store.close()
+        d.store = SQLiteStore.open(d.path, synchronous="NORMAL")
+        d.layer = self._layer(d.address, d.store)
+
+    def wipe_session(self, name: str, peer: str) -> None:
+        """``name`` loses its session with ``peer`` (the classic Bad MAC / no-session cause)."""
+        d = self.devices[self.address(name)]
+        d.store.delete_session(self.address(peer))
+
+    def reinstall(self, name: str) -> None:
+        """A new identity and registration id at the same address; nothing else survives."""
+        address = self.address(name)
+        old = self.devices.pop(address)
+        if old.path is not None:
+            old.store.close()
+        fresh = self._install(address)
+        fresh.delivered = old.delivered  # the user's history, for the exactly-once check
+        for other in self.devices:
+            if other != address:
+                fresh.layer.process_bundle(other, self.bundle(other))
+
+    def disconnect(self, name: str) -> None:
+        self.devices[self.address(name)].online = False
+
+    def reconnect(self, name: str) -> None:
+        d = self.devices[self.address(name)]
+        d.online = True
+        self._apply(d, d.layer.reconnected(self.now))
+
+    # -- traffic -------------------------------------------------------------
+    def send(
+        self, src: str, dsts: Iterable[str], text: bytes, group: str | None = None, **kw: Any
+    ) -> str:
+        d = self.devices[self.address(src)]
+        recipients = [self.address(n) for n in dsts]
+        message_id = d.layer.new_message_id()
+        self.sent[message_id] = (d.address, recipients, text, group)
+        self._apply(d, d.layer.send(recipients, message_id, text, self.now, group=group, **kw))
+        return message_id
+
+    def _push(self, delay: int, kind: str, dst: ProtocolAddress, item: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._queue, (self.now + delay, self._seq, kind, dst, item))
+
+    def _travel(self, kind: str, dst: ProtocolAddress, item: Any, faults: Faults) -> None:
+        if self.random.random() < faults.drop:
+            return
+        copies = 2 if self.random.random() < faults.duplicate else 1
+        for _ in range(copies):
+            sent = item
+            if kind == "envelope" and self.random.random() < faults.corrupt:
+                body = bytearray(item.body)
+                body[self.random.randrange(len(body))] ^= 1 << self.random.randrange(8)
+                sent = replace(item, body=bytes(body))
+            self._push(
+                self.random.randint(faults.min_delay_ms, faults.max_delay_ms), kind, dst, sent
+            )
+
+    def _apply(self, d: Device, actions: list[Any]) -> None:
+        for action in actions:
+            if isinstance(action, Transmit):
+                d.transmissions += 1
+                if not d.online:
+                    continue
+                env = action.envelope
+                if self.random.random() < self.faults.drop:
+                    continue  # the upload is lost: no ack, no delivery
+                # The server acks the upload (the ack itself can be lost) and
+                # keeps the envelope until the recipient takes it, so the leg
+                # to the recipient only corrupts, duplicates and delays --
+                # unless the server loses it outright.
+                self._travel("server_ack", d.address, (env.message_id, env.recipient), self.faults)
+                if self.random.random() >= self.faults.lose:
+                    self._travel("envelope", env.recipient, env, replace(self.faults, drop=0.0))
+            elif isinstance(action, SendReceipt):
+                d.receipts_sent += 1
+                if d.online:
+                    self._travel("receipt", action.device, (d.address, action.receipt), self.faults)
+            elif isinstance(action, Deliver):
+                key = (action.sender, action.message_id)
+                assert key not in d.delivered, f"{d.address} got {action.message_id} twice"
+                d.delivered[key] = action.plaintext
+            elif isinstance(action, Ack):
+                if d.online:
+                    self._travel(
+                        "delivery",
+                        action.sender,
+                        DeliveryReceipt(message_id=action.message_id, device=d.address),
+                        self.faults,
+                    )
+            elif isinstance(action, Undecryptable):
+                d.undecryptable.append(action)
+            elif isinstance(action, SendFailed):
+                d.send_failed.append(action)
+            elif isinstance(action, Gap):
+                d.gaps.append(action)
+            elif isinstance(action, WakeAt):
+                self.wake[d.address] = action.ms
+            else:
+                raise AssertionError(f"unknown action {action!r}")
+
+    def _handle(self, kind: str, dst: ProtocolAddress, item: Any) -> None:
+        d = self.devices.get(dst)
+        if d is None or not d.online:
+            return
+        if kind == "envelope":
+            self._apply(d, d.layer.receive(item, self.now))
+        elif kind == "server_ack":
+            self._apply(d, d.layer.server_ack(item[0], item[1], self.now))
+        elif kind == "receipt":
+            src, outgoing = item
+            assert isinstance(outgoing, OutgoingRetryReceipt)
+            incoming = outgoing.received_from(address_to_jid(src))
+            self._apply(d, d.layer.receive_receipt(incoming, self.now, device=src))
+        elif kind == "delivery":
+            self._apply(d, d.layer.receive_receipt(item, self.now))
+
+    def run(self, until_ms: int | None = None, max_steps: int = 1_000_000) -> None:
+        """Advance the clock, delivering traffic and firing timers, until quiet or ``until_ms``."""
+        for _ in range(max_steps):
+            next_item = self._queue[0][0] if self._queue else None
+            next_wake = min(self.wake.values()) if self.wake else None
+            candidates = [t for t in (next_item, next_wake) if t is not None]
+            if not candidates:
+                return
+            t = min(candidates)
+            if until_ms is not None and t > until_ms:
+                self.now = until_ms
+                return
+            self.now = max(self.now, t)
+            if next_item is not None and next_item <= self.now:
+                _, _, kind, dst, item = heapq.heappop(self._queue)
+                self._handle(kind, dst, item)
+                continue
+            for address, when in list(self.wake.items()):
+                if when <= self.now:
+                    del self.wake[address]
+                    d = self.devices.get(address)
+                    if d is not None:
+                        self._apply(d, d.layer.tick(self.now))
+        raise AssertionError("the network did not settle")
+
+    # -- checks --------------------------------------------------------------
+    def check_exactly_once(self) -> None:
+        """Every message reached every recipient exactly once, or was reported."""
+        for message_id, (src, recipients, text, _) in self.sent.items():
+            for r in recipients:
+                d = self.devices[r]
+                got = d.delivered.get((src, message_id))
+                if got is not None:
+                    assert got == text, f"{message_id} to {r}: wrong plaintext"
+                    continue
+                reported = any(u.message_id == message_id for u in d.undecryptable) or any(
+                    f.message_id == message_id and f.device == r
+                    for f in self.devices[src].send_failed
+                )
+                assert reported, f"{message_id} from {src} to {r} neither delivered nor reported"
+
+    def close(self) -> None:
+        for d in self.devices.values():
+            d.store.close()
+        self.dir.cleanup()
