@@ -47,6 +47,63 @@ from axolotl.store import MemoryStore, SQLiteStore
 from axolotl.store.base import ProtocolStore
 
 
+class Crash(Exception):
+    """The process dies in the middle of a store write (injected by :class:`CrashingStore`)."""
+
+
+WRITES = frozenset(
+    {
+        "save_identity",
+        "store_pre_key",
+        "remove_pre_key",
+        "store_signed_pre_key",
+        "remove_signed_pre_key",
+        "store_session",
+        "delete_session",
+        "delete_all_sessions",
+        "store_sender_key",
+        "put_record",
+        "delete_record",
+        "evict_records",
+    }
+)
+
+
+class WriteCounter:
+    """Counts store writes across devices and raises :class:`Crash` at the chosen one."""
+
+    def __init__(self, crash_at: int | None) -> None:
+        self.crash_at = crash_at
+        self.writes = 0
+        self.crashed = False
+        self.armed = False  # counting starts once the network is set up
+
+
+class CrashingStore:
+    """A store proxy that dies at the ``crash_at``-th write (counted over the whole network)."""
+
+    def __init__(self, inner: ProtocolStore, counter: WriteCounter) -> None:
+        self._inner = inner
+        self._counter = counter
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name not in WRITES:
+            return attr
+        counter = self._counter
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            if not counter.armed:
+                return attr(*args, **kwargs)
+            counter.writes += 1
+            if counter.writes == counter.crash_at:
+                counter.crashed = True
+                raise Crash(f"crash at write {counter.writes} ({name})")
+            return attr(*args, **kwargs)
+
+        return write
+
+
 @dataclass
 class Faults:
     """Per-item probabilities and delays of the network."""
@@ -90,13 +147,16 @@ class Network:
         sqlite: bool = False,
         policy: RetryPolicy | None = None,
         faults: Faults | None = None,
+        crash_at: int | None = None,
     ) -> None:
         self.random = random.Random(seed)
         self.rng = DeterministicRng(seed)
         self.now = 1_700_000_000_000
         self.faults = faults or Faults()
         self.policy = policy or RetryPolicy()
-        self.sqlite = sqlite
+        self.sqlite = sqlite or crash_at is not None
+        self.counter = WriteCounter(crash_at)
+        self.crashes = 0
         self.dir = tempfile.TemporaryDirectory(prefix="axolotl-net-")
         self.devices: dict[ProtocolAddress, Device] = {}
         self.bundles: dict[ProtocolAddress, PreKeyBundle] = {}
@@ -110,11 +170,13 @@ class Network:
             for b in self.devices:
                 if a != b:
                     self.devices[a].layer.process_bundle(b, self.bundle(b))
+        self.counter.armed = True
 
     # -- devices -------------------------------------------------------------
     def _layer(self, address: ProtocolAddress, store: ProtocolStore) -> RetryLayer:
+        wrapped: Any = CrashingStore(store, self.counter) if self.sqlite else store
         return RetryLayer(
-            store, address, policy=self.policy, rng=self.rng, trust=accept_changed_identity
+            wrapped, address, policy=self.policy, rng=self.rng, trust=accept_changed_identity
         )
 
     def _install(self, address: ProtocolAddress) -> Device:
@@ -195,8 +257,22 @@ class Network:
         recipients = [self.address(n) for n in dsts]
         message_id = d.layer.new_message_id()
         self.sent[message_id] = (d.address, recipients, text, group)
-        self._apply(d, d.layer.send(recipients, message_id, text, self.now, group=group, **kw))
+        try:
+            actions = d.layer.send(recipients, message_id, text, self.now, group=group, **kw)
+        except Crash:
+            # The application's send call failed: after the restart it sends
+            # again, under the same id (nothing it handed over was accepted).
+            self._crashed(d.address)
+            d = self.devices[d.address]
+            actions = d.layer.send(recipients, message_id, text, self.now, group=group, **kw)
+        self._apply(d, actions)
         return message_id
+
+    def _crashed(self, address: ProtocolAddress) -> None:
+        """The device died mid-transaction: it restarts from its database."""
+        self.crashes += 1
+        name = address.name.split("@")[0]
+        self.restart(name)
 
     def _push(self, delay: int, kind: str, dst: ProtocolAddress, item: Any) -> None:
         self._seq += 1
@@ -263,6 +339,15 @@ class Network:
         d = self.devices.get(dst)
         if d is None or not d.online:
             return
+        try:
+            self._handle_on(d, kind, item)
+        except Crash:
+            self._crashed(dst)
+            if kind != "server_ack":
+                # Not acknowledged, so the server hands it over again after the restart.
+                self._push(self.faults.min_delay_ms, kind, dst, item)
+
+    def _handle_on(self, d: Device, kind: str, item: Any) -> None:
         if kind == "envelope":
             self._apply(d, d.layer.receive(item, self.now))
         elif kind == "server_ack":
@@ -296,8 +381,13 @@ class Network:
                 if when <= self.now:
                     del self.wake[address]
                     d = self.devices.get(address)
-                    if d is not None:
+                    if d is None:
+                        continue
+                    try:
                         self._apply(d, d.layer.tick(self.now))
+                    except Crash:
+                        self._crashed(address)
+                        self.wake[address] = self.now + 1
         raise AssertionError("the network did not settle")
 
     # -- checks --------------------------------------------------------------
