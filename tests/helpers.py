@@ -11,6 +11,7 @@ records what it was given, and asserts nothing is delivered twice.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 import random
 import tempfile
 from collections.abc import Iterable
@@ -134,6 +135,8 @@ class Device:
     gaps: list[Gap] = field(default_factory=list)
     receipts_sent: int = 0
     transmissions: int = 0
+    receipts_by_message: Counter[str] = field(default_factory=Counter)
+    transmissions_by_message: Counter[tuple[str, ProtocolAddress]] = field(default_factory=Counter)
 
 
 class Network:
@@ -163,6 +166,7 @@ class Network:
         self._queue: list[tuple[int, int, str, ProtocolAddress, Any]] = []
         self._seq = 0
         self.wake: dict[ProtocolAddress, int] = {}
+        self.held: dict[ProtocolAddress, list[tuple[str, Any]]] = {}
         self.sent: dict[str, tuple[ProtocolAddress, list[ProtocolAddress], bytes, str | None]] = {}
         for i, name in enumerate(names):
             self._install(ProtocolAddress(f"{name}@s.example", i + 1))
@@ -247,7 +251,9 @@ class Network:
     def reconnect(self, name: str) -> None:
         d = self.devices[self.address(name)]
         d.online = True
-        self._apply(d, d.layer.reconnected(self.now))
+        self._apply(d, d.layer.reconnected(self.now), reemit=True)
+        for kind, item in self.held.pop(d.address, []):
+            self._push(self.faults.min_delay_ms, kind, d.address, item)
 
     # -- traffic -------------------------------------------------------------
     def send(
@@ -256,7 +262,6 @@ class Network:
         d = self.devices[self.address(src)]
         recipients = [self.address(n) for n in dsts]
         message_id = d.layer.new_message_id()
-        self.sent[message_id] = (d.address, recipients, text, group)
         try:
             actions = d.layer.send(recipients, message_id, text, self.now, group=group, **kw)
         except Crash:
@@ -265,6 +270,7 @@ class Network:
             self._crashed(d.address)
             d = self.devices[d.address]
             actions = d.layer.send(recipients, message_id, text, self.now, group=group, **kw)
+        self.sent[message_id] = (d.address, recipients, text, group)
         self._apply(d, actions)
         return message_id
 
@@ -292,10 +298,13 @@ class Network:
                 self.random.randint(faults.min_delay_ms, faults.max_delay_ms), kind, dst, sent
             )
 
-    def _apply(self, d: Device, actions: list[Any]) -> None:
+    def _apply(self, d: Device, actions: list[Any], reemit: bool = False) -> None:
         for action in actions:
             if isinstance(action, Transmit):
                 d.transmissions += 1
+                if not reemit:
+                    key = (action.envelope.message_id, action.envelope.recipient)
+                    d.transmissions_by_message[key] += 1
                 if not d.online:
                     continue
                 env = action.envelope
@@ -310,6 +319,7 @@ class Network:
                     self._travel("envelope", env.recipient, env, replace(self.faults, drop=0.0))
             elif isinstance(action, SendReceipt):
                 d.receipts_sent += 1
+                d.receipts_by_message[action.receipt.message_id] += 1
                 if d.online:
                     self._travel("receipt", action.device, (d.address, action.receipt), self.faults)
             elif isinstance(action, Deliver):
@@ -337,7 +347,13 @@ class Network:
 
     def _handle(self, kind: str, dst: ProtocolAddress, item: Any) -> None:
         d = self.devices.get(dst)
-        if d is None or not d.online:
+        if d is None:
+            return
+        if not d.online:
+            # The server keeps what it owes an offline device (a server ack
+            # belongs to a connection that is gone: the sender re-emits instead).
+            if kind != "server_ack":
+                self.held.setdefault(dst, []).append((kind, item))
             return
         try:
             self._handle_on(d, kind, item)
@@ -405,6 +421,20 @@ class Network:
                     for f in self.devices[src].send_failed
                 )
                 assert reported, f"{message_id} from {src} to {r} neither delivered nor reported"
+
+    def check_budgets(self) -> None:
+        """No message drew more receipts or transmissions than the policy allows."""
+        p = self.policy
+        for d in self.devices.values():
+            for message_id, n in d.receipts_by_message.items():
+                assert n <= p.max_retries, f"{d.address}: {n} receipts for {message_id}"
+            for (message_id, r), n in d.transmissions_by_message.items():
+                sent = self.sent.get(message_id)
+                if sent is None:
+                    continue
+                budget = max(c.max_transmissions for c in p.classes.values())
+                limit = budget * (1 + p.max_retries)
+                assert n <= limit, f"{d.address}: {n} transmissions of {message_id} to {r}"
 
     def close(self) -> None:
         for d in self.devices.values():

@@ -60,6 +60,8 @@ def reason_for(error: RemoteError) -> RetryReason:
         return RetryReason.INVALID_SIGNATURE
     if isinstance(error, FutureMessage):
         return RetryReason.FUTURE_MESSAGE
+    if isinstance(error, DuplicateMessage):
+        return RetryReason.INVALID_MESSAGE_KEY
     if isinstance(error, InvalidMessage):
         return RetryReason.INVALID_MESSAGE
     return RetryReason.UNKNOWN_ERROR
@@ -110,9 +112,12 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
         # only, and the failure is then recorded in the outer one.
         with ctx.store.transaction():
             body, group_id = _decrypt(ctx, env, now_ms)
-    except DuplicateMessage:
-        next_recv_state(record.state, RecvEvent.DUPLICATE)
-        out.add(Ack(env.message_id, env.sender), env.priority)
+    except DuplicateMessage as exc:
+        # The message key was used already, yet this id was never delivered
+        # (the delivered-id check above comes first): the key went to another
+        # message or a state we no longer have -- e.g. a sender key received
+        # at a later iteration. Only a resend can recover it.
+        _failed(ctx, env, record, exc, now_ms, out)
         return
     except RemoteError as exc:
         _failed(ctx, env, record, exc, now_ms, out)
