@@ -11,9 +11,9 @@ records what it was given, and asserts nothing is delivered twice.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 import random
 import tempfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
