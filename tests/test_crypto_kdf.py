@@ -62,3 +62,20 @@ def test_kdf_chain_and_message_keys(chain_key: bytes) -> None:
     cipher_key, mac_key, iv = derive_message_keys(seed)
     assert (len(cipher_key), len(mac_key), len(iv)) == (32, 32, 16)
     assert cipher_key + mac_key + iv == hkdf(seed, None, b"WhisperMessageKeys", 80)
+
+
+@given(st.binary(max_size=200), st.binary(max_size=200))
+def test_internal_hmac_matches_stdlib(key: bytes, data: bytes) -> None:
+    # kdf.py computes HMAC-SHA256 over hashlib for speed; it must equal the
+    # stdlib's for keys shorter than, equal to and longer than the 64-byte block.
+    from axolotl.crypto.kdf import _hmac, _hmac_pads
+
+    assert _hmac(_hmac_pads(key), data) == hmac.digest(key, data, sha256)
+
+
+@given(keys)
+def test_kdf_chain_is_hmac_01_02(chain_key: bytes) -> None:
+    assert kdf_chain(chain_key) == (
+        hmac.digest(chain_key, b"\x01", sha256),
+        hmac.digest(chain_key, b"\x02", sha256),
+    )

@@ -11,7 +11,6 @@ expansion (info ``WhisperMessageKeys`` -> 32-byte cipher key, 32-byte MAC key,
 
 from __future__ import annotations
 
-import hmac as _hmac
 from hashlib import sha256
 
 from axolotl.errors import UsageError
@@ -25,7 +24,32 @@ __all__ = [
 ]
 
 _HASH_LEN = 32
+_BLOCK_LEN = 64
 _ZERO_SALT = bytes(_HASH_LEN)
+
+# HMAC-SHA256 (RFC 2104) spelled out over hashlib instead of ``hmac.digest``.
+# Why: with OpenSSL 3 and later, every ``hmac.digest`` call fetches the
+# algorithm and builds an HMAC context, ~1.4 µs per call here, while the same
+# HMAC as two plain SHA-256 hashes over precomputed pad blocks costs ~0.6 µs.
+# A sender-key message runs five HMACs (chain step, HKDF extract and expand)
+# and a ratchet message as many, so this is a quarter of a group decrypt's
+# cost outside the signature check. The tests compare it with ``hmac.digest``.
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+_ZERO_SALT_PADS = (bytes(_BLOCK_LEN).translate(_IPAD), bytes(_BLOCK_LEN).translate(_OPAD))
+
+
+def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The inner and outer pad blocks of HMAC-SHA256 under ``key`` (RFC 2104, section 2)."""
+    if len(key) > _BLOCK_LEN:
+        key = sha256(key).digest()
+    block = bytes(key).ljust(_BLOCK_LEN, b"\x00")
+    return block.translate(_IPAD), block.translate(_OPAD)
+
+
+def _hmac(pads: tuple[bytes, bytes], data: bytes) -> bytes:
+    """HMAC-SHA256 of ``data`` under the key whose pads :func:`_hmac_pads` returned."""
+    return sha256(pads[1] + sha256(pads[0] + data).digest()).digest()
 
 
 def hkdf(ikm: bytes, salt: bytes | None, info: bytes, length: int, *, version: int = 3) -> bytes:
@@ -51,12 +75,13 @@ def hkdf(ikm: bytes, salt: bytes | None, info: bytes, length: int, *, version: i
         raise UsageError(f"HKDF variant must be message version 2 or 3, got {version}")
     if not 0 < length <= 255 * _HASH_LEN:
         raise UsageError(f"HKDF output length {length} out of range")
-    prk = _hmac.digest(salt or _ZERO_SALT, ikm, sha256)
+    prk = _hmac(_hmac_pads(salt) if salt else _ZERO_SALT_PADS, ikm)
+    pads = _hmac_pads(prk)
     out = b""
     block = b""
     i = version - 2
     while len(out) < length:
-        block = _hmac.digest(prk, block + info + bytes([i]), sha256)
+        block = _hmac(pads, block + info + bytes((i,)))
         out += block
         i += 1
     return out[:length]
@@ -70,10 +95,8 @@ def kdf_root(root_key: bytes, dh_out: bytes) -> tuple[bytes, bytes]:
 
 def kdf_chain(chain_key: bytes) -> tuple[bytes, bytes]:
     """``KDF_CK``: derive (message key seed, next chain key) from a chain key."""
-    return (
-        _hmac.digest(chain_key, b"\x01", sha256),
-        _hmac.digest(chain_key, b"\x02", sha256),
-    )
+    pads = _hmac_pads(chain_key)
+    return _hmac(pads, b"\x01"), _hmac(pads, b"\x02")
 
 
 MessageKeys = tuple[bytes, bytes, bytes]

@@ -180,8 +180,12 @@ def sign_with_key_pair(key_pair: EdwardsKeyPair, message: bytes, random64: bytes
 
 
 @lru_cache(maxsize=512)
-def _edwards_y(u_raw: bytes) -> bytes:
-    """Map a Montgomery ``u`` to the encoded Edwards ``y = (u - 1) / (u + 1)`` (sign bit 0).
+def _edwards_public(u_raw: bytes) -> tuple[bytes, bytes]:
+    """The Edwards public key ``A`` for a Montgomery ``u``, with sign bit 0 and with sign bit 1.
+
+    ``y = (u - 1) / (u + 1)`` costs a modular inverse; both encodings are
+    kept so that verifying is a table look-up whichever sign bit a
+    signature carries.
 
     Raises:
         InvalidSignature: ``u`` is not a canonical field element (``u >= p``,
@@ -193,8 +197,8 @@ def _edwards_y(u_raw: bytes) -> bytes:
         raise InvalidSignature("public key u-coordinate is not reduced mod 2^255-19")
     if u == _P - 1:
         raise InvalidSignature("public key u = -1 has no Edwards form")
-    y = (u - 1) * pow(u + 1, -1, _P) % _P
-    return y.to_bytes(32, "little")
+    y = ((u - 1) * pow(u + 1, -1, _P) % _P).to_bytes(32, "little")
+    return y, y[:31] + bytes((y[31] | 0x80,))
 
 
 def verify(public_raw: bytes, message: bytes, signature: bytes) -> None:
@@ -219,10 +223,14 @@ def verify(public_raw: bytes, message: bytes, signature: bytes) -> None:
     if len(signature) != SIGNATURE_LEN:
         raise InvalidSignature(f"signature must be 64 bytes, got {len(signature)}")
     sig = bytes(signature)
-    y = _edwards_y(bytes(public_raw))
-    sign_bit = sig[63] & 0x80
-    big_a = y[:31] + bytes([y[31] | sign_bit])
+    positive, negative = _edwards_public(bytes(public_raw))
+    # Signatures made by XEdDSA (ours, libsignal's) always have bit 7 of byte
+    # 63 clear, so the common case passes the signature through uncopied.
+    if sig[63] & 0x80:
+        signed, big_a = sig[:63] + bytes((sig[63] & 0x7F,)) + bytes(message), negative
+    else:
+        signed, big_a = sig + bytes(message), positive
     try:
-        crypto_sign_open(sig[:63] + bytes([sig[63] & 0x7F]) + bytes(message), big_a)
+        crypto_sign_open(signed, big_a)
     except CryptoError:
         raise InvalidSignature("XEdDSA signature does not verify") from None

@@ -14,8 +14,6 @@ transactional like pairwise decryption.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from hashlib import sha256
-from hmac import digest as _hmac
 
 from google.protobuf.message import DecodeError as _PbDecodeError
 
@@ -23,7 +21,7 @@ from axolotl._pb import storage_pb2
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.cipher import aes_cbc_decrypt, aes_cbc_encrypt
 from axolotl.crypto.curve import KeyPair, PrivateKey, PublicKey
-from axolotl.crypto.kdf import hkdf
+from axolotl.crypto.kdf import hkdf, kdf_chain
 from axolotl.errors import (
     DecodeError,
     DuplicateMessage,
@@ -78,8 +76,7 @@ class SenderKeyState:
 
     def next_seed(self) -> tuple[int, bytes]:
         """Advance the chain; return (iteration used, message-key seed)."""
-        seed = _hmac(self.chain_key, b"\x01", sha256)
-        self.chain_key = _hmac(self.chain_key, b"\x02", sha256)
+        seed, self.chain_key = kdf_chain(self.chain_key)
         iteration = self.iteration
         self.iteration += 1
         return iteration, seed
@@ -110,8 +107,9 @@ class SenderKeyState:
             index, seed = self.next_seed()
             self.skipped[index] = seed
         excess = len(self.skipped) - config.max_skipped_keys
-        for old in list(self.skipped)[: max(excess, 0)]:
-            del self.skipped[old]
+        if excess > 0:
+            for old in list(self.skipped)[:excess]:
+                del self.skipped[old]
         return self.next_seed()[1]
 
 
@@ -123,7 +121,10 @@ class SenderKeyRecord:
 
     def state_for(self, key_id: int) -> SenderKeyState | None:
         """The state with ``key_id``, if kept."""
-        return next((s for s in self.states if s.key_id == key_id), None)
+        for state in self.states:
+            if state.key_id == key_id:
+                return state
+        return None
 
     def add(self, state: SenderKeyState, limit: int) -> None:
         """Put ``state`` first, replacing one with the same key id, keeping ``limit`` states."""
@@ -250,13 +251,15 @@ def process_sender_key_distribution(
 ) -> None:
     """Store a member's sender key from its distribution message.
 
-    A message for a key id we hold at a later iteration does not rewind it
-    (a replayed distribution message must not re-open used message keys).
+    A message for a sender key we already hold (same key id and signing key)
+    changes nothing, whatever its iteration: at a later iteration our state
+    can still derive every key the message could, plus the older ones it
+    cannot; at an earlier one it would re-open used message keys (a replay).
     """
     with store.transaction():
         record = _load(store, group_id, sender)
         existing = record.state_for(message.key_id)
-        if existing is not None and existing.iteration >= message.iteration:
+        if existing is not None and existing.signing_key == message.signing_key:
             return
         record.add(
             SenderKeyState(
