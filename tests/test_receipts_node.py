@@ -434,3 +434,23 @@ def test_mutated_receipts_raise_only_axolotl_errors(n: Node) -> None:
 def test_random_text_raises_only_decode_error(text: str) -> None:
     with contextlib.suppress(DecodeError):
         parse_text(text)
+
+
+def test_registration_nodes_are_shared_per_id_and_bounded() -> None:
+    # to_node reuses one <registration> node per id (nodes are never changed
+    # after they are built); many ids keep the table bounded and correct.
+    from axolotl.receipts import node as node_module
+
+    a = OutgoingRetryReceipt(**{**BASE, "registration_id": 7}).to_node()
+    b = OutgoingRetryReceipt(**{**BASE, "registration_id": 7}).to_node()
+    assert a.children[1] is b.children[1]
+    for reg_id in range(1000, 1000 + 3 * node_module._MAX_REGISTRATION_NODES):
+        built = OutgoingRetryReceipt(**{**BASE, "registration_id": reg_id}).to_node()
+        assert built.children[1].data == reg_id.to_bytes(4, "big")
+        assert (
+            IncomingRetryReceipt.from_node(
+                Node("receipt", {**built.attrs, "from": built.attrs["to"]}, built.children)
+            ).registration_id
+            == reg_id
+        )
+    assert len(node_module._REGISTRATION_NODES) <= node_module._MAX_REGISTRATION_NODES

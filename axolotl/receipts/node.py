@@ -500,6 +500,23 @@ def _keys_to_node(keys: KeyBundle) -> Node:
     return _node("keys", {}, tuple(kids), None)
 
 
+# ``<registration>`` nodes by registration id. A client sends every receipt
+# with its own one id, so one node serves them all and to_node builds two
+# nodes instead of three. Sharing is safe because nodes are never changed
+# after they are built (see Node); the table is bounded for relays and tests
+# that see many ids.
+_REGISTRATION_NODES: dict[int, Node] = {}
+_MAX_REGISTRATION_NODES = 64
+
+
+def _registration_node(reg_id: int) -> Node:
+    node = _node("registration", {}, (), reg_id.to_bytes(4, "big"))
+    if len(_REGISTRATION_NODES) >= _MAX_REGISTRATION_NODES:
+        _REGISTRATION_NODES.clear()
+    _REGISTRATION_NODES[reg_id] = node
+    return node
+
+
 def receipt_to_node(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> Node:
     """Build the ``<receipt type="retry">`` tree of a receipt.
 
@@ -541,11 +558,9 @@ def receipt_to_node(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> Nod
     retry.attrs = retry_attrs
     retry.children = ()
     retry.data = None
-    registration = _new(Node)
-    registration.tag = "registration"
-    registration.attrs = {}
-    registration.children = ()
-    registration.data = reg_id.to_bytes(4, "big")
+    registration = _REGISTRATION_NODES.get(reg_id)
+    if registration is None:
+        registration = _registration_node(reg_id)
     root = _new(Node)
     root.tag = "receipt"
     root.attrs = attrs
