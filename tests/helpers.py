@@ -32,6 +32,7 @@ from axolotl.retry import (
     Ack,
     Deliver,
     DeliveryReceipt,
+    Envelope,
     Gap,
     RetryLayer,
     RetryPolicy,
@@ -113,6 +114,7 @@ class Faults:
     lose: float = 0.0  # the server acks an envelope and then loses it (a gap)
     corrupt: float = 0.0
     duplicate: float = 0.0
+    corrupt_once: float = 0.0  # per (message, device): its first delivered copy is corrupted
     min_delay_ms: int = 10
     max_delay_ms: int = 50  # a spread > 0 reorders
 
@@ -167,6 +169,7 @@ class Network:
         self._seq = 0
         self.wake: dict[ProtocolAddress, int] = {}
         self.held: dict[ProtocolAddress, list[tuple[str, Any]]] = {}
+        self._corrupt_decided: dict[tuple[str, ProtocolAddress], bool] = {}
         self.sent: dict[str, tuple[ProtocolAddress, list[ProtocolAddress], bytes, str | None]] = {}
         for i, name in enumerate(names):
             self._install(ProtocolAddress(f"{name}@s.example", i + 1))
@@ -262,6 +265,10 @@ class Network:
         d = self.devices[self.address(src)]
         recipients = [self.address(n) for n in dsts]
         message_id = d.layer.new_message_id()
+        for r in recipients:
+            # What a stack does before sending: fetch a bundle where no session exists.
+            if d.store.load_session(r) is None:
+                d.layer.process_bundle(r, self.bundle(r))
         try:
             actions = d.layer.send(recipients, message_id, text, self.now, group=group, **kw)
         except Crash:
@@ -290,13 +297,22 @@ class Network:
         copies = 2 if self.random.random() < faults.duplicate else 1
         for _ in range(copies):
             sent = item
-            if kind == "envelope" and self.random.random() < faults.corrupt:
+            if kind == "envelope" and self._corrupt_now(item, faults):
                 body = bytearray(item.body)
                 body[self.random.randrange(len(body))] ^= 1 << self.random.randrange(8)
                 sent = replace(item, body=bytes(body))
             self._push(
                 self.random.randint(faults.min_delay_ms, faults.max_delay_ms), kind, dst, sent
             )
+
+    def _corrupt_now(self, env: Envelope, faults: Faults) -> bool:
+        if faults.corrupt_once:
+            key = (env.message_id, env.recipient)
+            if key not in self._corrupt_decided:
+                self._corrupt_decided[key] = self.random.random() < faults.corrupt_once
+                return self._corrupt_decided[key]
+            return False
+        return self.random.random() < faults.corrupt
 
     def _apply(self, d: Device, actions: list[Any], reemit: bool = False) -> None:
         for action in actions:

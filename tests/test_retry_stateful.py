@@ -42,16 +42,7 @@ class RetryNetwork(RuleBasedStateMachine):
             return
         net = self.net
         recipients = sorted(dsts)
-        try:
-            net.send(src, recipients, f"m{self.n}".encode(), group="g@g.example" if group else None)
-        except Exception as exc:  # a wiped session: the stack would fetch a bundle first
-            if type(exc).__name__ != "NoSession":
-                raise
-            for r in recipients:
-                a, b = net.address(src), net.address(r)
-                if net.devices[a].store.load_session(b) is None:
-                    net.devices[a].layer.process_bundle(b, net.bundle(b))
-            net.send(src, recipients, f"m{self.n}".encode(), group="g@g.example" if group else None)
+        net.send(src, recipients, f"m{self.n}".encode(), group="g@g.example" if group else None)
         self.n += 1
 
     @rule(
