@@ -63,6 +63,8 @@ KEYS = [PublicKey(bytes([i]) * 32) for i in range(1, 4)]
 NAMES = ("alice", "bob", "bobby")
 DEVICES = (0, 1, 2, 7)
 GROUPS = ("g1", "g2")
+RECORD_KINDS = ("outbox", "delivered", "recv")
+RECORD_KEYS = ("a", "b", "k1", "k10", "k2", "\x00", "z\x1fy", "\u00e9", "\U0001f600")
 PRE_KEY_IDS = (0, 1, 2, 5, 100, 8_000_000, 0xFFFFFD, 0xFFFFFE, 0xFFFFFF)
 SIGNED_IDS = (0, 1, 2, 9, 0xFFFFFF)
 
@@ -98,6 +100,9 @@ def snapshot(store: ProtocolStore) -> dict[str, Any]:
         "sender_keys": {
             (g, str(a)): store.load_sender_key(g, a) for g in GROUPS for a in addresses
         },
+        "records": {kind: store.records(kind) for kind in RECORD_KINDS},
+        "record_counts": {kind: store.count_records(kind) for kind in RECORD_KINDS},
+        "next_due_ms": store.next_due_ms(RECORD_KINDS),
     }
 
 
@@ -112,6 +117,11 @@ def populate(store: ProtocolStore) -> None:
     store.store_session(BOB1, b"bob1-session")
     store.store_session(BOB2, b"\x00" * 300)
     store.store_sender_key("g1", ALICE, b"sender-key")
+    store.put_record("outbox", "m1", b"envelope-1", 1_000)
+    store.put_record("outbox", "m2", b"envelope-2", 500)
+    store.put_record("recv", "bob.1.m9", b"failing", None)
+    for i in range(5):
+        store.put_record("delivered", f"d{i}", b"", 100 + i)
 
 
 class Boom(Exception):
@@ -316,6 +326,10 @@ def _write_everything(store: ProtocolStore) -> None:
     store.remove_signed_pre_key(1)
     store.store_signed_pre_key(signed_pre_key(9))
     store.store_session(ALICE, b"changed")
+    store.put_record("outbox", "m1", b"envelope-1 again", None)  # replace value and due
+    store.delete_record("outbox", "m2")
+    store.put_record("recv", "bob.2.m10", b"new", 7)  # insert
+    store.evict_records("delivered", 2)
     store.delete_session(BOB2)
     store.delete_all_sessions("bob")
     store.store_session(ProtocolAddress("bobby", 7), b"new")
@@ -469,6 +483,23 @@ _record = st.binary(max_size=40)
 _pre_key_ids = st.sampled_from(PRE_KEY_IDS)
 _signed_ids = st.sampled_from(SIGNED_IDS)
 _pair = st.integers(0, len(PAIRS) - 1)
+_kind = st.sampled_from(RECORD_KINDS)
+_key = st.one_of(st.sampled_from(RECORD_KEYS), st.text(max_size=3))  # "" is refused alike
+_due = st.one_of(st.none(), st.integers(-3, 12), st.sampled_from((-(2**63), 2**63 - 1, 2**63)))
+_now = st.one_of(st.integers(-5, 15), st.sampled_from((-(2**70), 2**70)))
+_limit = st.integers(-1, 6)
+
+_retry_ops = (
+    st.tuples(st.just("put_record"), _kind, _key, _record, _due),
+    st.tuples(st.just("put_record"), _kind, _key, _record, _due),  # twice: more writes
+    st.tuples(st.just("get_record"), _kind, _key),
+    st.tuples(st.just("delete_record"), _kind, _key),
+    st.tuples(st.just("due_records"), _kind, _now, _limit),
+    st.tuples(st.just("records"), _kind, st.one_of(st.none(), _limit)),
+    st.tuples(st.just("next_due_ms"), st.lists(_kind, max_size=3)),
+    st.tuples(st.just("count_records"), _kind),
+    st.tuples(st.just("evict_records"), _kind, _limit),
+)
 
 _simple_ops = st.one_of(
     st.tuples(st.just("save_identity"), _addresses, st.integers(0, len(KEYS) - 1)),
@@ -491,6 +522,7 @@ _simple_ops = st.one_of(
     st.tuples(st.just("get_sub_device_sessions"), st.sampled_from(NAMES)),
     st.tuples(st.just("store_sender_key"), st.sampled_from(GROUPS), _addresses, _record),
     st.tuples(st.just("load_sender_key"), st.sampled_from(GROUPS), _addresses),
+    *_retry_ops,
 )
 _ops = st.recursive(
     _simple_ops,

@@ -16,12 +16,14 @@ Conventions every implementation follows:
 * Unknown prekey and signed prekey ids raise
   :class:`~axolotl.errors.InvalidKeyId`; any failure of the backend itself
   raises :class:`~axolotl.errors.StorageError`.
-* :meth:`ProtocolStore.transaction` groups writes into one atomic step.
+* :meth:`ProtocolStore.transaction` groups writes into one atomic step, the
+  retry layer's records (:class:`RetryStore`) included.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from axolotl.address import ProtocolAddress
@@ -34,6 +36,7 @@ __all__ = [
     "SignedPreKeyStore",
     "SessionStore",
     "SenderKeyStore",
+    "RetryStore",
     "ProtocolStore",
     "PRE_KEY_ID_MODULUS",
     "advance_pre_key_counter",
@@ -218,10 +221,101 @@ class SenderKeyStore(Protocol):
 
 
 @runtime_checkable
+class RetryStore(Protocol):
+    """The retry layer's records: one generic, table-like store.
+
+    Records are opaque ``bytes`` (the retry layer owns their format), grouped
+    by a ``kind`` (send log, outbox, counters, delivered ids, ...) and keyed
+    within it by a string ``key``. Each record may carry ``due_ms``, an integer
+    time in milliseconds that is indexed: it is when a timer fires (outbox
+    retransmissions, receipt retries, gap reports) or, for bounded records,
+    the age that :meth:`evict_records` drops first. A record without one
+    (``None``) never comes back from :meth:`due_records` and is never evicted.
+
+    Orderings are total, so every backend returns the same lists: by
+    ``due_ms`` then ``key``, with keys compared by code point (which is UTF-8
+    byte order, as SQLite compares ``TEXT``). Writes join the store's
+    :meth:`ProtocolStore.transaction`, so a session update and the retry
+    records of the same step commit or roll back together.
+
+    Arguments are checked the same way by every backend:
+
+    Raises:
+        UsageError: ``kind`` or ``key`` is not a non-empty ``str`` (or holds a
+            lone surrogate, which no backend can store); ``value`` is not
+            bytes; ``due_ms`` or ``now_ms`` is not an ``int`` (``bool`` is not
+            accepted) or ``due_ms`` does not fit 64 signed bits; a ``limit`` or
+            ``keep`` is not an ``int`` >= 0; ``kinds`` is a bare ``str``.
+        StorageError: the backend failed.
+    """
+
+    def get_record(self, kind: str, key: str) -> bytes | None:
+        """The value stored under (``kind``, ``key``), or ``None``."""
+        ...
+
+    def put_record(self, kind: str, key: str, value: bytes, due_ms: int | None = None) -> None:
+        """Store (or replace) a record; its value *and* its ``due_ms`` are replaced."""
+        ...
+
+    def delete_record(self, kind: str, key: str) -> None:
+        """Delete a record (no error if it is absent)."""
+        ...
+
+    def due_records(self, kind: str, now_ms: int, limit: int) -> list[tuple[str, bytes, int]]:
+        """Records of ``kind`` whose ``due_ms`` is set and ``<= now_ms``.
+
+        Returns:
+            At most ``limit`` ``(key, value, due_ms)`` tuples, ordered by
+            ``(due_ms, key)``, earliest first.
+        """
+        ...
+
+    def records(self, kind: str, limit: int | None = None) -> list[tuple[str, bytes, int | None]]:
+        """Every record of ``kind`` (or the first ``limit``).
+
+        Returns:
+            ``(key, value, due_ms)`` tuples ordered by ``(due_ms, key)``, the
+            records without ``due_ms`` last (ordered by key).
+        """
+        ...
+
+    def next_due_ms(self, kinds: Sequence[str]) -> int | None:
+        """The smallest ``due_ms`` set on any record of ``kinds``, or ``None``."""
+        ...
+
+    def count_records(self, kind: str) -> int:
+        """How many records of ``kind`` are stored."""
+        ...
+
+    def evict_records(self, kind: str, keep: int) -> int:
+        """Bound ``kind`` to ``keep`` records, dropping the earliest ``due_ms`` first.
+
+        Records are deleted in ``(due_ms, key)`` order until at most ``keep``
+        remain; records without ``due_ms`` are never deleted, so more than
+        ``keep`` may remain when they alone exceed it.
+
+        Returns:
+            How many records were deleted.
+        """
+        ...
+
+
+@runtime_checkable
 class ProtocolStore(
-    IdentityKeyStore, PreKeyStore, SignedPreKeyStore, SessionStore, SenderKeyStore, Protocol
+    IdentityKeyStore,
+    PreKeyStore,
+    SignedPreKeyStore,
+    SessionStore,
+    SenderKeyStore,
+    RetryStore,
+    Protocol,
 ):
-    """Every store in one object, with transactions."""
+    """Every store in one object, with transactions.
+
+    The retry layer's records (:class:`RetryStore`) live in the same object, so
+    one :meth:`transaction` covers session writes and retry-record writes
+    alike: after a crash either both happened or neither did.
+    """
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """One logical step as one atomic transaction.

@@ -11,10 +11,17 @@ previous value of the entry it changes, and an exception replays the log
 backwards to the state at the start of the block. That restores the exact
 previous state (deletes included) at a cost proportional to the writes, not
 to the size of the store.
+
+The retry layer's records (:class:`~axolotl.store.base.RetryStore`) live in
+one :class:`~axolotl.store._record_table.RecordTable` per kind: a dict plus a
+sorted ``(due_ms, key)`` index, so due, next-due and eviction queries cost a
+binary search plus the records they return, and the same undo log restores
+them (index included) on rollback.
 """
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping, Sequence
 from types import TracebackType
 from typing import Any, Final
 
@@ -22,6 +29,16 @@ from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
 from axolotl.errors import AxolotlError, InvalidKeyId, StorageError, UsageError
 from axolotl.keys import IdentityKeyPair, PreKeyRecord, SignedPreKeyRecord
+from axolotl.store._record_args import (
+    check_due_ms,
+    check_key,
+    check_kind,
+    check_kinds,
+    check_limit,
+    check_now_ms,
+    check_value,
+)
+from axolotl.store._record_table import RecordTable
 from axolotl.store.base import advance_pre_key_counter
 
 __all__ = ["MemoryStore"]
@@ -98,9 +115,10 @@ class MemoryStore:
         self._sessions: dict[_AddressKey, bytes] = {}
         self._sender_keys: dict[_SenderKeyKey, bytes] = {}
         self._counters: dict[str, int] = {}
+        self._records: dict[str, RecordTable] = {}
         # Undo log: (table, key, previous value or _MISSING), newest last;
         # _marks holds the log length at the start of each open block.
-        self._undo: list[tuple[dict[Any, Any], Any, Any]] = []
+        self._undo: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
         self._marks: list[int] = []
         self._transaction = _MemoryTransaction(self)
         self._closed = False
@@ -111,14 +129,14 @@ class MemoryStore:
         if self._closed:
             raise StorageError("memory store: used after close()")
 
-    def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+    def _set(self, table: MutableMapping[Any, Any], key: Any, value: Any) -> None:
         if self._closed:
             self._check_open()
         if self._marks:
             self._undo.append((table, key, table.get(key, _MISSING)))
         table[key] = value
 
-    def _delete(self, table: dict[Any, Any], key: Any) -> None:
+    def _delete(self, table: MutableMapping[Any, Any], key: Any) -> None:
         if self._closed:
             self._check_open()
         if key not in table:
@@ -279,6 +297,118 @@ class MemoryStore:
             (group_id, sender.name, sender.device_id),
             _record_bytes(record, "sender key record"),
         )
+
+    # -- RetryStore --------------------------------------------------------
+
+    def get_record(self, kind: str, key: str) -> bytes | None:
+        """The value stored under (``kind``, ``key``), or ``None``.
+
+        Raises:
+            UsageError: ``kind`` or ``key`` is not a non-empty str.
+        """
+        table = self._records.get(check_kind(kind))
+        key = check_key(key)
+        if table is None:
+            return None
+        entry = table.get(key)
+        return None if entry is None else entry[0]
+
+    def put_record(self, kind: str, key: str, value: bytes, due_ms: int | None = None) -> None:
+        """Store (or replace) a record, value and ``due_ms`` both.
+
+        Raises:
+            UsageError: a bad argument (see :class:`~axolotl.store.base.RetryStore`).
+            StorageError: the store was closed.
+        """
+        kind = check_kind(kind)
+        entry = (check_value(value), check_due_ms(due_ms))
+        key = check_key(key)
+        table = self._records.get(kind)
+        if table is None:
+            self._check_open()
+            table = self._records[kind] = RecordTable()
+        self._set(table, key, entry)
+
+    def delete_record(self, kind: str, key: str) -> None:
+        """Delete a record (no error if it is absent).
+
+        Raises:
+            UsageError: ``kind`` or ``key`` is not a non-empty str.
+            StorageError: the store was closed.
+        """
+        table = self._records.get(check_kind(kind))
+        key = check_key(key)
+        if table is None:
+            self._check_open()
+            return
+        self._delete(table, key)
+
+    def due_records(self, kind: str, now_ms: int, limit: int) -> list[tuple[str, bytes, int]]:
+        """Up to ``limit`` records of ``kind`` due at ``now_ms``, by ``(due_ms, key)``.
+
+        Raises:
+            UsageError: a bad argument.
+        """
+        table = self._records.get(check_kind(kind))
+        now_ms = check_now_ms(now_ms)
+        limit = check_limit(limit)
+        return [] if table is None else table.due(now_ms, limit)
+
+    def records(self, kind: str, limit: int | None = None) -> list[tuple[str, bytes, int | None]]:
+        """Every record of ``kind`` (or the first ``limit``), by ``(due_ms, key)``, undue last.
+
+        Raises:
+            UsageError: a bad argument.
+        """
+        table = self._records.get(check_kind(kind))
+        if limit is not None:
+            limit = check_limit(limit)
+        return [] if table is None else table.ordered(limit)
+
+    def next_due_ms(self, kinds: Sequence[str]) -> int | None:
+        """The smallest ``due_ms`` over the records of ``kinds``, or ``None``.
+
+        Raises:
+            UsageError: a bad kind, or ``kinds`` is a bare str.
+        """
+        soonest: int | None = None
+        for kind in check_kinds(kinds):
+            table = self._records.get(kind)
+            due = None if table is None else table.next_due_ms()
+            if due is not None and (soonest is None or due < soonest):
+                soonest = due
+        return soonest
+
+    def count_records(self, kind: str) -> int:
+        """How many records of ``kind`` are stored.
+
+        Raises:
+            UsageError: ``kind`` is not a non-empty str.
+        """
+        table = self._records.get(check_kind(kind))
+        return 0 if table is None else len(table)
+
+    def evict_records(self, kind: str, keep: int) -> int:
+        """Delete the earliest-due records of ``kind`` until at most ``keep`` remain.
+
+        Records without ``due_ms`` are never deleted.
+
+        Returns:
+            How many records were deleted.
+
+        Raises:
+            UsageError: a bad argument.
+            StorageError: the store was closed.
+        """
+        table = self._records.get(check_kind(kind))
+        keep = check_limit(keep, "keep")
+        self._check_open()
+        if table is None:
+            return 0
+        removed = table.evict(keep)
+        if self._marks:
+            self._undo.extend((table, key, entry) for key, entry in removed)
+        return len(removed)
 
     # -- ProtocolStore -----------------------------------------------------
 

@@ -101,6 +101,39 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             )""",
         ),
     ),
+    Migration(
+        version=2,
+        description="retry records: the retry layer's opaque records by (kind, key), with an "
+        "indexed due time (send log, outbox, counters, delivered ids, timers), and a "
+        "trigger-kept count per kind",
+        statements=(
+            """CREATE TABLE retry_records (
+                kind TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value BLOB NOT NULL,
+                due_ms INTEGER,
+                PRIMARY KEY (kind, key)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX retry_records_due ON retry_records (kind, due_ms, key)",
+            # Rows per kind, kept by triggers in the same transaction as the
+            # rows themselves, so counting and bounding a kind (evicting the
+            # oldest delivered ids on every insert) need not scan it.
+            """CREATE TABLE retry_record_counts (
+                kind TEXT PRIMARY KEY,
+                n INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+            # An UPSERT that takes its DO UPDATE branch fires no INSERT trigger.
+            """CREATE TRIGGER retry_records_counted_insert AFTER INSERT ON retry_records
+            BEGIN
+                INSERT INTO retry_record_counts (kind, n) VALUES (NEW.kind, 1)
+                ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+            END""",
+            """CREATE TRIGGER retry_records_counted_delete AFTER DELETE ON retry_records
+            BEGIN
+                UPDATE retry_record_counts SET n = n - 1 WHERE kind = OLD.kind;
+            END""",
+        ),
+    ),
 )
 """The schema history, oldest first. Append; never edit a shipped entry."""
 

@@ -25,6 +25,10 @@ The schema is versioned with ``PRAGMA user_version`` and built by the ordered
 transaction. To change the schema, append a ``Migration`` there with the next
 version number; never edit one that has shipped.
 
+The retry layer's records (:class:`~axolotl.store.base.RetryStore`) are
+implemented in :mod:`axolotl.store._sqlite_retry`, mixed into
+:class:`SQLiteStore`; they share its connection and transactions.
+
 Every :class:`sqlite3.Error` becomes a :class:`~axolotl.errors.StorageError`
 naming the operation. Not thread-safe: one store per thread.
 """
@@ -55,6 +59,7 @@ from axolotl.keys import (
     generate_registration_id,
 )
 from axolotl.rng import Rng, default_rng
+from axolotl.store._sqlite_retry import SQLiteRetryRecords
 from axolotl.store.base import advance_pre_key_counter
 from axolotl.store.migrations import (
     APPLICATION_ID,
@@ -223,7 +228,7 @@ class _SQLiteTransaction:
             raise storage_error("roll back transaction", rollback_exc) from exc
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteRetryRecords):
     """A :class:`~axolotl.store.base.ProtocolStore` in an SQLite database file.
 
     Build it with :meth:`create`, :meth:`open` or :meth:`open_or_create`, not
