@@ -174,3 +174,14 @@ def test_gap_is_reported_when_skipped_messages_never_come(net: Network) -> None:
     net.run()
     bob = net.devices[net.address("bob")]
     assert bob.gaps and bob.gaps[0].sender == net.address("alice")
+
+
+def test_reordered_traffic_is_delivered_once(net: Network) -> None:
+    net.faults = Faults(min_delay_ms=1, max_delay_ms=3_000)
+    ids = [net.send("alice", ["bob", "carol"], f"r{i}".encode()) for i in range(30)]
+    ids += [net.send("bob", ["alice"], f"b{i}".encode(), group="g@g.example") for i in range(10)]
+    net.run()
+    got = _delivered(net, "carol")
+    assert [got[m] for m in ids[:30]] == [f"r{i}".encode() for i in range(30)]
+    net.check_exactly_once()
+    assert all(d.receipts_sent == 0 for d in net.devices.values())

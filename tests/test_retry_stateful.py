@@ -66,6 +66,11 @@ class RetryNetwork(RuleBasedStateMachine):
             self.net.wipe_session(a, b)
 
     @rule(who=name)
+    def reinstall(self, who: str) -> None:
+        if self.net.devices[self.net.address(who)].online:
+            self.net.reinstall(who)
+
+    @rule(who=name)
     def disconnect(self, who: str) -> None:
         self.net.disconnect(who)
 

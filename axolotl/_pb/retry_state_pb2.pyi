@@ -57,18 +57,20 @@ class OutboxEntry(_message.Message):
     def __init__(self, envelope: _Optional[_Union[Envelope, _Mapping]] = ..., transmissions: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
 class DeviceState(_message.Message):
-    __slots__ = ("device", "state", "receipts_answered", "last_count", "base_key_at_answer")
+    __slots__ = ("device", "state", "receipts_answered", "last_count", "base_key_at_answer", "registration_id")
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     RECEIPTS_ANSWERED_FIELD_NUMBER: _ClassVar[int]
     LAST_COUNT_FIELD_NUMBER: _ClassVar[int]
     BASE_KEY_AT_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    REGISTRATION_ID_FIELD_NUMBER: _ClassVar[int]
     device: Address
     state: int
     receipts_answered: int
     last_count: int
     base_key_at_answer: bytes
-    def __init__(self, device: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., receipts_answered: _Optional[int] = ..., last_count: _Optional[int] = ..., base_key_at_answer: _Optional[bytes] = ...) -> None: ...
+    registration_id: int
+    def __init__(self, device: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., receipts_answered: _Optional[int] = ..., last_count: _Optional[int] = ..., base_key_at_answer: _Optional[bytes] = ..., registration_id: _Optional[int] = ...) -> None: ...
 
 class SendLogEntry(_message.Message):
     __slots__ = ("message_id", "plaintext", "timestamp_ms", "group_id", "priority", "devices", "version")

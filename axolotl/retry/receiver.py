@@ -150,7 +150,11 @@ def _failed(
         next_recv_state(record.state, RecvEvent.DUPLICATE)
         return
     record.reason = reason_for(error)
-    record.no_session = isinstance(error, NoSession) and not isinstance(error, NoSenderKey)
+    # The sender can only repair these by rebuilding from our keys: attach
+    # them at once instead of from the second receipt on.
+    record.no_session = (
+        isinstance(error, NoSession) and not isinstance(error, NoSenderKey)
+    ) or isinstance(error, InvalidKeyId)
     record.group_id = env.group_id
     record.priority = env.priority
     record.timestamp_ms = env.timestamp_ms

@@ -32,6 +32,7 @@ __all__ = [
     "TIMED_KINDS",
     "DeviceState",
     "GapRecord",
+    "KeyHandover",
     "OutboxEntry",
     "Payload",
     "ReceiveRecord",
@@ -44,9 +45,9 @@ OUTBOX = "outbox"  # (message id, device) -> OutboxEntry, due: next retransmissi
 SENDLOG = "sendlog"  # message id -> SendLogEntry, due: when it is too old to keep
 RECV = "recv"  # (sender, message id) -> ReceiveRecord, due: next receipt (FAILING only)
 DELIVERED = "delivered"  # (sender, message id) -> b"", due: delivery time (for eviction)
-REBUILD = "rebuild"  # device -> last rebuild time (8 bytes)
+REBUILD = "rebuild"  # device -> last rebuild time (8 bytes) + its registration id (4 bytes)
 GAP = "gap"  # (sender, ratchet key) -> GapRecord, due: when the oldest gap is reported
-SKDM = "skdm"  # (group, device) -> key id of our sender key the device has
+SKDM = "skdm"  # (group, device) -> KeyHandover: has the device our sender key?
 TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG)
 
 _SEP = "\x1f"
@@ -140,6 +141,7 @@ class DeviceState:
     receipts_answered: int = 0
     last_count: int = 0
     base_key_at_answer: bytes = b""
+    registration_id: int = 0
 
 
 @dataclass(slots=True)
@@ -174,6 +176,7 @@ class SendLogEntry:
             m.receipts_answered = d.receipts_answered
             m.last_count = d.last_count
             m.base_key_at_answer = d.base_key_at_answer
+            m.registration_id = d.registration_id
         return msg.SerializeToString()
 
     @classmethod
@@ -194,6 +197,7 @@ class SendLogEntry:
                         m.receipts_answered,
                         m.last_count,
                         m.base_key_at_answer,
+                        m.registration_id,
                     )
                     for m in msg.devices
                 ],
@@ -308,3 +312,36 @@ class Payload:
             msg.sender_key_distribution if msg.HasField("sender_key_distribution") else None,
             msg.group_id if msg.HasField("group_id") else None,
         )
+
+
+@dataclass(slots=True)
+class KeyHandover:
+    """Whether a device has our sender key for a group.
+
+    A group message goes out as the shared SenderKeyMessage only once the
+    device confirmed (a delivery receipt) one of the pairwise messages that
+    carried the key; until then every message to it goes pairwise with the
+    key along, so reordering or loss never leaves it without the key.
+
+    Attributes:
+        key_id: our sender key id this is about.
+        confirmed: the device confirmed a message carrying the key.
+        carriers: ids of recent messages that carried the key (bounded).
+    """
+
+    key_id: int
+    confirmed: bool = False
+    carriers: list[str] = field(default_factory=list)
+
+    MAX_CARRIERS = 16
+
+    def serialize(self) -> bytes:
+        head = self.key_id.to_bytes(4, "big") + (b"\x01" if self.confirmed else b"\x00")
+        return head + _SEP.join(self.carriers).encode()
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> KeyHandover:
+        if len(data) < 5:
+            raise StorageError("stored sender-key handover record is truncated")
+        tail = data[5:].decode()
+        return cls(int.from_bytes(data[:4], "big"), data[4] == 1, tail.split(_SEP) if tail else [])

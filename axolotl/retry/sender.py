@@ -25,6 +25,7 @@ from axolotl.retry.records import (
     SENDLOG,
     SKDM,
     DeviceState,
+    KeyHandover,
     Payload,
     SendLogEntry,
     address_key,
@@ -98,16 +99,22 @@ def _envelope(
         skdm = create_sender_key_distribution(
             ctx.store, entry.group_id, ctx.local, rng=ctx.rng, config=ctx.config
         )
-        skdm_key = f"{entry.group_id}\x1f{address_key(device)}"
-        has_key = ctx.store.get_record(SKDM, skdm_key) == skdm.key_id.to_bytes(4, "big")
-        if has_key and not fresh_key:
+        handover_key = f"{entry.group_id}\x1f{address_key(device)}"
+        data = ctx.store.get_record(SKDM, handover_key)
+        handover = KeyHandover.deserialize(data) if data is not None else None
+        if handover is None or handover.key_id != skdm.key_id:
+            handover = KeyHandover(skdm.key_id)
+        if handover.confirmed and not fresh_key:
             if group_body.body is None:
                 group_body.body = group_encrypt(
                     ctx.store, entry.group_id, ctx.local, entry.plaintext, rng=ctx.rng
                 )
             return envelope(MessageType.SENDER_KEY, group_body.body)
         payload = Payload(entry.plaintext, skdm.serialized, entry.group_id)
-        ctx.store.put_record(SKDM, skdm_key, skdm.key_id.to_bytes(4, "big"))
+        if not handover.confirmed:
+            carriers = [*handover.carriers, entry.message_id]
+            handover.carriers = carriers[-KeyHandover.MAX_CARRIERS :]
+            ctx.store.put_record(SKDM, handover_key, handover.serialize())
     message = encrypt(ctx.store, device, payload.serialize())
     return envelope(message.type, message.body)
 
@@ -212,8 +219,14 @@ def _repair(
             ", ".join(reasons),
         )
         return
+    # The window is per device incarnation: a reinstalled device (a new
+    # registration id) is rebuilt at once, a looping one at most once a window.
     last = ctx.store.get_record(REBUILD, address_key(device))
-    if last is not None and now_ms - int.from_bytes(last, "big") < ctx.policy.rebuild_window_ms:
+    if (
+        last is not None
+        and int.from_bytes(last[8:], "big") == receipt.registration_id
+        and now_ms - int.from_bytes(last[:8], "big") < ctx.policy.rebuild_window_ms
+    ):
         log.info(
             "receipt %s from %s: rebuild (%s) skipped, one already in this window",
             receipt.message_id,
@@ -229,7 +242,11 @@ def _repair(
         rng=ctx.rng,
         config=ctx.config,
     )
-    ctx.store.put_record(REBUILD, address_key(device), now_ms.to_bytes(8, "big"))
+    ctx.store.put_record(
+        REBUILD,
+        address_key(device),
+        now_ms.to_bytes(8, "big") + receipt.registration_id.to_bytes(4, "big"),
+    )
 
 
 def on_retry_receipt(
@@ -269,6 +286,16 @@ def on_retry_receipt(
             device,
         )
         return
+    if ds.registration_id and ds.registration_id != receipt.registration_id:
+        # A reinstalled device counts its receipts from 1 again: a new
+        # incarnation gets a fresh budget, and its session is rebuilt below.
+        log.info(
+            "retry receipt %s from %s: registration id changed, budget reset",
+            receipt.message_id,
+            device,
+        )
+        ds.last_count = ds.receipts_answered = 0
+        ds.base_key_at_answer = b""
     if receipt.count <= ds.last_count:
         log.info(
             "retry receipt %s count %d from %s already answered: ignored",
@@ -297,6 +324,7 @@ def on_retry_receipt(
     ds.state = next_send_state(ds.state, SendEvent.RETRY_RECEIPT)
     ds.receipts_answered += 1
     ds.last_count = receipt.count
+    ds.registration_id = receipt.registration_id
     ds.base_key_at_answer = _base_key(ctx, device)[0]
     outbox.enqueue(ctx, envelope, now_ms, out)
     _save(ctx, entry)
@@ -315,7 +343,20 @@ def on_delivery_receipt(ctx: Context, receipt: DeliveryReceipt) -> None:
         )
         return
     ds.state = next_send_state(ds.state, SendEvent.DELIVERY_RECEIPT)
+    if entry.group_id is not None:
+        _confirm_handover(ctx, entry.group_id, receipt)
     _save(ctx, entry)
+
+
+def _confirm_handover(ctx: Context, group_id: str, receipt: DeliveryReceipt) -> None:
+    """A delivered message that carried our sender key: the device has the key now."""
+    key = f"{group_id}\x1f{address_key(receipt.device)}"
+    data = ctx.store.get_record(SKDM, key)
+    if data is None:
+        return
+    handover = KeyHandover.deserialize(data)
+    if not handover.confirmed and receipt.message_id in handover.carriers:
+        ctx.store.put_record(SKDM, key, KeyHandover(handover.key_id, True).serialize())
 
 
 def on_server_ack(ctx: Context, message_id: str, device: ProtocolAddress) -> None:
