@@ -115,15 +115,17 @@ class ReceiveRecord(_message.Message):
     def __init__(self, message_id: _Optional[str] = ..., sender: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., count: _Optional[int] = ..., reason: _Optional[int] = ..., timestamp_ms: _Optional[int] = ..., group_id: _Optional[str] = ..., priority: _Optional[int] = ..., no_session: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
 
 class GapRecord(_message.Message):
-    __slots__ = ("sender", "next", "missing", "seen_ms", "version")
+    __slots__ = ("sender", "next", "missing", "seen_ms", "arrived", "version")
     SENDER_FIELD_NUMBER: _ClassVar[int]
     NEXT_FIELD_NUMBER: _ClassVar[int]
     MISSING_FIELD_NUMBER: _ClassVar[int]
     SEEN_MS_FIELD_NUMBER: _ClassVar[int]
+    ARRIVED_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     sender: Address
     next: int
     missing: _containers.RepeatedScalarFieldContainer[int]
     seen_ms: _containers.RepeatedScalarFieldContainer[int]
+    arrived: _containers.RepeatedScalarFieldContainer[int]
     version: int
-    def __init__(self, sender: _Optional[_Union[Address, _Mapping]] = ..., next: _Optional[int] = ..., missing: _Optional[_Iterable[int]] = ..., seen_ms: _Optional[_Iterable[int]] = ..., version: _Optional[int] = ...) -> None: ...
+    def __init__(self, sender: _Optional[_Union[Address, _Mapping]] = ..., next: _Optional[int] = ..., missing: _Optional[_Iterable[int]] = ..., seen_ms: _Optional[_Iterable[int]] = ..., arrived: _Optional[_Iterable[int]] = ..., version: _Optional[int] = ...) -> None: ...

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-_COMMANDS = ("vectors", "receipt")
+_COMMANDS = ("simulate", "vectors", "receipt")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,6 @@
 """The retry layer: events in, actions out; policy, send log, counters, dedup."""
 
+from axolotl.retry._context import LayerStats
 from axolotl.retry.events import (
     Ack,
     Action,
@@ -26,6 +27,7 @@ __all__ = [
     "DeliveryReceipt",
     "Envelope",
     "Gap",
+    "LayerStats",
     "Priority",
     "PriorityClass",
     "RetryLayer",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from axolotl.address import ProtocolAddress
 from axolotl.retry.policy import Priority, RetryPolicy
@@ -12,10 +12,26 @@ from axolotl.session.config import SessionConfig
 from axolotl.session.trust import TrustPolicy
 from axolotl.store.base import ProtocolStore
 
-__all__ = ["Context", "Collected", "log"]
+__all__ = ["Context", "Collected", "LayerStats", "log"]
 
 log = logging.getLogger("axolotl.retry")
 """Ignored input (unknown ids, receipts over budget, ...) is logged here with its reason."""
+
+
+@dataclass(slots=True)
+class LayerStats:
+    """Counters of what a layer did since it was created (for metrics; not persisted)."""
+
+    delivered: int = 0
+    duplicates: int = 0
+    receipts_sent: int = 0
+    undecryptable: int = 0
+    resends: int = 0
+    rebuilds: int = 0
+    receipts_ignored: int = 0
+    retransmissions: int = 0
+    send_failed: int = 0
+    failures: dict[str, int] = field(default_factory=dict)  # by reason name
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +44,7 @@ class Context:
     rng: Rng
     trust: TrustPolicy
     config: SessionConfig
+    stats: LayerStats = field(default_factory=LayerStats)
 
 
 class Collected:

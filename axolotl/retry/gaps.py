@@ -17,7 +17,7 @@ from axolotl.retry.events import Gap
 from axolotl.retry.records import GAP, GapRecord, address_key
 from axolotl.session import DecryptedMessage
 
-__all__ = ["observe", "due"]
+__all__ = ["observe", "note", "due"]
 
 _IDLE_MS = 86_400_000
 _BATCH = 256
@@ -37,18 +37,45 @@ def _save(ctx: Context, key: str, record: GapRecord, now_ms: int) -> None:
 
 def observe(ctx: Context, sender: ProtocolAddress, message: DecryptedMessage, now_ms: int) -> None:
     """Note the counter of a decrypted message on its chain."""
-    key = _key(sender, message.ratchet_key.raw)
+    note(ctx, sender, message.ratchet_key.raw, message.counter, now_ms)
+
+
+_MAX_ARRIVED = 64
+
+
+def note(
+    ctx: Context,
+    sender: ProtocolAddress,
+    ratchet_key: bytes,
+    counter: int,
+    now_ms: int,
+    *,
+    authenticated: bool = True,
+) -> None:
+    """Note that ``counter`` arrived on the chain of ``ratchet_key``.
+
+    A message that failed to decrypt is noted unauthenticated: its counter is
+    not missing (a retry receipt is already asking for it), but since its
+    header may be corrupted it never moves the chain forward; it is only
+    remembered (a few per chain) so a later message does not count it missing.
+    """
+    key = _key(sender, ratchet_key)
     data = ctx.store.get_record(GAP, key)
     record = GapRecord.deserialize(data) if data is not None else GapRecord(sender)
-    counter = message.counter
     if counter in record.missing:
         del record.missing[counter]
+    elif counter >= record.next and not authenticated:
+        record.arrived.add(counter)
+        if len(record.arrived) > _MAX_ARRIVED:
+            record.arrived.discard(max(record.arrived))
     elif counter >= record.next:
         # Bounded like the ratchet's own skipping: it refuses jumps beyond max_skip.
         first = max(record.next, counter - ctx.config.max_skip)
         for skipped in range(first, counter):
-            record.missing[skipped] = now_ms
+            if skipped not in record.arrived:
+                record.missing[skipped] = now_ms
         record.next = counter + 1
+        record.arrived = {c for c in record.arrived if c > counter}
     _save(ctx, key, record, now_ms)
 
 

@@ -16,7 +16,7 @@ from axolotl.errors import UsageError
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt
 from axolotl.retry import gaps, outbox, receiver, sender
-from axolotl.retry._context import Collected, Context
+from axolotl.retry._context import Collected, Context, LayerStats
 from axolotl.retry.events import Action, DeliveryReceipt, Envelope, WakeAt
 from axolotl.retry.jid import address_from_jid
 from axolotl.retry.policy import DEFAULT_POLICY, Priority, RetryPolicy
@@ -60,6 +60,11 @@ class RetryLayer:
     def local(self) -> ProtocolAddress:
         """This device's address."""
         return self._ctx.local
+
+    @property
+    def stats(self) -> LayerStats:
+        """What this layer did since it was created (counters for metrics; not persisted)."""
+        return self._ctx.stats
 
     @property
     def policy(self) -> RetryPolicy:

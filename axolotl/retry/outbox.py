@@ -50,10 +50,12 @@ def due(ctx: Context, now_ms: int, out: Collected) -> list[Envelope]:
             cls = ctx.policy.priority_class(env.priority)
             if entry.transmissions >= cls.max_transmissions:
                 ctx.store.delete_record(OUTBOX, key)
+                ctx.stats.send_failed += 1
                 out.add(SendFailed(env.message_id, env.recipient), env.priority)
                 failed.append(env)
                 continue
             entry.transmissions += 1
+            ctx.stats.retransmissions += 1
             ctx.store.put_record(
                 OUTBOX,
                 key,

@@ -39,7 +39,12 @@ from axolotl.session import (
     group_decrypt,
     process_sender_key_distribution,
 )
-from axolotl.wire import MessageType, SenderKeyDistributionMessage
+from axolotl.wire import (
+    MessageType,
+    PreKeySignalMessage,
+    SenderKeyDistributionMessage,
+    SignalMessage,
+)
 
 __all__ = ["receive", "retry_due", "reason_for"]
 
@@ -104,6 +109,7 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
         raise UsageError(f"envelope for {env.recipient} handed to the layer of {ctx.local}")
     key = message_key(env.sender, env.message_id)
     if ctx.store.get_record(DELIVERED, key) is not None:
+        ctx.stats.duplicates += 1
         out.add(Ack(env.message_id, env.sender), env.priority)
         return
     record = _load(ctx, env)
@@ -126,6 +132,7 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
     ctx.store.delete_record(RECV, key)
     ctx.store.put_record(DELIVERED, key, b"", now_ms)
     ctx.store.evict_records(DELIVERED, ctx.policy.delivered_ids_kept)
+    ctx.stats.delivered += 1
     out.add(Deliver(env.message_id, env.sender, body, group_id), env.priority)
     out.add(Ack(env.message_id, env.sender), env.priority)
 
@@ -149,7 +156,10 @@ def _failed(
         # again is no news: the receipt for it is already out.
         next_recv_state(record.state, RecvEvent.DUPLICATE)
         return
+    _note_counter(ctx, env, now_ms)
     record.reason = reason_for(error)
+    failures = ctx.stats.failures
+    failures[record.reason.name] = failures.get(record.reason.name, 0) + 1
     # The sender can only repair these by rebuilding from our keys: attach
     # them at once instead of from the second receipt on.
     record.no_session = (
@@ -161,6 +171,23 @@ def _failed(
     _ask(ctx, record, RecvEvent.FAILED, now_ms, out)
 
 
+def _note_counter(ctx: Context, env: Envelope, now_ms: int) -> None:
+    """Tell gap detection that the failed message's counter did arrive (if it can be read)."""
+    message: SignalMessage
+    try:
+        if env.type == MessageType.SIGNAL:
+            message = SignalMessage.parse(env.body)
+        elif env.type == MessageType.PREKEY:
+            message = PreKeySignalMessage.parse(env.body).message
+        else:
+            return
+    except RemoteError:
+        return  # unreadable header: nothing to note
+    gaps.note(
+        ctx, env.sender, message.ratchet_key.raw, message.counter, now_ms, authenticated=False
+    )
+
+
 def _ask(
     ctx: Context, record: ReceiveRecord, event: RecvEvent, now_ms: int, out: Collected
 ) -> None:
@@ -169,6 +196,7 @@ def _ask(
     if record.count >= ctx.policy.max_retries:
         record.state = next_recv_state(record.state, RecvEvent.BUDGET_SPENT)
         ctx.store.put_record(RECV, key, record.serialize(), None)
+        ctx.stats.undecryptable += 1
         out.add(
             Undecryptable(record.message_id, record.sender, record.reason, record.count),
             record.priority,
@@ -191,6 +219,7 @@ def _ask(
     )
     due = now_ms + ctx.policy.receipt_backoff.delay_ms(record.count, ctx.rng)
     ctx.store.put_record(RECV, key, record.serialize(), due)
+    ctx.stats.receipts_sent += 1
     out.add(SendReceipt(receipt, record.sender), record.priority)
 
 

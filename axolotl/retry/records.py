@@ -263,12 +263,14 @@ class GapRecord:
     sender: ProtocolAddress
     next: int = 0  # the counter after the highest one received
     missing: dict[int, int] = field(default_factory=dict)  # counter -> first seen missing (ms)
+    arrived: set[int] = field(default_factory=set)  # counters >= next seen only in failures
 
     def serialize(self) -> bytes:
         msg = pb.GapRecord(next=self.next, version=VERSION)
         _addr_to(msg.sender, self.sender)
         msg.missing.extend(self.missing)
         msg.seen_ms.extend(self.missing.values())
+        msg.arrived.extend(sorted(self.arrived))
         return msg.SerializeToString()
 
     @classmethod
@@ -276,7 +278,7 @@ class GapRecord:
         msg = pb.GapRecord()
         _parse(msg, data, "gap record")
         missing = dict(zip(msg.missing, msg.seen_ms, strict=False))
-        return cls(_addr_from(msg.sender), msg.next, missing)
+        return cls(_addr_from(msg.sender), msg.next, missing, set(msg.arrived))
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,6 +242,7 @@ def _repair(
         rng=ctx.rng,
         config=ctx.config,
     )
+    ctx.stats.rebuilds += 1
     ctx.store.put_record(
         REBUILD,
         address_key(device),
@@ -270,6 +271,7 @@ def on_retry_receipt(
             receipt.message_id,
             device,
         )
+        ctx.stats.receipts_ignored += 1
         return
     ds = entry.device(device)
     if ds is None:
@@ -278,6 +280,7 @@ def on_retry_receipt(
             receipt.message_id,
             device,
         )
+        ctx.stats.receipts_ignored += 1
         return
     if ds.state is SendState.DELIVERED:
         log.info(
@@ -285,6 +288,7 @@ def on_retry_receipt(
             receipt.message_id,
             device,
         )
+        ctx.stats.receipts_ignored += 1
         return
     if ds.registration_id and ds.registration_id != receipt.registration_id:
         # A reinstalled device counts its receipts from 1 again: a new
@@ -303,6 +307,7 @@ def on_retry_receipt(
             receipt.count,
             device,
         )
+        ctx.stats.receipts_ignored += 1
         return
     if ds.receipts_answered >= ctx.policy.max_retries or receipt.count > ctx.policy.max_retries:
         log.info(
@@ -311,6 +316,7 @@ def on_retry_receipt(
             receipt.count,
             device,
         )
+        ctx.stats.receipts_ignored += 1
         return
     _repair(ctx, receipt, device, ds, now_ms)
     if ctx.store.load_session(device) is None:
@@ -319,6 +325,7 @@ def on_retry_receipt(
             receipt.message_id,
             device,
         )
+        ctx.stats.receipts_ignored += 1
         return
     envelope = _envelope(ctx, entry, device, receipt.count, True, _GroupBody())
     ds.state = next_send_state(ds.state, SendEvent.RETRY_RECEIPT)
@@ -326,6 +333,7 @@ def on_retry_receipt(
     ds.last_count = receipt.count
     ds.registration_id = receipt.registration_id
     ds.base_key_at_answer = _base_key(ctx, device)[0]
+    ctx.stats.resends += 1
     outbox.enqueue(ctx, envelope, now_ms, out)
     _save(ctx, entry)
 

@@ -1,0 +1,526 @@
+"""A fault-injecting network of devices running the retry layer.
+
+Devices talk through a simulated server with a clock in milliseconds. The
+network can drop, corrupt (flip a bit), duplicate, reorder and delay what
+travels; a device can restart (reopen its SQLite store), disconnect and
+reconnect, lose a session (the classic Bad MAC cause), be reinstalled (new
+registration id and identity) or crash in the middle of a store write. The
+application side of every device records what it was given; anything
+delivered twice is recorded as a violation. Everything is driven by one
+seed, so the same seed gives the same run.
+
+The server keeps what it owes an offline device and hands over again what a
+device did not acknowledge before it crashed, as real messaging servers do.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from axolotl.address import ProtocolAddress
+from axolotl.keys import (
+    PreKeyBundle,
+    generate_identity_key_pair,
+    generate_pre_keys,
+    generate_registration_id,
+    generate_signed_pre_key,
+)
+from axolotl.receipts import OutgoingRetryReceipt
+from axolotl.retry import (
+    Ack,
+    Action,
+    Deliver,
+    DeliveryReceipt,
+    Envelope,
+    Gap,
+    LayerStats,
+    RetryLayer,
+    RetryPolicy,
+    SendFailed,
+    SendReceipt,
+    Transmit,
+    Undecryptable,
+    WakeAt,
+)
+from axolotl.retry.jid import address_to_jid
+from axolotl.rng import DeterministicRng
+from axolotl.session import accept_changed_identity
+from axolotl.store import MemoryStore, SQLiteStore
+from axolotl.store.base import ProtocolStore
+
+__all__ = ["Crash", "CrashingStore", "Device", "Faults", "Network", "WriteCounter"]
+
+
+class Crash(Exception):
+    """The process dies in the middle of a store write (injected by :class:`CrashingStore`)."""
+
+
+_WRITES = frozenset(
+    {
+        "save_identity",
+        "store_pre_key",
+        "remove_pre_key",
+        "store_signed_pre_key",
+        "remove_signed_pre_key",
+        "store_session",
+        "delete_session",
+        "delete_all_sessions",
+        "store_sender_key",
+        "put_record",
+        "delete_record",
+        "evict_records",
+    }
+)
+
+
+class WriteCounter:
+    """Counts store writes across devices and raises :class:`Crash` at the chosen ones."""
+
+    def __init__(self, crash_at: Iterable[int] = ()) -> None:
+        self.crash_at = set(crash_at)
+        self.writes = 0
+        self.crashes = 0
+        self.armed = False  # counting starts once the network is set up
+
+
+class CrashingStore:
+    """A store proxy that dies at the chosen writes (counted over the whole network)."""
+
+    def __init__(self, inner: ProtocolStore, counter: WriteCounter) -> None:
+        self._inner = inner
+        self._counter = counter
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name not in _WRITES:
+            return attr
+        counter = self._counter
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            if counter.armed:
+                counter.writes += 1
+                if counter.writes in counter.crash_at:
+                    counter.crashes += 1
+                    raise Crash(f"crash at write {counter.writes} ({name})")
+            return attr(*args, **kwargs)
+
+        return write
+
+
+@dataclass
+class Faults:
+    """Per-item probabilities and delays of the network.
+
+    Attributes:
+        drop: an upload to the server, a server ack or a receipt is lost.
+        lose: the server acks an envelope and then loses it (a gap).
+        corrupt: an envelope arrives with one bit flipped.
+        duplicate: an item arrives twice.
+        corrupt_once: per (message, device): its first delivered copy is corrupted.
+        min_delay_ms, max_delay_ms: travel time; a spread reorders.
+    """
+
+    drop: float = 0.0
+    lose: float = 0.0
+    corrupt: float = 0.0
+    duplicate: float = 0.0
+    corrupt_once: float = 0.0
+    min_delay_ms: int = 10
+    max_delay_ms: int = 50
+
+
+@dataclass
+class Device:
+    """One device: its store, layer and what its application saw."""
+
+    address: ProtocolAddress
+    store: ProtocolStore
+    layer: RetryLayer
+    path: Path | None
+    online: bool = True
+    delivered: dict[tuple[ProtocolAddress, str], bytes] = field(default_factory=dict)
+    delivered_at: dict[tuple[ProtocolAddress, str], int] = field(default_factory=dict)
+    undecryptable: list[Undecryptable] = field(default_factory=list)
+    send_failed: list[SendFailed] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    receipts_sent: int = 0
+    transmissions: int = 0
+    receipts_by_message: Counter[str] = field(default_factory=Counter)
+    transmissions_by_message: Counter[tuple[str, ProtocolAddress]] = field(default_factory=Counter)
+    past_stats: list[LayerStats] = field(default_factory=list)  # of layers before restarts
+    receipt_times: list[int] = field(default_factory=list)
+
+
+_Item = tuple[int, int, str, ProtocolAddress, Any]
+
+
+class Network:
+    """N devices, a server and a clock.
+
+    Args:
+        names: device names (each becomes ``name@s.example``, device 1, 2, ...).
+        seed: drives every random choice and every key.
+        sqlite: keep each device in a SQLite file (needed for restarts and crashes).
+        db_dir: where the SQLite files go (default: a temporary folder).
+        policy: the retry policy of every device.
+        faults: the network's faults.
+        crash_at: store writes (1-based, counted from set-up on) at which the
+            writing device crashes and restarts.
+        synchronous: SQLite's ``synchronous`` setting for the device stores.
+    """
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        *,
+        seed: int = 0,
+        sqlite: bool = False,
+        db_dir: Path | None = None,
+        policy: RetryPolicy | None = None,
+        faults: Faults | None = None,
+        crash_at: Iterable[int] = (),
+        synchronous: str = "NORMAL",
+    ) -> None:
+        self.random = random.Random(seed)
+        self.rng = DeterministicRng(seed)
+        self.now = 1_700_000_000_000
+        self.faults = faults or Faults()
+        self.policy = policy or RetryPolicy()
+        self.counter = WriteCounter(crash_at)
+        self.sqlite = sqlite or bool(self.counter.crash_at) or db_dir is not None
+        self.synchronous = synchronous
+        self._tmp = None if db_dir is not None else tempfile.TemporaryDirectory(prefix="axolotl-")
+        self.dir = db_dir if db_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.devices: dict[ProtocolAddress, Device] = {}
+        self._queue: list[_Item] = []
+        self._seq = 0
+        self.wake: dict[ProtocolAddress, int] = {}
+        self.held: dict[ProtocolAddress, list[tuple[str, Any]]] = {}
+        self.lost_with_sender: set[str] = set()
+        self.sent: dict[str, tuple[ProtocolAddress, list[ProtocolAddress], bytes, str | None]] = {}
+        self.sent_at: dict[str, int] = {}
+        self.violations: list[str] = []
+        self.on_deliver: Callable[[Device, Deliver], None] | None = None
+        self._corrupt_decided: dict[tuple[str, ProtocolAddress], bool] = {}
+        for i, name in enumerate(names):
+            self._install(ProtocolAddress(f"{name}@s.example", i + 1))
+        for a in self.devices:
+            for b in self.devices:
+                if a != b:
+                    self.devices[a].layer.process_bundle(b, self.bundle(b))
+        self.counter.armed = True
+
+    # -- devices -------------------------------------------------------------
+    def _layer(self, address: ProtocolAddress, store: ProtocolStore) -> RetryLayer:
+        wrapped: Any = CrashingStore(store, self.counter) if self.sqlite else store
+        return RetryLayer(
+            wrapped, address, policy=self.policy, rng=self.rng, trust=accept_changed_identity
+        )
+
+    def _open(self, path: Path) -> SQLiteStore:
+        return SQLiteStore.open(path, synchronous=self._sync())
+
+    def _sync(self) -> Any:
+        return self.synchronous
+
+    def _install(self, address: ProtocolAddress) -> Device:
+        identity = generate_identity_key_pair(self.rng)
+        registration_id = generate_registration_id(self.rng)
+        path = None
+        store: ProtocolStore
+        if self.sqlite:
+            path = self.dir / f"{address.name}-{address.device_id}-{self._seq}.db"
+            self._seq += 1
+            store = SQLiteStore.create(path, identity, registration_id, synchronous=self._sync())
+        else:
+            store = MemoryStore(identity, registration_id)
+        store.store_signed_pre_key(generate_signed_pre_key(identity, 1, self.now, self.rng))
+        device = Device(address, store, self._layer(address, store), path)
+        self.devices[address] = device
+        return device
+
+    def bundle(self, address: ProtocolAddress) -> PreKeyBundle:
+        """A fresh bundle of ``address`` from the server's directory."""
+        store = self.devices[address].store
+        (pre_key,) = generate_pre_keys(store.next_pre_key_id(), 1, self.rng)
+        store.store_pre_key(pre_key)
+        signed = store.load_signed_pre_keys()[0]
+        return PreKeyBundle(
+            registration_id=store.get_local_registration_id(),
+            device_id=address.device_id,
+            pre_key_id=pre_key.id,
+            pre_key_public=pre_key.key_pair.public_key,
+            signed_pre_key_id=signed.id,
+            signed_pre_key_public=signed.key_pair.public_key,
+            signed_pre_key_signature=signed.signature,
+            identity_key=store.get_identity_key_pair().public_key,
+        )
+
+    def address(self, name: str) -> ProtocolAddress:
+        """The address of the device called ``name``."""
+        return next(a for a in self.devices if a.name.startswith(name + "@"))
+
+    def restart(self, name: str) -> None:
+        """Close the device's store and reopen it from disk (SQLite networks only)."""
+        self._restart(self.address(name))
+
+    def _restart(self, address: ProtocolAddress) -> None:
+        d = self.devices[address]
+        if d.path is None:
+            raise ValueError("restart needs a SQLite network")
+        d.past_stats.append(d.layer.stats)
+        d.store.close()
+        d.store = self._open(d.path)
+        d.layer = self._layer(d.address, d.store)
+
+    def wipe_session(self, name: str, peer: str) -> None:
+        """``name`` loses its session with ``peer`` (the classic Bad MAC / no-session cause)."""
+        d = self.devices[self.address(name)]
+        d.store.delete_session(self.address(peer))
+
+    def reinstall(self, name: str) -> None:
+        """A new identity and registration id at the same address; nothing else survives."""
+        address = self.address(name)
+        # A reinstall wipes the send log: what this device sent and had not
+        # yet got across is gone with it (the application knows it reinstalled).
+        self.lost_with_sender |= {m for m, sent in self.sent.items() if sent[0] == address}
+        old = self.devices.pop(address)
+        old.store.close()
+        fresh = self._install(address)
+        fresh.delivered = old.delivered  # the user's history, for the exactly-once check
+        fresh.delivered_at = old.delivered_at
+        fresh.past_stats = [*old.past_stats, old.layer.stats]
+        fresh.receipt_times = old.receipt_times
+        for other in self.devices:
+            if other != address:
+                fresh.layer.process_bundle(other, self.bundle(other))
+
+    def disconnect(self, name: str) -> None:
+        """The device goes offline: what it transmits is lost, what it is owed waits."""
+        self.devices[self.address(name)].online = False
+
+    def reconnect(self, name: str) -> None:
+        """The device comes back: it re-emits its outbox and the server hands over what waited."""
+        d = self.devices[self.address(name)]
+        d.online = True
+        self._apply(d, d.layer.reconnected(self.now), reemit=True)
+        for kind, item in self.held.pop(d.address, []):
+            self._push(self.faults.min_delay_ms, kind, d.address, item)
+
+    # -- traffic -------------------------------------------------------------
+    def send(self, src: str, dsts: Iterable[str], text: bytes, group: str | None = None) -> str:
+        """``src`` sends ``text`` to ``dsts`` (fetching bundles where it has no session)."""
+        d = self.devices[self.address(src)]
+        recipients = [self.address(n) for n in dsts]
+        message_id = d.layer.new_message_id()
+        for r in recipients:
+            # What a stack does before sending: fetch a bundle where no session exists.
+            if d.store.load_session(r) is None:
+                d.layer.process_bundle(r, self.bundle(r))
+        try:
+            actions = d.layer.send(recipients, message_id, text, self.now, group=group)
+        except Crash:
+            # The application's send call failed: after the restart it sends
+            # again, under the same id (nothing it handed over was accepted).
+            self._restart(d.address)
+            d = self.devices[d.address]
+            actions = d.layer.send(recipients, message_id, text, self.now, group=group)
+        self.sent[message_id] = (d.address, recipients, text, group)
+        self.sent_at[message_id] = self.now
+        self._apply(d, actions)
+        return message_id
+
+    def _push(self, delay: int, kind: str, dst: ProtocolAddress, item: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._queue, (self.now + delay, self._seq, kind, dst, item))
+
+    def _travel(self, kind: str, dst: ProtocolAddress, item: Any, faults: Faults) -> None:
+        if self.random.random() < faults.drop:
+            return
+        copies = 2 if self.random.random() < faults.duplicate else 1
+        for _ in range(copies):
+            sent = item
+            if kind == "envelope" and self._corrupt_now(item, faults):
+                body = bytearray(item.body)
+                body[self.random.randrange(len(body))] ^= 1 << self.random.randrange(8)
+                sent = replace(item, body=bytes(body))
+            delay = self.random.randint(faults.min_delay_ms, faults.max_delay_ms)
+            self._push(delay, kind, dst, sent)
+
+    def _corrupt_now(self, env: Envelope, faults: Faults) -> bool:
+        if faults.corrupt_once:
+            key = (env.message_id, env.recipient)
+            if key not in self._corrupt_decided:
+                self._corrupt_decided[key] = self.random.random() < faults.corrupt_once
+                return self._corrupt_decided[key]
+            return False
+        return self.random.random() < faults.corrupt
+
+    def _apply(self, d: Device, actions: list[Action], reemit: bool = False) -> None:
+        for action in actions:
+            if isinstance(action, Transmit):
+                self._transmit(d, action.envelope, reemit)
+            elif isinstance(action, SendReceipt):
+                d.receipts_sent += 1
+                d.receipts_by_message[action.receipt.message_id] += 1
+                d.receipt_times.append(self.now)
+                if d.online:
+                    self._travel("receipt", action.device, (d.address, action.receipt), self.faults)
+            elif isinstance(action, Deliver):
+                key = (action.sender, action.message_id)
+                if key in d.delivered:
+                    self.violations.append(f"{d.address} got {action.message_id} twice")
+                d.delivered[key] = action.plaintext
+                d.delivered_at[key] = self.now
+                if self.on_deliver is not None:
+                    self.on_deliver(d, action)
+            elif isinstance(action, Ack):
+                if d.online:
+                    receipt = DeliveryReceipt(message_id=action.message_id, device=d.address)
+                    self._travel("delivery", action.sender, receipt, self.faults)
+            elif isinstance(action, Undecryptable):
+                d.undecryptable.append(action)
+            elif isinstance(action, SendFailed):
+                d.send_failed.append(action)
+            elif isinstance(action, Gap):
+                d.gaps.append(action)
+            elif isinstance(action, WakeAt):
+                self.wake[d.address] = action.ms
+
+    def _transmit(self, d: Device, env: Envelope, reemit: bool) -> None:
+        d.transmissions += 1
+        if not reemit:
+            d.transmissions_by_message[(env.message_id, env.recipient)] += 1
+        if not d.online or self.random.random() < self.faults.drop:
+            return  # the upload is lost: no ack, no delivery
+        # The server acks the upload (the ack itself can be lost) and keeps the
+        # envelope until the recipient takes it, so the leg to the recipient
+        # only corrupts, duplicates and delays -- unless the server loses it.
+        self._travel("server_ack", d.address, (env.message_id, env.recipient), self.faults)
+        if self.random.random() >= self.faults.lose:
+            self._travel("envelope", env.recipient, env, replace(self.faults, drop=0.0))
+
+    def _handle(self, kind: str, dst: ProtocolAddress, item: Any) -> None:
+        d = self.devices.get(dst)
+        if d is None:
+            return
+        if not d.online:
+            # The server keeps what it owes an offline device (a server ack
+            # belongs to a connection that is gone: the sender re-emits instead).
+            if kind != "server_ack":
+                self.held.setdefault(dst, []).append((kind, item))
+            return
+        try:
+            self._handle_on(d, kind, item)
+        except Crash:
+            self._restart(dst)
+            if kind != "server_ack":
+                # Not acknowledged, so the server hands it over again after the restart.
+                self._push(self.faults.min_delay_ms, kind, dst, item)
+
+    def _handle_on(self, d: Device, kind: str, item: Any) -> None:
+        if kind == "envelope":
+            self._apply(d, d.layer.receive(item, self.now))
+        elif kind == "server_ack":
+            self._apply(d, d.layer.server_ack(item[0], item[1], self.now))
+        elif kind == "receipt":
+            src, outgoing = item
+            assert isinstance(outgoing, OutgoingRetryReceipt)
+            incoming = outgoing.received_from(address_to_jid(src))
+            self._apply(d, d.layer.receive_receipt(incoming, self.now, device=src))
+        elif kind == "delivery":
+            self._apply(d, d.layer.receive_receipt(item, self.now))
+
+    def run(self, until_ms: int | None = None, max_steps: int = 10_000_000) -> None:
+        """Advance the clock, delivering traffic and firing timers, until quiet or ``until_ms``.
+
+        Raises:
+            RuntimeError: the network did not settle within ``max_steps``.
+        """
+        for _ in range(max_steps):
+            next_item = self._queue[0][0] if self._queue else None
+            next_wake = min(self.wake.values()) if self.wake else None
+            candidates = [t for t in (next_item, next_wake) if t is not None]
+            if not candidates:
+                return
+            t = min(candidates)
+            if until_ms is not None and t > until_ms:
+                self.now = until_ms
+                return
+            self.now = max(self.now, t)
+            if next_item is not None and next_item <= self.now:
+                _, _, kind, dst, item = heapq.heappop(self._queue)
+                self._handle(kind, dst, item)
+                continue
+            for address, when in list(self.wake.items()):
+                if when <= self.now:
+                    del self.wake[address]
+                    d = self.devices.get(address)
+                    if d is None:
+                        continue
+                    try:
+                        self._apply(d, d.layer.tick(self.now))
+                    except Crash:
+                        self._restart(address)
+                        self.wake[address] = self.now + 1
+        raise RuntimeError("the network did not settle")
+
+    # -- checks --------------------------------------------------------------
+    def lost(self) -> list[str]:
+        """Messages neither delivered to a recipient nor reported there or at the sender."""
+        problems = []
+        for message_id, (src, recipients, _, _) in self.sent.items():
+            if message_id in self.lost_with_sender:
+                continue
+            for r in recipients:
+                d = self.devices[r]
+                if (src, message_id) in d.delivered:
+                    continue
+                reported = any(u.message_id == message_id for u in d.undecryptable) or any(
+                    f.message_id == message_id and f.device == r
+                    for f in self.devices[src].send_failed
+                )
+                if not reported:
+                    problems.append(
+                        f"{message_id} from {src} to {r} neither delivered nor reported"
+                    )
+        return problems
+
+    def wrong(self) -> list[str]:
+        """Deliveries whose plaintext differs from what was sent, and double deliveries."""
+        problems = list(self.violations)
+        for message_id, (src, recipients, text, _) in self.sent.items():
+            for r in recipients:
+                got = self.devices[r].delivered.get((src, message_id))
+                if got is not None and got != text:
+                    problems.append(f"{message_id} to {r}: wrong plaintext")
+        return problems
+
+    def over_budget(self) -> list[str]:
+        """Messages that drew more receipts or transmissions than the policy allows."""
+        p = self.policy
+        problems = []
+        budget = max(c.max_transmissions for c in p.classes.values()) * (1 + p.max_retries)
+        for d in self.devices.values():
+            for message_id, n in d.receipts_by_message.items():
+                if n > p.max_retries:
+                    problems.append(f"{d.address}: {n} receipts for {message_id}")
+            for (message_id, r), n in d.transmissions_by_message.items():
+                if message_id in self.sent and n > budget:
+                    problems.append(f"{d.address}: {n} transmissions of {message_id} to {r}")
+        return problems
+
+    def close(self) -> None:
+        """Close every store and remove the temporary folder."""
+        for d in self.devices.values():
+            d.store.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()

@@ -1,0 +1,267 @@
+"""Drive a conversation through the simulated network and report what happened.
+
+The conversation: ``messages`` messages among ``devices`` devices; every
+fourth goes to a group of all devices, the rest pairwise to one other
+device. Faults (loss, corruption, duplication, reordering) apply while the
+messages are sent; session wipes, reinstalls and crashes are spread over the
+run. Then the faults stop, every device reconnects, and the network runs
+until quiet. The report is a pure function of the configuration (the seed
+included), except the wall-clock timing, which is kept apart.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from axolotl.errors import UsageError
+from axolotl.retry import LayerStats
+from axolotl.simulate.network import Faults, Network
+
+__all__ = ["SimulationConfig", "SimulationReport", "simulate"]
+
+_GROUP = "simulation@g.example"
+_NAMES = [f"device{i}" for i in range(1, 1000)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulationConfig:
+    """What to simulate.
+
+    Attributes:
+        devices: number of devices (2..999).
+        messages: number of messages sent.
+        loss: probability that an upload, a server ack or a receipt is lost.
+        corrupt: probability that an envelope arrives with a bit flipped.
+        dup: probability that anything arrives twice.
+        reorder: extra random delay in ms (0 keeps the order).
+        wipe: sessions wiped (the classic Bad MAC cause).
+        reinstall: devices reinstalled (new identity and registration id).
+        crash: crashes injected at store writes (the device restarts from SQLite).
+        seed: the seed for everything.
+        db_dir: where the SQLite databases go (default: a temporary folder).
+    """
+
+    devices: int = 3
+    messages: int = 2_000
+    loss: float = 0.05
+    corrupt: float = 0.05
+    dup: float = 0.02
+    reorder: int = 200
+    wipe: int = 1
+    reinstall: int = 0
+    crash: int = 0
+    seed: int = 1
+    db_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.devices <= len(_NAMES):
+            raise UsageError(f"devices must be in 2..{len(_NAMES)}")
+        if self.messages < 1:
+            raise UsageError("messages must be >= 1")
+        for name in ("loss", "corrupt", "dup"):
+            if not 0 <= getattr(self, name) < 1:
+                raise UsageError(f"{name} must be a probability in [0, 1)")
+        for name in ("reorder", "wipe", "reinstall", "crash"):
+            if getattr(self, name) < 0:
+                raise UsageError(f"{name} must be >= 0")
+
+
+@dataclass(slots=True)
+class SimulationReport:
+    """What happened. Everything but ``timing`` is reproducible from the configuration."""
+
+    config: dict[str, Any]
+    sent: int = 0
+    copies: int = 0
+    delivered: int = 0
+    duplicates_refused: int = 0
+    exactly_once: bool = True
+    lost: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+    over_budget: list[str] = field(default_factory=list)
+    failures_by_reason: dict[str, int] = field(default_factory=dict)
+    receipts_sent: int = 0
+    resends: int = 0
+    sessions_rebuilt: int = 0
+    retransmissions: int = 0
+    undecryptable: int = 0
+    send_failed: int = 0
+    lost_with_reinstalled_sender: int = 0  # copies whose sender's send log a reinstall wiped
+    gaps_reported: int = 0
+    crashes: int = 0
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    simulated_seconds: float = 0.0  # from the first send to the last delivery
+    timing: dict[str, float] = field(default_factory=dict)
+    series: dict[str, list[float]] = field(default_factory=dict)  # for plots: seconds since start
+
+    @property
+    def ok(self) -> bool:
+        """Nothing lost, nothing delivered twice or wrong, no budget exceeded."""
+        return self.exactly_once and not self.over_budget
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (``ok`` included, the plot series left out)."""
+        data = asdict(self)
+        data.pop("series")
+        return {**data, "ok": self.ok}
+
+
+def _totals(net: Network) -> LayerStats:
+    total = LayerStats()
+    for d in net.devices.values():
+        for stats in [*d.past_stats, d.layer.stats]:
+            for name in (
+                "duplicates",
+                "receipts_sent",
+                "undecryptable",
+                "resends",
+                "rebuilds",
+                "retransmissions",
+                "send_failed",
+            ):
+                setattr(total, name, getattr(total, name) + getattr(stats, name))
+            for reason, n in stats.failures.items():
+                total.failures[reason] = total.failures.get(reason, 0) + n
+    return total
+
+
+def simulate(
+    config: SimulationConfig, progress: Callable[[int, int], None] | None = None
+) -> SimulationReport:
+    """Run one simulation.
+
+    Args:
+        config: what to simulate.
+        progress: called as ``progress(sent, total)`` while messages are sent.
+
+    Returns:
+        The report.
+    """
+    started = time.perf_counter()
+    rnd = random.Random(config.seed ^ 0x5EED)
+    names = _NAMES[: config.devices]
+    faults = Faults(
+        drop=config.loss,
+        corrupt=config.corrupt,
+        duplicate=config.dup,
+        min_delay_ms=10,
+        max_delay_ms=10 + config.reorder,
+    )
+    # Spread the incidents over the run, at message indices drawn from the seed.
+    wipes = sorted(rnd.randrange(config.messages) for _ in range(config.wipe))
+    reinstalls = sorted(rnd.randrange(config.messages) for _ in range(config.reinstall))
+    writes_per_message = 12  # roughly; crash points land inside the run
+    crash_at = sorted(
+        rnd.randrange(1, config.messages * writes_per_message) for _ in range(config.crash)
+    )
+    net = Network(
+        names,
+        seed=config.seed,
+        sqlite=True,
+        db_dir=config.db_dir,
+        faults=faults,
+        crash_at=crash_at,
+    )
+    start_ms = net.now
+    try:
+        step = max(1, config.messages // 100)
+        for i in range(config.messages):
+            src = names[i % len(names)]
+            others = [n for n in names if n != src]
+            if i % 4 == 0:
+                net.send(src, others, f"group message {i}".encode(), group=_GROUP)
+            else:
+                net.send(src, [rnd.choice(others)], f"message {i}".encode())
+            while wipes and wipes[0] == i:
+                wipes.pop(0)
+                a, b = rnd.sample(names, 2)
+                net.wipe_session(a, b)
+            while reinstalls and reinstalls[0] == i:
+                reinstalls.pop(0)
+                net.reinstall(rnd.choice(names))
+            net.run(until_ms=net.now + rnd.randint(5, 40))
+            if progress is not None and (i + 1) % step == 0:
+                progress(i + 1, config.messages)
+        net.faults = Faults()
+        for name in names:
+            if not net.devices[net.address(name)].online:
+                net.reconnect(name)
+        net.run()
+        return _report(config, net, start_ms, time.perf_counter() - started)
+    finally:
+        net.close()
+
+
+def _report(
+    config: SimulationConfig, net: Network, start_ms: int, wall_s: float
+) -> SimulationReport:
+    cfg = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+    cfg.pop("db_dir")
+    report = SimulationReport(config=cfg)
+    totals = _totals(net)
+    report.sent = len(net.sent)
+    report.copies = sum(len(r) for _, r, _, _ in net.sent.values())
+    latencies = []
+    for message_id, (src, recipients, _, _) in net.sent.items():
+        for r in recipients:
+            at = net.devices[r].delivered_at.get((src, message_id))
+            if at is not None:
+                report.delivered += 1
+                latencies.append(at - net.sent_at[message_id])
+    report.duplicates_refused = totals.duplicates
+    report.lost = net.lost()
+    report.wrong = net.wrong()
+    report.over_budget = net.over_budget()
+    report.exactly_once = not report.lost and not report.wrong
+    report.failures_by_reason = dict(sorted(totals.failures.items()))
+    report.receipts_sent = totals.receipts_sent
+    report.resends = totals.resends
+    report.sessions_rebuilt = totals.rebuilds
+    report.retransmissions = totals.retransmissions
+    report.undecryptable = totals.undecryptable
+    report.send_failed = totals.send_failed
+    report.lost_with_reinstalled_sender = sum(
+        1
+        for message_id in net.lost_with_sender
+        for r in net.sent[message_id][1]
+        if (net.sent[message_id][0], message_id) not in net.devices[r].delivered
+    )
+    report.gaps_reported = sum(len(d.gaps) for d in net.devices.values())
+    report.crashes = net.counter.crashes
+    if latencies:
+        latencies.sort()
+        report.latency_ms = {
+            "median": float(statistics.median(latencies)),
+            "p99": float(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]),
+            "max": float(latencies[-1]),
+        }
+    last_delivery = max(
+        (t for d in net.devices.values() for t in d.delivered_at.values()), default=start_ms
+    )
+    report.simulated_seconds = round((last_delivery - start_ms) / 1000, 3)
+    report.series = {
+        "deliveries": sorted(
+            (t - start_ms) / 1000 for d in net.devices.values() for t in d.delivered_at.values()
+        ),
+        "receipts": sorted(
+            (t - start_ms) / 1000 for d in net.devices.values() for t in d.receipt_times
+        ),
+    }
+    report.timing = {
+        "wall_seconds": round(wall_s, 3),
+        "messages_per_second": round(report.sent / wall_s, 1) if wall_s else 0.0,
+    }
+    return report
+
+
+def failures_summary(report: SimulationReport) -> str:
+    """``BAD_MAC 12, NO_SESSION 3`` (or ``none``)."""
+    counts = Counter(report.failures_by_reason)
+    return ", ".join(f"{k} {v}" for k, v in counts.most_common()) or "none"

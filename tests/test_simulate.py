@@ -1,0 +1,74 @@
+"""``axolotl simulate``: the report, its determinism, exit codes and options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from axolotl.cli import main
+from axolotl.errors import UsageError
+from axolotl.simulate import SimulationConfig, simulate
+
+
+def _small(**kw: object) -> SimulationConfig:
+    return SimulationConfig(messages=120, **kw)  # type: ignore[arg-type]
+
+
+def test_default_faults_deliver_exactly_once() -> None:
+    r = simulate(_small())
+    assert r.ok and r.exactly_once
+    assert r.sent == 120 and r.delivered == r.copies
+    assert r.receipts_sent > 0 and r.resends > 0
+    assert r.latency_ms["median"] <= r.latency_ms["p99"] <= r.latency_ms["max"]
+
+
+def test_same_seed_same_report() -> None:
+    a = simulate(_small(seed=7)).to_dict()
+    b = simulate(_small(seed=7)).to_dict()
+    a.pop("timing")
+    b.pop("timing")
+    assert a == b
+    c = simulate(_small(seed=8)).to_dict()
+    c.pop("timing")
+    assert c != a
+
+
+def test_every_incident_kind_at_once() -> None:
+    r = simulate(_small(wipe=2, reinstall=1, crash=3, loss=0.1, corrupt=0.1, dup=0.1))
+    assert r.ok, r.lost + r.wrong + r.over_budget
+    assert r.crashes == 3
+    assert r.sessions_rebuilt >= 1
+
+
+def test_bad_options() -> None:
+    with pytest.raises(UsageError):
+        SimulationConfig(devices=1)
+    with pytest.raises(UsageError):
+        SimulationConfig(loss=1.5)
+    assert main(["simulate", "--devices", "1"]) == 2
+
+
+def test_cli_json_and_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["simulate", "--messages", "40", "--json", "--db-dir", str(tmp_path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["sent"] == 40
+    assert any(tmp_path.glob("*.db")), "--db-dir keeps the databases"
+    assert main(["simulate", "--messages", "40"]) == 0
+    out = capsys.readouterr()
+    assert "exactly once:      yes" in out.out
+    assert "sent 40/40 messages" in out.err  # plain progress lines when not a terminal
+
+
+def test_plot_without_matplotlib_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert main(["simulate", "--messages", "20", "--plot", str(tmp_path / "p.png")]) == 2
+        assert "matplotlib" in capsys.readouterr().err
+    else:
+        assert main(["simulate", "--messages", "20", "--plot", str(tmp_path / "p.png")]) == 0
+        assert (tmp_path / "p.png").stat().st_size > 1000
