@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         label = "with key bundle" if with_keys else "without keys"
         note = "" if with_keys else f"   (target >= {TARGET:.0f}x)"
         print(f"{label:18}{mine:12.2f}{theirs:12.2f}{theirs / mine:9.1f}x{note}")
+    plain = next((mine, theirs) for with_keys, mine, theirs in rows if not with_keys)
+    ratio = plain[1] / plain[0]
+    print(f"receipt round trip >= {TARGET:.0f}x yowsup: {'met' if ratio >= TARGET else 'NOT met'}")
     return 0
 
 
