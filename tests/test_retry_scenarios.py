@@ -185,3 +185,26 @@ def test_reordered_traffic_is_delivered_once(net: Network) -> None:
     assert [got[m] for m in ids[:30]] == [f"r{i}".encode() for i in range(30)]
     net.check_exactly_once()
     assert all(d.receipts_sent == 0 for d in net.devices.values())
+
+
+def test_send_log_is_pruned_by_age_and_delivered_ids_are_bounded() -> None:
+    policy = RetryPolicy(send_log_max_age_ms=60_000, delivered_ids_kept=5)
+    net = Network(["alice", "bob"], seed=9, policy=policy)
+    try:
+        net.disconnect("bob")  # nothing is confirmed: the log keeps the plaintext
+        m = net.send("alice", ["bob"], b"old")
+        alice = net.devices[net.address("alice")]
+        assert alice.store.count_records("sendlog") == 1
+        net.run(until_ms=net.now + 120_000)
+        assert alice.store.count_records("sendlog") == 0, "pruned after its maximum age"
+        net.reconnect("bob")
+        net.run()
+        assert m in _delivered(net, "bob"), "the outbox still delivered it"
+        for i in range(12):
+            net.send("alice", ["bob"], f"n{i}".encode())
+        net.run()
+        bob = net.devices[net.address("bob")]
+        assert bob.store.count_records("delivered") == 5
+        net.check_exactly_once()
+    finally:
+        net.close()
