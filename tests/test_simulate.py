@@ -55,6 +55,7 @@ def test_cli_json_and_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True and data["sent"] == 40
     assert any(tmp_path.glob("*.db")), "--db-dir keeps the databases"
+    assert main(["simulate", "--messages", "40", "--db-dir", str(tmp_path)]) == 2
     assert main(["simulate", "--messages", "40"]) == 0
     out = capsys.readouterr()
     assert "exactly once:      yes" in out.out

@@ -94,6 +94,12 @@ def _run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"axolotl simulate: {exc}", file=sys.stderr)
         return 2
+    if args.db_dir is not None and any(args.db_dir.glob("*.db")):
+        print(
+            f"axolotl simulate: {args.db_dir} already holds databases; give an empty folder",
+            file=sys.stderr,
+        )
+        return 2
     report = simulate(config, progress=None if args.json else _Progress())
     if args.plot is not None:
         status = _plot(report, args.plot)
