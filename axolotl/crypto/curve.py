@@ -8,7 +8,9 @@ section 2.5): Ed25519-style signatures made with the Montgomery key.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from threading import Lock
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
@@ -68,6 +70,31 @@ class PublicKey:
         xeddsa.verify(self.raw, message, signature)
 
 
+_LOADED: OrderedDict[bytes, X25519PrivateKey] = OrderedDict()
+_LOADED_MAX = 256
+_LOADED_LOCK = Lock()
+
+
+def _loaded_key(raw: bytes) -> X25519PrivateKey:
+    """cryptography's key object for ``raw``, from a small LRU.
+
+    Loading costs ~30 µs (a scalar multiplication), and stores hand out the
+    same long-lived keys (identity, signed prekey) as fresh objects on every
+    read, so a handful of keys would otherwise be loaded over and over.
+    """
+    with _LOADED_LOCK:
+        key = _LOADED.get(raw)
+        if key is not None:
+            _LOADED.move_to_end(raw)
+            return key
+    key = X25519PrivateKey.from_private_bytes(raw)
+    with _LOADED_LOCK:
+        _LOADED[raw] = key
+        if len(_LOADED) > _LOADED_MAX:
+            _LOADED.popitem(last=False)
+    return key
+
+
 @dataclass(frozen=True, slots=True)
 class PrivateKey:
     """A clamped Curve25519 private scalar (32 bytes)."""
@@ -92,7 +119,7 @@ class PrivateKey:
     def _x25519(self) -> X25519PrivateKey:
         key = self._key
         if key is None:
-            key = X25519PrivateKey.from_private_bytes(self.raw)
+            key = _loaded_key(self.raw)
             object.__setattr__(self, "_key", key)
         return key
 
