@@ -227,9 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         ours = min(recovery(args.n, rebuild) for _ in range(args.rounds))
         alone = min(crypto_alone(args.n, rebuild) for _ in range(args.rounds))
         label = "with session rebuild" if rebuild else "same session (bad MAC)"
-        verdict = "met" if ours / alone <= 3 else "NOT met"
-        rows.append(
-            (label, f"{ours:.0f}", f"{alone:.0f}", f"{ours / alone:.2f}x", f"<= 3x {verdict}")
+        rows.append((label, f"{ours:.0f}", f"{alone:.0f}", f"{ours / alone:.2f}x", "<= 3x"))
+        verdicts.append(
+            f"recovery, {label}, <= 3x its crypto: {'met' if ours / alone <= 3 else 'NOT met'}"
         )
     print(machine())
     print(table(rows))

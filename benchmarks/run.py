@@ -90,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         if status != 0:
             failed = True
         for line in text.splitlines():
-            m = re.match(r"^(.*?):?\s+(met|NOT met)\b", line.strip())
-            if m and ("met" in line) and not line.startswith(" "):
-                summary.append((script, m.group(1).strip().rstrip(":"), m.group(2)))
+            m = re.match(r"^(.*): (met|NOT met)\b(.*)$", line.strip())
+            if m:
+                summary.append((script, m.group(1).strip(), (m.group(2) + m.group(3)).strip()))
         sections.append(
             f"## {script}\n\n`python benchmarks/{' '.join([script, *cmd[2:]])}` "
             f"(exit {status}, {wall:.0f} s)\n\n```\n{text.rstrip()}\n```\n"
