@@ -12,8 +12,11 @@ Every vector file has the shape::
 ``kind`` names a checker in :data:`CHECKERS` (a dotted ``module:function``
 path, imported on first use). A checker takes one case and raises
 :class:`VectorMismatch` (or any :class:`~axolotl.errors.AxolotlError` it did
-not expect) when the case does not hold. Both ``axolotl vectors verify`` and
-the test suite go through :func:`check_case`, so they can never disagree.
+not expect) when the case does not hold, and :class:`MalformedVector` when the case itself is broken
+(a truncated file, a field that is not hex, an unknown step): a mismatch
+means the code and the vector disagree, a malformed vector means the file
+cannot be read as a vector at all. Both ``axolotl vectors verify`` and the
+test suite go through :func:`check_case`, so they can never disagree.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from axolotl.errors import AxolotlError, UsageError
 __all__ = [
     "CHECKERS",
     "VectorMismatch",
+    "MalformedVector",
     "VectorFile",
     "FileReport",
     "load",
@@ -50,6 +54,7 @@ CHECKERS: dict[str, str] = {
     "curve25519": "axolotl.testvectors.crypto:check_curve25519",
     "xeddsa": "axolotl.testvectors.crypto:check_xeddsa",
     "ratchet_kdf": "axolotl.testvectors.crypto:check_ratchet_kdf",
+    "transcript": "axolotl.testvectors.transcripts:check",
 }
 """Vector kind -> ``"module:function"`` of its checker."""
 
@@ -64,6 +69,13 @@ class VectorMismatch(AxolotlError):
     def __init__(self, step: str, message: str) -> None:
         super().__init__(f"{step}: {message}")
         self.step = step
+
+
+class MalformedVector(VectorMismatch):
+    """A vector file or case cannot be read: bad JSON, a field that is not hex, an unknown step.
+
+    ``axolotl vectors verify`` exits 2 on these and 1 on plain mismatches.
+    """
 
 
 def expect_equal(step: str, got: object, want: object) -> None:
@@ -81,14 +93,14 @@ def expect_equal(step: str, got: object, want: object) -> None:
 
 
 def unhex(case: Case, key: str) -> bytes:
-    """Read a hex field of a case, raising :class:`VectorMismatch` on a bad value."""
+    """Read a hex field of a case, raising :class:`MalformedVector` on a bad value."""
     try:
         value = case[key]
         if not isinstance(value, str):
             raise TypeError("not a string")
         return bytes.fromhex(value)
     except (KeyError, TypeError, ValueError) as exc:
-        raise VectorMismatch(key, f"missing or not hex: {exc}") from None
+        raise MalformedVector(key, f"missing or not hex: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,34 +115,40 @@ class VectorFile:
 
 @dataclass(slots=True)
 class FileReport:
-    """The outcome of checking one file."""
+    """The outcome of checking one file.
+
+    Attributes:
+        failures: one line per case that failed, malformed ones included.
+        malformed: the subset of ``failures`` where the file or case could not be read.
+    """
 
     path: Path
     kind: str
     total: int = 0
     passed: int = 0
     failures: list[str] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)
 
 
 def load(path: Path) -> VectorFile:
     """Read and validate the envelope of a vector file.
 
     Raises:
-        VectorMismatch: the file is not JSON or lacks provenance, kind or cases.
+        MalformedVector: the file is not JSON or lacks provenance, kind or cases.
     """
     try:
         doc = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise VectorMismatch("file", f"{path.name} is not readable JSON: {exc}") from None
+        raise MalformedVector("file", f"{path.name} is not readable JSON: {exc}") from None
     if not isinstance(doc, dict):
-        raise VectorMismatch("file", f"{path.name}: top level is not an object")
+        raise MalformedVector("file", f"{path.name}: top level is not an object")
     prov, kind, cases = doc.get("provenance"), doc.get("kind"), doc.get("cases")
     if not isinstance(prov, dict) or "source" not in prov:
-        raise VectorMismatch("provenance", f"{path.name}: missing provenance.source")
+        raise MalformedVector("provenance", f"{path.name}: missing provenance.source")
     if not isinstance(kind, str) or kind not in CHECKERS:
-        raise VectorMismatch("kind", f"{path.name}: unknown vector kind {kind!r}")
+        raise MalformedVector("kind", f"{path.name}: unknown vector kind {kind!r}")
     if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
-        raise VectorMismatch("cases", f"{path.name}: cases must be a list of objects")
+        raise MalformedVector("cases", f"{path.name}: cases must be a list of objects")
     return VectorFile(path=path, kind=kind, provenance=prov, cases=cases)
 
 
@@ -152,12 +170,16 @@ def verify_file(path: Path) -> FileReport:
     try:
         vf = load(path)
     except VectorMismatch as exc:
-        return FileReport(path=path, kind="?", total=1, failures=[str(exc)])
+        return FileReport(path=path, kind="?", total=1, failures=[str(exc)], malformed=[str(exc)])
     report = FileReport(path=path, kind=vf.kind, total=len(vf.cases))
     for i, case in enumerate(vf.cases):
         name = case.get("name", f"#{i}")
         try:
             check_case(vf.kind, case)
+        except MalformedVector as exc:
+            line = f"{name}: {type(exc).__name__}: {exc}"
+            report.failures.append(line)
+            report.malformed.append(line)
         except (AxolotlError, KeyError, TypeError, ValueError) as exc:
             report.failures.append(f"{name}: {type(exc).__name__}: {exc}")
         else:
