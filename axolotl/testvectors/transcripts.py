@@ -28,7 +28,7 @@ from typing import Any
 
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
-from axolotl.errors import AxolotlError, RemoteError
+from axolotl.errors import AxolotlError, RemoteError, UsageError
 from axolotl.keys import (
     PreKeyBundle,
     generate_identity_key_pair,
@@ -642,16 +642,24 @@ def _run_step(world: _World, step: object, index: int) -> tuple[Json, list[Draw]
     else:
         rng = args.party().rng
     rng.begin(where, recorded)
-    produced = _guard(lambda: op.run(args))
+    produced = _guard(where, lambda: op.run(args))
     return produced, rng.end(), where
 
 
-def _guard(run: Callable[[], Json]) -> Json:
-    """Run a step; an error from the peer's data becomes the step's result ``{"error": class}``."""
+def _guard(where: str, run: Callable[[], Json]) -> Json:
+    """Run a step; an error from the peer's data becomes the step's result ``{"error": class}``.
+
+    Raises:
+        MalformedVector: the library refused the step's inputs as misuse
+            (:class:`~axolotl.errors.UsageError`: an empty message id, a
+            repeated recipient, ...).
+    """
     try:
         return run()
     except RemoteError as exc:
         return {"error": type(exc).__name__}
+    except UsageError as exc:
+        raise MalformedVector(where, f"inputs refused by the library: {exc}") from None
 
 
 # -- comparing -----------------------------------------------------------------------------
