@@ -1,8 +1,10 @@
 """Retry receipts: entities, the node (tree) and protobuf codecs, DecryptionErrorMessage.
 
-See DESIGN.md, "Wire formats", for the node layout; :mod:`.node` for the tree
-and its text form; :mod:`.pb` for ``proto/retry.proto``; :mod:`.dem` for
-libsignal's DecryptionErrorMessage; :mod:`.yowsup` for the bridge to yowsup's
+See DESIGN.md, "Wire formats", for the node layout; :mod:`.entities` for the
+receipts and :mod:`.fields` for their field values and checks; :mod:`.node` for
+the tree, :mod:`.text` for its text form and :mod:`.tree` for the receipt <->
+node mapping; :mod:`.pb` for ``proto/retry.proto``; :mod:`.dem` for libsignal's
+DecryptionErrorMessage; :mod:`.yowsup` for the bridge to yowsup's
 ``ProtocolTreeNode``.
 """
 

@@ -15,14 +15,11 @@ from axolotl._pb import retry_pb2
 from axolotl.errors import DecodeError, UsageError
 from axolotl.receipts.entities import (
     IncomingRetryReceipt,
-    KeyBundle,
     OutgoingRetryReceipt,
     ReceiptT,
-    RetryReason,
-    make_key_bundle,
     make_receipt,
-    remote_fail,
 )
+from axolotl.receipts.fields import KeyBundle, RetryReason, make_key_bundle, remote_fail
 
 __all__ = ["receipt_to_proto", "receipt_from_proto", "parse_receipt_proto"]
 

@@ -18,20 +18,18 @@ UTF-8. Problems are reported with dotted paths below the root
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from axolotl.errors import DecodeError, InvalidReceipt, UsageError
-from axolotl.receipts.entities import IncomingRetryReceipt, OutgoingRetryReceipt
-from axolotl.receipts.node import MAX_DEPTH, Node, receipt_from_node
+from axolotl.receipts.entities import IncomingRetryReceipt, OutgoingRetryReceipt, ReceiptT
+from axolotl.receipts.node import MAX_DEPTH, NAME_CHARS, Node
+from axolotl.receipts.tree import receipt_from_node
 
 __all__ = ["node_from_yowsup", "node_to_yowsup", "receipt_from_yowsup", "receipt_to_yowsup"]
 
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:")
 
 NodeFactory = Callable[[str, dict[str, str], list[Any], bytes | None], Any]
 """``ProtocolTreeNode(tag, attributes, children, data)`` or anything called like it."""
-
-ReceiptT = TypeVar("ReceiptT", OutgoingRetryReceipt, IncomingRetryReceipt)
 
 
 def _path(prefix: str, name: str) -> str:
@@ -57,7 +55,7 @@ def _text(value: object, field: str) -> str:
 
 def _name(value: object, field: str) -> str:
     name = _text(value, field)
-    if not name or not _NAME_CHARS.issuperset(name):
+    if not name or not NAME_CHARS.issuperset(name):
         raise DecodeError(field, f"not a valid name: {name!r}")
     return name
 

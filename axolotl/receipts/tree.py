@@ -1,0 +1,387 @@
+"""The retry receipt <-> node mapping (DESIGN.md, "Wire formats").
+
+``<receipt id to|from [participant] [recipient] type="retry" [t]>`` holding
+``<retry count id t v [error]/>``, ``<registration>`` (4 bytes big-endian) and
+an optional ``<keys>`` bundle. :func:`receipt_to_node` and
+:func:`receipt_from_node` are bound as the receipts' ``to_node`` and
+``from_node``.
+
+Kept lean: this runs once per undecryptable message on busy clients, and the
+benchmark holds it to a third of yowsup's entity <-> ProtocolTreeNode cost.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NoReturn
+
+from axolotl.errors import InvalidReceipt, UsageError
+from axolotl.receipts.fields import (
+    MAX_COUNT,
+    REASON_BY_TEXT,
+    KeyBundle,
+    RetryReason,
+    is_utf8,
+    make_key_bundle,
+)
+from axolotl.receipts.node import Node
+
+if TYPE_CHECKING:
+    from axolotl.receipts.entities import IncomingRetryReceipt, OutgoingRetryReceipt, ReceiptT
+
+__all__ = ["receipt_to_node", "receipt_from_node", "parse_receipt_node"]
+
+_new = object.__new__
+
+
+def _node(tag: str, attrs: dict[str, str], children: tuple[Node, ...], data: bytes | None) -> Node:
+    node = _new(Node)
+    node.tag = tag
+    node.attrs = attrs
+    node.children = children
+    node.data = data
+    return node
+
+
+_tuple_new = tuple.__new__
+_DECIMAL = tuple(str(i) for i in range(256))
+_SMALL_INT = {text: number for number, text in enumerate(_DECIMAL)}
+_MAX_COUNT = MAX_COUNT  # under this name the tests compare it with entities.MAX_COUNT
+
+
+def _fail(field: str, reason: str) -> NoReturn:
+    raise InvalidReceipt(field, reason)
+
+
+def _keys_to_node(keys: KeyBundle) -> Node:
+    kids = [
+        _node("type", {}, (), bytes([keys.key_type])),
+        _node("identity", {}, (), keys.identity),
+    ]
+    if keys.pre_key_id is not None:
+        kids.append(
+            _node(
+                "key",
+                {},
+                (
+                    _node("id", {}, (), keys.pre_key_id.to_bytes(3, "big")),
+                    _node("value", {}, (), keys.pre_key),
+                ),
+                None,
+            )
+        )
+    kids.append(
+        _node(
+            "skey",
+            {},
+            (
+                _node("id", {}, (), keys.signed_pre_key_id.to_bytes(3, "big")),
+                _node("value", {}, (), keys.signed_pre_key),
+                _node("signature", {}, (), keys.signed_pre_key_signature),
+            ),
+            None,
+        )
+    )
+    if keys.device_identity is not None:
+        kids.append(_node("device-identity", {}, (), keys.device_identity))
+    return _node("keys", {}, tuple(kids), None)
+
+
+# ``<registration>`` nodes by registration id. A client sends every receipt
+# with its own one id, so one node serves them all and to_node builds two
+# nodes instead of three. Sharing is safe because nodes are never changed
+# after they are built (see Node); the table is bounded for relays and tests
+# that see many ids.
+_REGISTRATION_NODES: dict[int, Node] = {}
+_MAX_REGISTRATION_NODES = 64
+
+
+def _registration_node(reg_id: int) -> Node:
+    node = _node("registration", {}, (), reg_id.to_bytes(4, "big"))
+    if len(_REGISTRATION_NODES) >= _MAX_REGISTRATION_NODES:
+        _REGISTRATION_NODES.clear()
+    _REGISTRATION_NODES[reg_id] = node
+    return node
+
+
+def receipt_to_node(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> Node:
+    """Build the ``<receipt type="retry">`` tree of a receipt.
+
+    Attribute and child order follow DESIGN.md: ``id``, ``to``/``from``,
+    ``[participant]``, ``[recipient]``, ``type``, ``[t]``; then
+    ``<retry count id t v [error]/>``, ``<registration>`` (4 bytes
+    big-endian) and ``[<keys>]``.
+
+    Args:
+        receipt: an outgoing (``to``) or incoming (``from``) receipt.
+
+    Returns:
+        The node.
+    """
+    # Hot path: nodes are assembled inline (no helper calls), numbers below
+    # 256 come from a table.
+    mid, jid, count, timestamp, reg_id, participant, recipient, version, reason, rts, keys = receipt
+    if participant is None and recipient is None:
+        attrs = {"id": mid, receipt._jid_attr: jid, "type": "retry"}
+    else:
+        attrs = {"id": mid, receipt._jid_attr: jid}
+        if participant is not None:
+            attrs["participant"] = participant
+        if recipient is not None:
+            attrs["recipient"] = recipient
+        attrs["type"] = "retry"
+    if rts is not None:
+        attrs["t"] = str(rts)
+    retry_attrs = {
+        "count": _DECIMAL[count],
+        "id": mid,
+        "t": str(timestamp),
+        "v": _DECIMAL[version] if version < 256 else str(version),
+    }
+    if reason is not None:
+        retry_attrs["error"] = _DECIMAL[reason]
+    retry = _new(Node)
+    retry.tag = "retry"
+    retry.attrs = retry_attrs
+    retry.children = ()
+    retry.data = None
+    registration = _REGISTRATION_NODES.get(reg_id)
+    if registration is None:
+        registration = _registration_node(reg_id)
+    root = _new(Node)
+    root.tag = "receipt"
+    root.attrs = attrs
+    root.children = (
+        (retry, registration) if keys is None else (retry, registration, _keys_to_node(keys))
+    )
+    root.data = None
+    return root
+
+
+def _data(node: Node | None, field: str, length: int | None = None) -> bytes:
+    if node is None:
+        _fail(field, "missing")
+    data = node.data
+    if data is None:
+        _fail(field, "must carry bytes, not nodes" if node.children else "carries no bytes")
+    if type(data) is not bytes:
+        _fail(field, f"must carry bytes, got {type(data).__name__}")
+    if length is not None and len(data) != length:
+        _fail(field, f"must be {length} bytes, got {len(data)}")
+    return data
+
+
+def _pick(node: Node, field: str, tags: tuple[str, ...]) -> dict[str, Node]:
+    """The children of ``node`` with the given tags; others are ignored, duplicates refused."""
+    if node.data is not None:
+        _fail(field, "must carry nodes, not bytes")
+    found: dict[str, Node] = {}
+    for kid in node.children:
+        tag = kid.tag
+        if tag in tags:
+            if tag in found:
+                _fail(f"{field}.{tag}", "duplicated")
+            found[tag] = kid
+    return found
+
+
+def _keys_from_node(keys: Node) -> KeyBundle:
+    parts = _pick(keys, "keys", ("type", "identity", "key", "skey", "device-identity"))
+    key_type = _data(parts.get("type"), "keys.type", 1)[0]
+    identity = _data(parts.get("identity"), "keys.identity")
+    pre_key_id: int | None = None
+    pre_key: bytes | None = None
+    key = parts.get("key")
+    if key is not None:
+        sub = _pick(key, "keys.key", ("id", "value"))
+        pre_key_id = int.from_bytes(_data(sub.get("id"), "keys.key.id", 3), "big")
+        pre_key = _data(sub.get("value"), "keys.key.value")
+    skey = parts.get("skey")
+    if skey is None:
+        _fail("keys.skey", "missing")
+    sub = _pick(skey, "keys.skey", ("id", "value", "signature"))
+    signed_id = int.from_bytes(_data(sub.get("id"), "keys.skey.id", 3), "big")
+    signed = _data(sub.get("value"), "keys.skey.value")
+    signature = _data(sub.get("signature"), "keys.skey.signature")
+    device = parts.get("device-identity")
+    device_identity = None if device is None else _data(device, "keys.device-identity")
+    return make_key_bundle(
+        key_type, identity, pre_key_id, pre_key, signed_id, signed, signature, device_identity
+    )
+
+
+def _digits(value: object, field: str, high: int, low: int = 0) -> int:
+    """Parse a decimal attribute and check its range, naming ``field`` when it is wrong."""
+    if type(value) is not str or not value.isascii() or not value.isdigit():
+        _fail(field, f"not a decimal number: {value!r}")
+    if len(value) > 20:
+        _fail(field, f"number too large: {value[:24]}")
+    number = int(value)
+    if not low <= number <= high:
+        _fail(field, f"must be in {low}..{high}, got {number}")
+    return number
+
+
+def _check_text_attr(value: object, field: str) -> None:
+    """Require non-empty UTF-8 text."""
+    if type(value) is not str:
+        _fail(field, f"must be text, got {type(value).__name__}")
+    if not value:
+        _fail(field, "must not be empty")
+    if not value.isascii() and not is_utf8(value):
+        _fail(field, "is not valid UTF-8 text")
+
+
+def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
+    """Read a ``<receipt type="retry">`` tree into ``cls``.
+
+    Unknown attributes and children are ignored (and not kept); a known child
+    given twice is refused.
+
+    Args:
+        cls: :class:`OutgoingRetryReceipt` (reads ``to``) or
+            :class:`IncomingRetryReceipt` (reads ``from``); this is
+            ``OutgoingRetryReceipt.from_node`` and ``IncomingRetryReceipt.from_node``.
+        node: the receipt node.
+
+    Returns:
+        The receipt.
+
+    Raises:
+        InvalidReceipt: a field is missing, duplicated, malformed or out of
+            range; ``field`` names it (``"retry"``, ``"registration"``,
+            ``"retry.count"``, ``"keys.skey.signature"``, ...).
+        UsageError: ``node`` is not a :class:`Node`.
+    """
+    # Hot path: a valid receipt is read with subscripts and inline tests only;
+    # anything unusual drops to helpers that name what is wrong.
+    if type(node) is not Node and not isinstance(node, Node):
+        raise UsageError(f"expected a Node, got {type(node).__name__}")
+    if node.tag != "receipt":
+        _fail("receipt", f"expected a <receipt> node, got <{node.tag}>")
+    attrs = node.attrs
+    jid_name = cls._jid_attr
+    try:
+        message_id = attrs["id"]
+        jid = attrs[jid_name]
+        kind = attrs["type"]
+    except KeyError as exc:
+        _fail(exc.args[0], "missing")
+    if not (
+        type(message_id) is str
+        and message_id
+        and message_id.isascii()
+        and type(jid) is str
+        and jid
+        and jid.isascii()
+    ):
+        _check_text_attr(message_id, "id")
+        _check_text_attr(jid, jid_name)
+    if kind != "retry":
+        _fail("type", f'must be "retry", got {kind!r}')
+    participant = recipient = receipt_timestamp = None
+    if len(attrs) > 3:
+        participant = attrs.get("participant")
+        if participant is not None:
+            _check_text_attr(participant, "participant")
+        recipient = attrs.get("recipient")
+        if recipient is not None:
+            _check_text_attr(recipient, "recipient")
+        t = attrs.get("t")
+        if t is not None:
+            receipt_timestamp = _digits(t, "t", 0xFFFFFFFFFFFFFFFF)
+
+    kids = node.children
+    if len(kids) == 2 and kids[0].tag == "retry" and kids[1].tag == "registration":
+        retry, registration = kids
+        keys = None
+    else:
+        retry, registration, keys = _receipt_children(kids)
+
+    rattrs = retry.attrs
+    try:
+        count = _SMALL_INT.get(rattrs["count"])
+        timestamp_text = rattrs["t"]
+        version = _SMALL_INT.get(rattrs["v"])
+    except KeyError as exc:
+        _fail(f"retry.{exc.args[0]}", "missing")
+    if count is None or count == 0:
+        count = _digits(rattrs["count"], "retry.count", _MAX_COUNT, 1)
+    if type(timestamp_text) is str and timestamp_text.isdigit() and timestamp_text.isascii():
+        timestamp = int(timestamp_text)
+        if timestamp > 0xFFFFFFFFFFFFFFFF:
+            _digits(timestamp_text, "retry.t", 0xFFFFFFFFFFFFFFFF)
+    else:
+        timestamp = _digits(timestamp_text, "retry.t", 0xFFFFFFFFFFFFFFFF)
+    if version is None or version == 0:
+        version = _digits(rattrs["v"], "retry.v", 0xFFFFFFFF, 1)
+    reason: RetryReason | None = None
+    if len(rattrs) > 3:
+        retry_id = rattrs.get("id")
+        if retry_id is not None and retry_id != message_id:
+            _fail("retry.id", f"{retry_id!r} differs from the receipt id {message_id!r}")
+        error = rattrs.get("error")
+        if error is not None:
+            reason = REASON_BY_TEXT.get(error)
+            if reason is None:
+                _fail("retry.error", f"unknown reason code {error!r}")
+
+    data = registration.data
+    if type(data) is not bytes or len(data) != 4:
+        data = _data(registration, "registration", 4)
+    return _tuple_new(
+        cls,
+        (
+            message_id,
+            jid,
+            count,
+            timestamp,
+            int.from_bytes(data, "big"),
+            participant,
+            recipient,
+            version,
+            reason,
+            receipt_timestamp,
+            None if keys is None else _keys_from_node(keys),
+        ),
+    )
+
+
+def _receipt_children(kids: tuple[Node, ...]) -> tuple[Node, Node, Node | None]:
+    """Find ``<retry>``, ``<registration>`` and ``<keys>`` in any order (others ignored)."""
+    retry = registration = keys = None
+    for kid in kids:
+        tag = kid.tag
+        if tag == "retry":
+            if retry is not None:
+                _fail("retry", "duplicated")
+            retry = kid
+        elif tag == "registration":
+            if registration is not None:
+                _fail("registration", "duplicated")
+            registration = kid
+        elif tag == "keys":
+            if keys is not None:
+                _fail("keys", "duplicated")
+            keys = kid
+    if retry is None:
+        _fail("retry", "missing")
+    if registration is None:
+        _fail("registration", "missing")
+    return retry, registration, keys
+
+
+def parse_receipt_node(node: Node) -> OutgoingRetryReceipt | IncomingRetryReceipt:
+    """Read a receipt node of either direction: ``from`` means incoming, else outgoing.
+
+    Raises:
+        InvalidReceipt: as :func:`receipt_from_node`.
+        UsageError: ``node`` is not a :class:`Node`.
+    """
+    if isinstance(node, Node) and "from" in node.attrs:
+        return receipt_from_node(_e.IncomingRetryReceipt, node)
+    return receipt_from_node(_e.OutgoingRetryReceipt, node)
+
+
+# Last: entities binds receipt_to_node / receipt_from_node as methods, so it
+# imports this module; parse_receipt_node reaches back to it only at call time.
+from axolotl.receipts import entities as _e  # noqa: E402
