@@ -101,35 +101,31 @@ def _check_bytes(what: str, value: object, *, length: int | None = None) -> None
 # -- parsing helpers (remote data: DecodeError / InvalidVersion / InvalidKey) ---
 
 
-def _split_version(data: bytes, what: str, min_tail: int, *, keep_version: bool = False) -> bytes:
-    """Check the length and version byte; return what follows the version byte.
+def _parse_body(data: bytes, message: _M, what: str, tail: int, *required: str) -> tuple[bytes, _M]:
+    """Read ``version || body || tail`` into ``message``.
 
-    With ``keep_version`` return ``data`` itself (as bytes) instead, which
-    saves a copy for a caller that slices it anyway.
+    Checks the length and the version nibble, parses the protobuf body (what
+    precedes ``tail`` bytes of MAC or signature) and requires ``required``.
+
+    Returns:
+        ``data`` as bytes (the message's ``serialized``), and ``message``.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise UsageError(f"{what} must be parsed from bytes, got {type(data).__name__}")
     data = bytes(data)
-    if len(data) < 1 + min_tail + 1:
+    if len(data) < 1 + tail + 1:
         raise DecodeError(what, f"{len(data)} bytes is too short")
     version = data[0] >> 4
     if version != CURRENT_VERSION:
         raise InvalidVersion(version, what)
-    return data if keep_version else data[1:]
-
-
-def _parse_pb(message: _M, body: bytes, what: str) -> _M:
     try:
-        message.ParseFromString(body)
+        message.ParseFromString(data[1 : len(data) - tail])
     except (_PbDecodeError, ValueError, TypeError, RuntimeError) as exc:
         raise DecodeError(what, str(exc) or "malformed protobuf") from None
-    return message
-
-
-def _require(message: _PbMessage, what: str, *fields: str) -> None:
-    for name in fields:
+    for name in required:
         if not message.HasField(name):
             raise DecodeError(f"{what}.{name}", "required field is missing")
+    return data, message
 
 
 def _public_key(what: str, data: bytes) -> PublicKey:
@@ -161,10 +157,7 @@ class SignalMessage:
     serialized: bytes
 
     def __post_init__(self) -> None:
-        _check_public_key("ratchet_key", self.ratchet_key)
-        _check_uint32("counter", self.counter)
-        _check_uint32("previous_counter", self.previous_counter)
-        _check_bytes("ciphertext", self.ciphertext)
+        _check_signal_fields(self.ratchet_key, self.counter, self.previous_counter, self.ciphertext)
         _check_bytes("serialized", self.serialized)
 
     @property
@@ -204,10 +197,7 @@ class SignalMessage:
         _check_bytes("mac_key", mac_key, length=32)
         _check_public_key("sender_identity", sender_identity)
         _check_public_key("receiver_identity", receiver_identity)
-        _check_public_key("ratchet_key", ratchet_key)
-        _check_uint32("counter", counter)
-        _check_uint32("previous_counter", previous_counter)
-        _check_bytes("ciphertext", ciphertext)
+        _check_signal_fields(ratchet_key, counter, previous_counter, ciphertext)
         body = wire_pb2.SignalMessage(
             ratchet_key=ratchet_key.serialize(),
             counter=counter,
@@ -240,9 +230,10 @@ class SignalMessage:
                 (``ratchet_key``, ``counter``, ``ciphertext``) missing or empty.
             InvalidKey: the ratchet key is not a 33-byte 0x05 key.
         """
-        rest = _split_version(data, "SignalMessage", MAC_LENGTH)
-        msg = _parse_pb(wire_pb2.SignalMessage(), rest[:-MAC_LENGTH], "SignalMessage")
-        _require(msg, "SignalMessage", "ratchet_key", "counter", "ciphertext")
+        data, msg = _parse_body(
+            data, wire_pb2.SignalMessage(), "SignalMessage", MAC_LENGTH,
+            "ratchet_key", "counter", "ciphertext",
+        )  # fmt: skip
         if not msg.ciphertext:
             raise DecodeError("SignalMessage.ciphertext", "empty")
         return cls(
@@ -251,7 +242,7 @@ class SignalMessage:
             # libsignal reads an absent previousCounter as 0.
             previous_counter=msg.previous_counter,
             ciphertext=msg.ciphertext,
-            serialized=bytes(data),
+            serialized=data,
         )
 
     def verify_mac(
@@ -275,6 +266,15 @@ class SignalMessage:
         ours = _mac(mac_key, sender_identity, receiver_identity, unsigned)
         if not constant_time_equal(ours, theirs):
             raise BadMac(f"SignalMessage MAC does not match (counter {self.counter})")
+
+
+def _check_signal_fields(
+    ratchet_key: object, counter: object, previous_counter: object, ciphertext: object
+) -> None:
+    _check_public_key("ratchet_key", ratchet_key)
+    _check_uint32("counter", counter)
+    _check_uint32("previous_counter", previous_counter)
+    _check_bytes("ciphertext", ciphertext)
 
 
 def _mac(mac_key: bytes, sender: PublicKey, receiver: PublicKey, unsigned: bytes) -> bytes:
@@ -308,14 +308,10 @@ class PreKeySignalMessage:
     serialized: bytes
 
     def __post_init__(self) -> None:
-        _check_uint32("registration_id", self.registration_id)
-        if self.pre_key_id is not None:
-            _check_uint32("pre_key_id", self.pre_key_id)
-        _check_uint32("signed_pre_key_id", self.signed_pre_key_id)
-        _check_public_key("base_key", self.base_key)
-        _check_public_key("identity_key", self.identity_key)
-        if not isinstance(self.message, SignalMessage):
-            raise UsageError(f"message must be a SignalMessage, got {type(self.message).__name__}")
+        _check_prekey_fields(
+            self.registration_id, self.pre_key_id, self.signed_pre_key_id,
+            self.base_key, self.identity_key, self.message,
+        )  # fmt: skip
         _check_bytes("serialized", self.serialized)
 
     @classmethod
@@ -347,14 +343,9 @@ class PreKeySignalMessage:
         Raises:
             UsageError: a value is out of range or of the wrong type.
         """
-        _check_uint32("registration_id", registration_id)
-        if pre_key_id is not None:
-            _check_uint32("pre_key_id", pre_key_id)
-        _check_uint32("signed_pre_key_id", signed_pre_key_id)
-        _check_public_key("base_key", base_key)
-        _check_public_key("identity_key", identity_key)
-        if not isinstance(message, SignalMessage):
-            raise UsageError(f"message must be a SignalMessage, got {type(message).__name__}")
+        _check_prekey_fields(
+            registration_id, pre_key_id, signed_pre_key_id, base_key, identity_key, message
+        )
         body = wire_pb2.PreKeySignalMessage(
             registration_id=registration_id,
             pre_key_id=pre_key_id,  # None leaves the optional field absent
@@ -389,11 +380,10 @@ class PreKeySignalMessage:
                 ``base_key``, ``identity_key`` or ``message`` missing.
             InvalidKey: a key is not a 33-byte 0x05 key.
         """
-        rest = _split_version(data, "PreKeySignalMessage", 0)
-        msg = _parse_pb(wire_pb2.PreKeySignalMessage(), rest, "PreKeySignalMessage")
-        _require(
-            msg, "PreKeySignalMessage", "signed_pre_key_id", "base_key", "identity_key", "message"
-        )
+        data, msg = _parse_body(
+            data, wire_pb2.PreKeySignalMessage(), "PreKeySignalMessage", 0,
+            "signed_pre_key_id", "base_key", "identity_key", "message",
+        )  # fmt: skip
         return cls(
             # libsignal reads an absent registrationId as 0.
             registration_id=msg.registration_id,
@@ -402,8 +392,26 @@ class PreKeySignalMessage:
             base_key=_public_key("PreKeySignalMessage.base_key", msg.base_key),
             identity_key=_public_key("PreKeySignalMessage.identity_key", msg.identity_key),
             message=SignalMessage.parse(msg.message),
-            serialized=bytes(data),
+            serialized=data,
         )
+
+
+def _check_prekey_fields(
+    registration_id: object,
+    pre_key_id: object,
+    signed_pre_key_id: object,
+    base_key: object,
+    identity_key: object,
+    message: object,
+) -> None:
+    _check_uint32("registration_id", registration_id)
+    if pre_key_id is not None:
+        _check_uint32("pre_key_id", pre_key_id)
+    _check_uint32("signed_pre_key_id", signed_pre_key_id)
+    _check_public_key("base_key", base_key)
+    _check_public_key("identity_key", identity_key)
+    if not isinstance(message, SignalMessage):
+        raise UsageError(f"message must be a SignalMessage, got {type(message).__name__}")
 
 
 # -- SenderKeyMessage -------------------------------------------------------------
@@ -426,9 +434,7 @@ class SenderKeyMessage:
     serialized: bytes
 
     def __post_init__(self) -> None:
-        _check_uint32("key_id", self.key_id)
-        _check_uint32("iteration", self.iteration)
-        _check_bytes("ciphertext", self.ciphertext)
+        _check_sender_key_fields(self.key_id, self.iteration, self.ciphertext)
         _check_bytes("serialized", self.serialized)
 
     @property
@@ -463,9 +469,7 @@ class SenderKeyMessage:
         """
         if not isinstance(signing_key, PrivateKey):
             raise UsageError(f"signing_key must be a PrivateKey, got {type(signing_key).__name__}")
-        _check_uint32("key_id", key_id)
-        _check_uint32("iteration", iteration)
-        _check_bytes("ciphertext", ciphertext)
+        _check_sender_key_fields(key_id, iteration, ciphertext)
         body = wire_pb2.SenderKeyMessage(
             id=key_id, iteration=iteration, ciphertext=ciphertext
         ).SerializeToString()
@@ -493,9 +497,10 @@ class SenderKeyMessage:
             DecodeError: too short, malformed protobuf, or ``id``,
                 ``iteration`` or ``ciphertext`` missing or empty.
         """
-        data = _split_version(data, "SenderKeyMessage", SIGNATURE_LENGTH, keep_version=True)
-        msg = _parse_pb(wire_pb2.SenderKeyMessage(), data[1:-SIGNATURE_LENGTH], "SenderKeyMessage")
-        _require(msg, "SenderKeyMessage", "id", "iteration", "ciphertext")
+        data, msg = _parse_body(
+            data, wire_pb2.SenderKeyMessage(), "SenderKeyMessage", SIGNATURE_LENGTH,
+            "id", "iteration", "ciphertext",
+        )  # fmt: skip
         ciphertext = msg.ciphertext
         if not ciphertext:
             raise DecodeError("SenderKeyMessage.ciphertext", "empty")
@@ -526,6 +531,12 @@ class SenderKeyMessage:
         signing_public.verify(self.serialized[:-SIGNATURE_LENGTH], self.signature)
 
 
+def _check_sender_key_fields(key_id: object, iteration: object, ciphertext: object) -> None:
+    _check_uint32("key_id", key_id)
+    _check_uint32("iteration", iteration)
+    _check_bytes("ciphertext", ciphertext)
+
+
 # -- SenderKeyDistributionMessage -----------------------------------------------------
 
 
@@ -548,10 +559,7 @@ class SenderKeyDistributionMessage:
     serialized: bytes
 
     def __post_init__(self) -> None:
-        _check_uint32("key_id", self.key_id)
-        _check_uint32("iteration", self.iteration)
-        _check_bytes("chain_key", self.chain_key, length=CHAIN_KEY_LENGTH)
-        _check_public_key("signing_key", self.signing_key)
+        _check_distribution_fields(self.key_id, self.iteration, self.chain_key, self.signing_key)
         _check_bytes("serialized", self.serialized)
 
     @classmethod
@@ -572,10 +580,7 @@ class SenderKeyDistributionMessage:
         Raises:
             UsageError: a value is out of range or of the wrong type.
         """
-        _check_uint32("key_id", key_id)
-        _check_uint32("iteration", iteration)
-        _check_bytes("chain_key", chain_key, length=CHAIN_KEY_LENGTH)
-        _check_public_key("signing_key", signing_key)
+        _check_distribution_fields(key_id, iteration, chain_key, signing_key)
         body = wire_pb2.SenderKeyDistributionMessage(
             id=key_id,
             iteration=iteration,
@@ -606,11 +611,10 @@ class SenderKeyDistributionMessage:
                 missing, or a chain key that is not 32 bytes.
             InvalidKey: the signing key is not a 33-byte 0x05 key.
         """
-        rest = _split_version(data, "SenderKeyDistributionMessage", 0)
-        msg = _parse_pb(
-            wire_pb2.SenderKeyDistributionMessage(), rest, "SenderKeyDistributionMessage"
-        )
-        _require(msg, "SenderKeyDistributionMessage", "id", "iteration", "chain_key", "signing_key")
+        data, msg = _parse_body(
+            data, wire_pb2.SenderKeyDistributionMessage(), "SenderKeyDistributionMessage", 0,
+            "id", "iteration", "chain_key", "signing_key",
+        )  # fmt: skip
         if len(msg.chain_key) != CHAIN_KEY_LENGTH:
             raise DecodeError(
                 "SenderKeyDistributionMessage.chain_key",
@@ -621,5 +625,14 @@ class SenderKeyDistributionMessage:
             iteration=msg.iteration,
             chain_key=msg.chain_key,
             signing_key=_public_key("SenderKeyDistributionMessage.signing_key", msg.signing_key),
-            serialized=bytes(data),
+            serialized=data,
         )
+
+
+def _check_distribution_fields(
+    key_id: object, iteration: object, chain_key: object, signing_key: object
+) -> None:
+    _check_uint32("key_id", key_id)
+    _check_uint32("iteration", iteration)
+    _check_bytes("chain_key", chain_key, length=CHAIN_KEY_LENGTH)
+    _check_public_key("signing_key", signing_key)
