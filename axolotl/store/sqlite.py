@@ -25,9 +25,11 @@ The schema is versioned with ``PRAGMA user_version`` and built by the ordered
 transaction. To change the schema, append a ``Migration`` there with the next
 version number; never edit one that has shipped.
 
-The retry layer's records (:class:`~axolotl.store.base.RetryStore`) are
-implemented in :mod:`axolotl.store._sqlite_retry`, mixed into
-:class:`SQLiteStore`; they share its connection and transactions.
+Opening a connection and the transaction context manager are in
+:mod:`axolotl.store._sqlite_connection`. The retry layer's records
+(:class:`~axolotl.store.base.RetryStore`) are implemented in
+:mod:`axolotl.store._sqlite_retry`, mixed into :class:`SQLiteStore`; they
+share its connection and transactions.
 
 Every :class:`sqlite3.Error` becomes a :class:`~axolotl.errors.StorageError`
 naming the operation. Not thread-safe: one store per thread.
@@ -38,9 +40,8 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
@@ -59,10 +60,10 @@ from axolotl.keys import (
     generate_registration_id,
 )
 from axolotl.rng import Rng, default_rng
+from axolotl.store._sqlite_connection import SQLiteTransaction, StrPath, connect
 from axolotl.store._sqlite_retry import SQLiteRetryRecords
 from axolotl.store.base import advance_pre_key_counter
 from axolotl.store.migrations import (
-    APPLICATION_ID,
     DB_ERRORS,
     MIGRATIONS,
     migrate,
@@ -70,11 +71,6 @@ from axolotl.store.migrations import (
 )
 
 __all__ = ["SQLiteStore"]
-
-StrPath = str | os.PathLike[str]
-
-_BUSY_TIMEOUT_S: Final = 5.0
-
 
 # -- prepared SQL ----------------------------------------------------------
 
@@ -138,96 +134,6 @@ def _record_bytes(record: bytes, what: str) -> bytes:
     return bytes(record)
 
 
-def _connect(
-    path: StrPath, *, must_exist: bool, synchronous: str
-) -> tuple[sqlite3.Connection, str]:
-    """Open ``path``, set the pragmas; return the connection and the journal mode."""
-    target = os.fspath(path)
-    try:
-        if must_exist and target != ":memory:":
-            if not os.path.exists(target):
-                raise StorageError(f"sqlite store: no database at {target!r} (use create())")
-            uri = Path(target).absolute().as_uri() + "?mode=rw"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
-        else:
-            conn = sqlite3.connect(target, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
-    except DB_ERRORS as exc:
-        raise storage_error(f"open {target!r}", exc) from exc
-    try:
-        row = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-        conn.execute(f"PRAGMA synchronous = {synchronous}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        (app_id,) = conn.execute("PRAGMA application_id").fetchone()
-    except DB_ERRORS as exc:
-        conn.close()
-        raise storage_error(f"open {target!r}", exc) from exc
-    if app_id not in (0, APPLICATION_ID):
-        conn.close()
-        raise StorageError(
-            f"sqlite store: {target!r} is an SQLite database of another application "
-            f"(application_id 0x{app_id:08x})"
-        )
-    return conn, str(row[0]).lower() if row else "unknown"
-
-
-class _SQLiteTransaction:
-    """The context manager :meth:`SQLiteStore.transaction` returns (one per store).
-
-    Depth lives in the store, so one instance serves every nesting level:
-    the outermost block is ``BEGIN IMMEDIATE``/``COMMIT``, inner blocks are
-    savepoints named after their depth.
-    """
-
-    __slots__ = ("_store",)
-
-    def __init__(self, store: SQLiteStore) -> None:
-        self._store = store
-
-    def __enter__(self) -> None:
-        store = self._store
-        depth = store._depth
-        try:
-            if depth == 0:
-                store._conn.execute("BEGIN IMMEDIATE")
-            else:
-                store._conn.execute(f"SAVEPOINT sp{depth}")
-        except DB_ERRORS as exc:
-            raise storage_error("begin transaction", exc) from exc
-        store._depth = depth + 1
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        store = self._store
-        store._depth -= 1
-        depth = store._depth
-        conn = store._conn
-        if exc_type is None:
-            try:
-                if depth == 0:
-                    conn.execute("COMMIT")
-                else:
-                    conn.execute(f"RELEASE sp{depth}")
-            except DB_ERRORS as commit_exc:
-                if depth == 0:
-                    store._rollback_quietly()
-                raise storage_error("commit transaction", commit_exc) from commit_exc
-            return
-        try:
-            if depth == 0:
-                # SQLite rolls back by itself on some errors (disk full, I/O).
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-            elif conn.in_transaction:
-                conn.execute(f"ROLLBACK TO sp{depth}")
-                conn.execute(f"RELEASE sp{depth}")
-        except DB_ERRORS as rollback_exc:
-            raise storage_error("roll back transaction", rollback_exc) from exc
-
-
 class SQLiteStore(SQLiteRetryRecords):
     """A :class:`~axolotl.store.base.ProtocolStore` in an SQLite database file.
 
@@ -255,7 +161,7 @@ class SQLiteStore(SQLiteRetryRecords):
         self._identity_key_pair = identity_key_pair
         self._registration_id = registration_id
         self._depth = 0
-        self._transaction = _SQLiteTransaction(self)
+        self._transaction = SQLiteTransaction(self)
 
     # -- construction ------------------------------------------------------
 
@@ -300,7 +206,7 @@ class SQLiteStore(SQLiteRetryRecords):
             SchemaVersionError: the database is newer than this code.
         """
         _check_synchronous(synchronous)
-        conn, journal_mode = _connect(path, must_exist=True, synchronous=synchronous)
+        conn, journal_mode = connect(path, must_exist=True, synchronous=synchronous)
         where = os.fspath(path)
         try:
             migrate(conn, MIGRATIONS, where)
@@ -354,7 +260,7 @@ class SQLiteStore(SQLiteRetryRecords):
         must_match: bool,
     ) -> SQLiteStore:
         _check_synchronous(synchronous)
-        conn, journal_mode = _connect(path, must_exist=False, synchronous=synchronous)
+        conn, journal_mode = connect(path, must_exist=False, synchronous=synchronous)
         where = os.fspath(path)
         try:
             migrate(conn, MIGRATIONS, where)
@@ -408,6 +314,21 @@ class SQLiteStore(SQLiteRetryRecords):
         except DB_ERRORS as exc:
             raise storage_error(operation, exc) from exc
 
+    def _key_record(self, sql: str, key_id: int, operation: str, what: str) -> bytes:
+        """The stored record of prekey table row ``key_id``; InvalidKeyId if there is none."""
+        row = self._one(sql, (key_id,), operation) if _key_id_ok(key_id) else None
+        if row is None:
+            raise InvalidKeyId(f"no {what} with id {key_id}", key_id)
+        data: bytes = row[0]
+        return data
+
+    def _has_key(self, sql: str, key_id: int, operation: str) -> bool:
+        return _key_id_ok(key_id) and self._one(sql, (key_id,), operation) is not None
+
+    def _remove_key(self, sql: str, key_id: int, operation: str) -> None:
+        if _key_id_ok(key_id):
+            self._run(sql, (key_id,), operation)
+
     def _rollback_quietly(self) -> None:
         try:
             if self._conn.in_transaction:
@@ -434,12 +355,7 @@ class SQLiteStore(SQLiteRetryRecords):
         row = self._one(_SQL_GET_IDENTITY, (address.name, address.device_id), "get_identity")
         if row is None:
             return None
-        try:
-            return PublicKey.deserialize(row[0])
-        except AxolotlError as exc:
-            raise StorageError(
-                f"sqlite store: stored identity of {address} is corrupt: {exc}"
-            ) from None
+        return _decode(PublicKey.deserialize, row[0], f"stored identity of {address}")
 
     def save_identity(self, address: ProtocolAddress, identity_key: PublicKey) -> bool:
         """Store ``identity_key``; ``True`` if it replaced a different key.
@@ -465,19 +381,8 @@ class SQLiteStore(SQLiteRetryRecords):
             InvalidKeyId: no such prekey.
             StorageError: SQLite failed, or the stored record is corrupt.
         """
-        row = (
-            self._one(_SQL_GET_PRE_KEY, (pre_key_id,), "load_pre_key")
-            if _key_id_ok(pre_key_id)
-            else None
-        )
-        if row is None:
-            raise InvalidKeyId(f"no prekey with id {pre_key_id}", pre_key_id)
-        try:
-            return PreKeyRecord.deserialize(row[0])
-        except AxolotlError as exc:
-            raise StorageError(
-                f"sqlite store: stored prekey {pre_key_id} is corrupt: {exc}"
-            ) from None
+        data = self._key_record(_SQL_GET_PRE_KEY, pre_key_id, "load_pre_key", "prekey")
+        return _decode(PreKeyRecord.deserialize, data, f"stored prekey {pre_key_id}")
 
     def store_pre_key(self, record: PreKeyRecord) -> None:
         """Store ``record`` and advance the next-prekey-id counter.
@@ -500,9 +405,7 @@ class SQLiteStore(SQLiteRetryRecords):
         Raises:
             StorageError: SQLite failed.
         """
-        if not _key_id_ok(pre_key_id):
-            return False
-        return self._one(_SQL_HAS_PRE_KEY, (pre_key_id,), "contains_pre_key") is not None
+        return self._has_key(_SQL_HAS_PRE_KEY, pre_key_id, "contains_pre_key")
 
     def remove_pre_key(self, pre_key_id: int) -> None:
         """Remove the prekey (no error if absent).
@@ -510,8 +413,7 @@ class SQLiteStore(SQLiteRetryRecords):
         Raises:
             StorageError: SQLite failed.
         """
-        if _key_id_ok(pre_key_id):
-            self._run(_SQL_DEL_PRE_KEY, (pre_key_id,), "remove_pre_key")
+        self._remove_key(_SQL_DEL_PRE_KEY, pre_key_id, "remove_pre_key")
 
     def next_pre_key_id(self) -> int:
         """1 + the highest prekey id ever stored, wrapping within 1..0xFFFFFE.
@@ -531,14 +433,10 @@ class SQLiteStore(SQLiteRetryRecords):
             InvalidKeyId: no such signed prekey.
             StorageError: SQLite failed, or the stored record is corrupt.
         """
-        row = (
-            self._one(_SQL_GET_SIGNED, (signed_pre_key_id,), "load_signed_pre_key")
-            if _key_id_ok(signed_pre_key_id)
-            else None
+        data = self._key_record(
+            _SQL_GET_SIGNED, signed_pre_key_id, "load_signed_pre_key", "signed prekey"
         )
-        if row is None:
-            raise InvalidKeyId(f"no signed prekey with id {signed_pre_key_id}", signed_pre_key_id)
-        return _decode_signed(signed_pre_key_id, row[0])
+        return _decode_signed(signed_pre_key_id, data)
 
     def load_signed_pre_keys(self) -> list[SignedPreKeyRecord]:
         """Every stored signed prekey, sorted by id.
@@ -563,10 +461,7 @@ class SQLiteStore(SQLiteRetryRecords):
         Raises:
             StorageError: SQLite failed.
         """
-        if not _key_id_ok(signed_pre_key_id):
-            return False
-        row = self._one(_SQL_HAS_SIGNED, (signed_pre_key_id,), "contains_signed_pre_key")
-        return row is not None
+        return self._has_key(_SQL_HAS_SIGNED, signed_pre_key_id, "contains_signed_pre_key")
 
     def remove_signed_pre_key(self, signed_pre_key_id: int) -> None:
         """Remove the signed prekey (no error if absent).
@@ -574,8 +469,7 @@ class SQLiteStore(SQLiteRetryRecords):
         Raises:
             StorageError: SQLite failed.
         """
-        if _key_id_ok(signed_pre_key_id):
-            self._run(_SQL_DEL_SIGNED, (signed_pre_key_id,), "remove_signed_pre_key")
+        self._remove_key(_SQL_DEL_SIGNED, signed_pre_key_id, "remove_signed_pre_key")
 
     # -- SessionStore ------------------------------------------------------
 
@@ -666,7 +560,7 @@ class SQLiteStore(SQLiteRetryRecords):
 
     # -- ProtocolStore -----------------------------------------------------
 
-    def transaction(self) -> _SQLiteTransaction:
+    def transaction(self) -> SQLiteTransaction:
         """A nestable transaction; see :meth:`axolotl.store.base.ProtocolStore.transaction`.
 
         Raises:
@@ -706,17 +600,20 @@ def _check_synchronous(synchronous: str) -> None:
         raise UsageError(f"synchronous must be 'FULL' or 'NORMAL', got {synchronous!r}")
 
 
-def _decode_identity(data: bytes, where: str) -> IdentityKeyPair:
+_T = TypeVar("_T")
+
+
+def _decode(deserialize: Callable[[bytes], _T], data: bytes, what: str) -> _T:
+    """Read a stored value; a corrupt one is a StorageError naming ``what``."""
     try:
-        return IdentityKeyPair.deserialize(data)
+        return deserialize(data)
     except AxolotlError as exc:
-        raise StorageError(f"sqlite store: local identity in {where!r} is corrupt: {exc}") from None
+        raise StorageError(f"sqlite store: {what} is corrupt: {exc}") from None
+
+
+def _decode_identity(data: bytes, where: str) -> IdentityKeyPair:
+    return _decode(IdentityKeyPair.deserialize, data, f"local identity in {where!r}")
 
 
 def _decode_signed(key_id: int, data: bytes) -> SignedPreKeyRecord:
-    try:
-        return SignedPreKeyRecord.deserialize(data)
-    except AxolotlError as exc:
-        raise StorageError(
-            f"sqlite store: stored signed prekey {key_id} is corrupt: {exc}"
-        ) from None
+    return _decode(SignedPreKeyRecord.deserialize, data, f"stored signed prekey {key_id}")
