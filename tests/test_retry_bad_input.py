@@ -11,8 +11,8 @@ import pytest
 from axolotl.address import ProtocolAddress
 from axolotl.errors import InvalidSignature, UntrustedIdentity, UsageError
 from axolotl.keys import generate_identity_key_pair
-from axolotl.receipts import IncomingRetryReceipt, KeyBundle
-from axolotl.retry import DeliveryReceipt, Envelope, Priority, Transmit, WakeAt
+from axolotl.receipts import IncomingRetryReceipt, KeyBundle, OutgoingRetryReceipt
+from axolotl.retry import DeliveryReceipt, Envelope, Priority, Transmit, WakeAt, address_to_jid
 from axolotl.retry.records import OUTBOX, SENDLOG
 from axolotl.session import reject_changed_identity
 from axolotl.wire import MessageType
@@ -214,3 +214,23 @@ def test_envelope_replace_keeps_validation() -> None:
     )
     with pytest.raises(UsageError):
         replace(env, retry_count=256)
+
+
+def test_group_receipt_names_the_asking_device_by_default(net: Network) -> None:
+    """A relayed group receipt says from=group, participant=asker; the layer resends to the asker."""
+    carol = net.address("carol")
+    m = net.send("alice", ["bob", "carol"], b"group", group="g@g.example")
+    outgoing = OutgoingRetryReceipt.for_failed_message(
+        message_id=m,
+        sender="g@g.example",
+        participant=address_to_jid(net.address("alice")),
+        timestamp=1,
+        count=1,
+        registration_id=net.devices[carol].store.get_local_registration_id(),
+    )
+    incoming = outgoing.received_from(address_to_jid(carol))
+    assert incoming.sender == "g@g.example" and incoming.participant == address_to_jid(carol)
+    alice = net.devices[net.address("alice")]
+    actions = alice.layer.receive_receipt(incoming, net.now)  # no device given
+    (resend,) = [a for a in actions if isinstance(a, Transmit)]
+    assert resend.envelope.recipient == carol and resend.envelope.retry_count == 1

@@ -379,8 +379,12 @@ class OutgoingRetryReceipt(_ReceiptValue, _OutgoingFields):
     ) -> IncomingRetryReceipt:
         """This receipt as its addressee sees it once the server has relayed it.
 
-        The relay replaces ``to`` with ``from`` (the JID of the device that sent
-        the receipt) and may stamp its own ``t``; every other field arrives as sent.
+        The relay may stamp its own ``t``. For a pairwise receipt it replaces
+        ``to`` with ``from`` = the JID of the device that sent the receipt. For
+        a group receipt (``to`` is the group, ``participant`` the member whose
+        message failed) it delivers ``from`` = the group and ``participant`` =
+        the device that sent the receipt, as WhatsApp-style servers do (the
+        sender of the message learns who asks). Every other field arrives as sent.
 
         Args:
             sender: the JID of the device that sent this receipt.
@@ -392,13 +396,14 @@ class OutgoingRetryReceipt(_ReceiptValue, _OutgoingFields):
         Raises:
             UsageError: ``sender`` or ``receipt_timestamp`` is invalid.
         """
+        group = self.participant is not None
         return IncomingRetryReceipt(
             message_id=self.message_id,
-            sender=sender,
+            sender=self.to if group else sender,
             count=self.count,
             timestamp=self.timestamp,
             registration_id=self.registration_id,
-            participant=self.participant,
+            participant=sender if group else None,
             recipient=self.recipient,
             version=self.version,
             reason=self.reason,
