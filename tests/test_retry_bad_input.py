@@ -217,7 +217,7 @@ def test_envelope_replace_keeps_validation() -> None:
 
 
 def test_group_receipt_names_the_asking_device_by_default(net: Network) -> None:
-    """A relayed group receipt says from=group, participant=asker; the layer resends to the asker."""
+    """A relayed group receipt: from=group, participant=asker; the layer resends to the asker."""
     carol = net.address("carol")
     m = net.send("alice", ["bob", "carol"], b"group", group="g@g.example")
     outgoing = OutgoingRetryReceipt.for_failed_message(
