@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -54,3 +55,36 @@ def table(rows: list[tuple[str, ...]]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+class StoreFactories:
+    """Fresh stores for benchmarks: ``memory(name)`` and ``sqlite(name)`` (files in a temp folder).
+
+    SQLite runs with its default ``synchronous=FULL``: every committed step is
+    fsynced, as in production.
+    """
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="axolotl-bench-")
+        self._counter = iter(range(10**9))
+
+    def memory(self, _: str) -> Any:
+        from axolotl.keys import generate_identity_key_pair
+        from axolotl.store import MemoryStore
+
+        return MemoryStore(generate_identity_key_pair(), 1 + next(self._counter) % 16000)
+
+    def sqlite(self, name: str) -> Any:
+        from axolotl.keys import generate_identity_key_pair
+        from axolotl.store import SQLiteStore
+
+        path = Path(self._tmp.name) / f"{name}-{next(self._counter)}.db"
+        return SQLiteStore.create(
+            path, generate_identity_key_pair(), 1 + next(self._counter) % 16000
+        )
+
+    def cleanup(self) -> None:
+        """Remove the temporary folder."""
+        self._tmp.cleanup()

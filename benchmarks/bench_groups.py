@@ -12,18 +12,15 @@ Targets (issue 4): each >= 3x python-axolotl's throughput (its own loop,
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from _common import best, machine, table
+from _common import StoreFactories, best, machine, table
 
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.cipher import aes_cbc_decrypt, aes_cbc_encrypt
 from axolotl.crypto.curve import KeyPair
 from axolotl.crypto.kdf import kdf_chain
-from axolotl.keys import generate_identity_key_pair
 from axolotl.session import (
     create_sender_key_distribution,
     group_decrypt,
@@ -32,8 +29,6 @@ from axolotl.session import (
 )
 from axolotl.session.group import sender_message_keys
 from axolotl.store.base import ProtocolStore
-from axolotl.store.memory import MemoryStore
-from axolotl.store.sqlite import SQLiteStore
 from tests.peers.client import Peer
 
 SIZE = 200
@@ -101,15 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     n, rounds = args.n, args.rounds
-    tmp = tempfile.TemporaryDirectory(prefix="axolotl-bench-")
-    counter = iter(range(10**9))
-
-    def memory(_: str) -> ProtocolStore:
-        return MemoryStore(generate_identity_key_pair(), 1 + next(counter) % 16000)
-
-    def sqlite(name: str) -> ProtocolStore:
-        path = Path(tmp.name) / f"{name}-{next(counter)}.db"
-        return SQLiteStore.create(path, generate_identity_key_pair(), 1 + next(counter) % 16000)
+    stores = StoreFactories()
+    memory, sqlite = stores.memory, stores.sqlite
 
     with Peer.start() as peer:
         theirs_enc = theirs_dec = float("inf")
@@ -162,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 verdicts.append(
                     f"{what} <= 1.5x primitives: {'met' if us / prim <= 1.5 else 'NOT met'}"
                 )
-    tmp.cleanup()
+    stores.cleanup()
     print(f"sender-key groups, {SIZE}-byte messages, n={n}, best of {rounds} rounds")
     print(machine())
     print(table(rows))

@@ -23,11 +23,9 @@ and <= 2.5x the primitives; ratchet decrypt <= 1.5x its primitives; setup
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
-from _common import best, machine, table
+from _common import StoreFactories, best, machine, table
 
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.cipher import aes_cbc_decrypt, aes_cbc_encrypt, hmac_sha256
@@ -35,14 +33,11 @@ from axolotl.crypto.curve import KeyPair
 from axolotl.crypto.kdf import derive_message_keys, kdf_chain, kdf_root
 from axolotl.keys import (
     PreKeyBundle,
-    generate_identity_key_pair,
     generate_pre_keys,
     generate_signed_pre_key,
 )
 from axolotl.session import decrypt, encrypt, process_prekey_bundle
 from axolotl.store.base import ProtocolStore
-from axolotl.store.memory import MemoryStore
-from axolotl.store.sqlite import SQLiteStore
 from tests.peers.client import Peer
 
 SIZE = 200
@@ -178,16 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     n, rounds = args.n, args.rounds
-
-    tmp = tempfile.TemporaryDirectory(prefix="axolotl-bench-")
-    counter = iter(range(10**9))
-
-    def memory(_: str) -> ProtocolStore:
-        return MemoryStore(generate_identity_key_pair(), 1 + next(counter) % 16000)
-
-    def sqlite(name: str) -> ProtocolStore:
-        path = Path(tmp.name) / f"{name}-{next(counter)}.db"
-        return SQLiteStore.create(path, generate_identity_key_pair(), 1 + next(counter) % 16000)
+    stores = StoreFactories()
+    memory, sqlite = stores.memory, stores.sqlite
 
     with Peer.start() as peer:
 
@@ -274,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("setup >= 3x python-axolotl", set_t / setup >= 3),
             ]
             verdicts += [f"{what}: {'met' if ok else 'NOT met'}" for what, ok in checks]
-    tmp.cleanup()
+    stores.cleanup()
     print(f"pairwise sessions, {SIZE}-byte messages, n={n}, best of {rounds} rounds")
     print(machine())
     print(table(rows))
