@@ -36,6 +36,7 @@ __all__ = [
     "InvalidReceipt",
     "StorageError",
     "SchemaVersionError",
+    "LockTimeout",
 ]
 
 
@@ -191,3 +192,23 @@ class StorageError(AxolotlError):
 
 class SchemaVersionError(StorageError):
     """A database was written by a newer schema version than this library knows."""
+
+
+class LockTimeout(StorageError):
+    """Another worker held the lock this step needed for longer than the lock timeout.
+
+    Raised by shared-database stores (:mod:`axolotl.store.postgres`) when the
+    wait for a lock ends (the timeout passed, or the database broke a
+    deadlock). Nothing of the step was written: retry the whole step (the
+    same event with the same ``now_ms``), or raise the store's lock timeout
+    if steps of one device routinely take that long.
+
+    Attributes:
+        owner: the local account whose lock was awaited.
+        timeout_ms: the lock timeout in force.
+    """
+
+    def __init__(self, message: str, owner: str, timeout_ms: int) -> None:
+        super().__init__(message)
+        self.owner = owner
+        self.timeout_ms = timeout_ms

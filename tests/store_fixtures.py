@@ -9,13 +9,22 @@ backend that does not persist).
 
 ``tests/conftest.py`` imports the fixtures below, so any test module may ask
 for ``store`` (a fresh store, closed afterwards) or ``store_backend``.
+
+The PostgreSQL backend needs a server: set ``AXOLOTL_TEST_PG_DSN`` (``.ci/run``
+starts one and sets it). Without it the PostgreSQL cases skip with a one-line
+reason, except under CI (env ``CI`` set), where they fail. Each store gets its
+own schema, named after its directory, dropped when the test run ends.
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,6 +59,82 @@ def _sqlite_path(directory: Path) -> Path:
     return directory / "axolotl-store.db"
 
 
+PG_DSN_ENV = "AXOLOTL_TEST_PG_DSN"
+PG_OWNER = "local@s.example.1"
+_pg_state: dict[str, Any] = {}
+
+
+def _pg_admin() -> Any:
+    """An autocommit connection for creating schemas; skip or fail when there is none."""
+    if "admin" in _pg_state:
+        return _pg_state["admin"]
+    reason = _pg_state.get("reason")
+    if reason is None:
+        dsn = os.environ.get(PG_DSN_ENV)
+        try:
+            import psycopg
+        except ImportError:
+            reason = "psycopg is not installed (pip install -e '.[postgres]')"
+        else:
+            if not dsn:
+                reason = f"no server: set {PG_DSN_ENV} to a PostgreSQL DSN (.ci/run does)"
+            else:
+                try:
+                    _pg_state["admin"] = psycopg.connect(dsn, autocommit=True, connect_timeout=5)
+                    _pg_state["dsn"] = dsn
+                    atexit.register(_pg_drop_schemas)
+                    return _pg_state["admin"]
+                except psycopg.Error as exc:
+                    reason = f"cannot connect to ${PG_DSN_ENV}: {str(exc).strip().splitlines()[0]}"
+        _pg_state["reason"] = reason
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL tests must run under CI: {reason}")
+    pytest.skip(f"PostgreSQL: {reason}")
+
+
+def pg_schema_dsn(directory: Path, *, fresh: bool) -> str:
+    """A DSN whose search_path is the schema of ``directory`` (created empty if ``fresh``)."""
+    admin = _pg_admin()
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    schema = "axt_" + hashlib.sha256(str(directory).encode()).hexdigest()[:24]
+    if fresh:
+        admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        _pg_state.setdefault("schemas", set()).add(schema)
+    dsn: str = make_conninfo(_pg_state["dsn"], options=f"-csearch_path={schema}")
+    return dsn
+
+
+def _pg_drop_schemas() -> None:
+    admin = _pg_state.get("admin")
+    if admin is None or admin.closed:
+        return
+    from psycopg import sql
+
+    drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
+    for schema in sorted(_pg_state.get("schemas", ())):
+        try:
+            admin.execute(drop.format(sql.Identifier(schema)))
+        except Exception:
+            break
+    admin.close()
+
+
+def _pg_create(directory: Path, identity: IdentityKeyPair, registration_id: int) -> ProtocolStore:
+    from axolotl.store.postgres import PostgresStore
+
+    dsn = pg_schema_dsn(directory, fresh=True)
+    return PostgresStore.create(dsn, PG_OWNER, identity, registration_id)
+
+
+def _pg_reopen(directory: Path) -> ProtocolStore:
+    from axolotl.store.postgres import PostgresStore
+
+    return PostgresStore.open(pg_schema_dsn(directory, fresh=False), PG_OWNER)
+
+
 BACKENDS: list[StoreBackend] = [
     StoreBackend("memory", lambda d, identity, reg: MemoryStore(identity, reg)),
     StoreBackend(
@@ -57,6 +142,7 @@ BACKENDS: list[StoreBackend] = [
         lambda d, identity, reg: SQLiteStore.create(_sqlite_path(d), identity, reg),
         lambda d: SQLiteStore.open(_sqlite_path(d)),
     ),
+    StoreBackend("postgres", _pg_create, _pg_reopen),
 ]
 """Every backend the shared suite runs against."""
 

@@ -3,7 +3,13 @@
 The session layer only sees the protocols in :mod:`axolotl.store.base`;
 :class:`MemoryStore` (tests, benchmarks, short-lived processes) and
 :class:`SQLiteStore` (the embedded default) implement all of them.
+:class:`PostgresStore` (shared state for many workers) needs the optional
+extra ``postgres`` and is imported on first use (``from axolotl.store import
+PostgresStore``), so importing this package does not need psycopg; it is left
+out of ``__all__`` so that ``import *`` does not need it either.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from axolotl.store.base import (
     PRE_KEY_ID_MODULUS,
@@ -19,6 +25,9 @@ from axolotl.store.base import (
 from axolotl.store.memory import MemoryStore
 from axolotl.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration
 from axolotl.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from axolotl.store.postgres import PostgresStore as PostgresStore
 
 __all__ = [
     "MIGRATIONS",
@@ -36,3 +45,12 @@ __all__ = [
     "SignedPreKeyStore",
     "advance_pre_key_counter",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import :class:`PostgresStore` (and psycopg) only when it is asked for."""
+    if name == "PostgresStore":
+        from axolotl.store.postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

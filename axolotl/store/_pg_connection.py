@@ -1,0 +1,255 @@
+"""The PostgreSQL store's connections and transactions.
+
+Private to :mod:`axolotl.store.postgres` (see there for the locking model).
+
+A store reaches the database through a :class:`Source`: its own connection
+opened from a DSN, a connection the caller passed, or a
+``psycopg_pool.ConnectionPool`` it borrows from. Whatever the source, the store
+works on connections in autocommit mode and issues ``BEGIN`` / ``COMMIT`` /
+savepoints itself, like the SQLite store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import zlib
+from collections.abc import Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+
+import psycopg
+from psycopg import sql
+
+from axolotl.errors import StorageError
+from axolotl.store._pg_schema import pg_error
+
+if TYPE_CHECKING:
+    from axolotl.store.postgres import PostgresStore
+
+__all__ = ["Conn", "PgTransaction", "Source", "connect_dsn", "map_error", "owner_lock_key"]
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+_CONNECT_TIMEOUT_S: Final = 10
+_IDLE: Final = psycopg.pq.TransactionStatus.IDLE
+
+
+def owner_lock_key(owner: str) -> int:
+    """The second key of ``owner``'s advisory lock: a signed 32-bit hash of the owner.
+
+    Two owners that share a hash only share a lock (their steps serialise);
+    nothing else follows from a collision.
+    """
+    return int.from_bytes(zlib.crc32(owner.encode()).to_bytes(4, "big"), "big", signed=True)
+
+
+def connect_dsn(dsn: str) -> Conn:
+    """Open an autocommit connection to ``dsn``.
+
+    Raises:
+        StorageError: it cannot connect; the message says what to check.
+    """
+    try:
+        conn: Conn = psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S)
+    except psycopg.Error as exc:
+        raise StorageError(
+            f"postgres store: cannot connect ({type(exc).__name__}: {str(exc).strip()}); "
+            "check that the server is running and reachable at the DSN's host and port, "
+            "that the database exists, and that the user, password and pg_hba.conf allow "
+            "this client"
+        ) from exc
+    return conn
+
+
+class Source:
+    """Where a store's connections come from.
+
+    Args:
+        target: a DSN (the store opens and owns one connection), a psycopg
+            ``Connection`` (borrowed for the store's lifetime and left open by
+            :meth:`close`; the store switches it to autocommit), or a
+            ``psycopg_pool.ConnectionPool`` (one connection borrowed per
+            transaction or single operation, handed back in autocommit mode as
+            it was found).
+    """
+
+    def __init__(self, target: object) -> None:
+        self._dsn: str | None = None
+        self._conn: Conn | None = None
+        self._pool: Any = None
+        if isinstance(target, str):
+            self._dsn = target
+            self._conn = connect_dsn(target)
+        elif isinstance(target, psycopg.Connection):
+            if target.closed:
+                raise StorageError("postgres store: the connection passed is closed")
+            if not target.autocommit:
+                try:
+                    target.autocommit = True
+                except psycopg.Error as exc:
+                    raise StorageError(
+                        "postgres store: the connection passed is inside a transaction; "
+                        "commit or roll it back before handing it to the store"
+                    ) from exc
+            self._conn = target
+        elif callable(getattr(target, "connection", None)) and hasattr(target, "getconn"):
+            self._pool = target
+        else:
+            raise TypeError(
+                "postgres store: expected a DSN str, a psycopg Connection or a "
+                f"psycopg_pool.ConnectionPool, got {type(target).__name__}"
+            )
+        self.owns_connection = self._dsn is not None
+
+    def describe(self) -> str:
+        """Where the data lives, for messages (no password)."""
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            info = conn.info
+            return f"database {info.dbname!r} on {info.host}:{info.port}"
+        return "the database"
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[Conn]:
+        """A connection in autocommit mode for one transaction or one statement."""
+        if self._pool is None:
+            conn = self._conn
+            assert conn is not None
+            if conn.broken and self._dsn is not None:
+                # Our own connection died (server restart): open a new one.
+                self._conn = conn = connect_dsn(self._dsn)
+            yield conn
+            return
+        try:
+            cm = self._pool.connection()
+            conn = cm.__enter__()
+        except psycopg.Error as exc:
+            raise StorageError(
+                f"postgres store: cannot get a connection from the pool: {exc}"
+            ) from exc
+        except Exception as exc:  # psycopg_pool.PoolTimeout is not a psycopg.Error
+            raise StorageError(
+                f"postgres store: cannot get a connection from the pool "
+                f"({type(exc).__name__}: {exc}); check the pool's size and the server"
+            ) from exc
+        was_autocommit = conn.autocommit
+        try:
+            if not was_autocommit:
+                conn.autocommit = True
+            yield conn
+        except BaseException as exc:
+            if not was_autocommit and not conn.closed and conn.info.transaction_status == _IDLE:
+                conn.autocommit = False
+            cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        if not was_autocommit and conn.info.transaction_status == _IDLE:
+            conn.autocommit = False
+        cm.__exit__(None, None, None)
+
+    def close(self) -> None:
+        """Close the connection the store owns (a borrowed one or a pool stays open)."""
+        if self._dsn is not None and self._conn is not None:
+            self._conn.close()
+
+
+class PgTransaction:
+    """The context manager :meth:`PostgresStore.transaction` returns (one per store).
+
+    Depth lives in the store, so one instance serves every nesting level. The
+    outermost block borrows a connection and sends, in one round trip,
+    ``BEGIN``, the lock timeout and ``pg_advisory_xact_lock`` on the owner, so
+    a logical step holds its device's lock from its first statement to its
+    ``COMMIT``; inner blocks are savepoints named after their depth. The
+    store's pending retry-record counts follow the blocks (saved at a
+    savepoint, restored when it rolls back) and are written with ``COMMIT``.
+    """
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._check_open()
+        depth = store._depth
+        if depth == 0:
+            borrowed = store._source.borrow()
+            conn = borrowed.__enter__()
+            try:
+                conn.execute(store._begin_sql)
+            except BaseException as exc:
+                _rollback_quietly(conn)
+                borrowed.__exit__(None, None, None)
+                if isinstance(exc, psycopg.Error):
+                    raise store._error("begin transaction", exc) from exc
+                raise
+            store._tx_conn = conn
+            store._borrowed = borrowed
+            store._counts_reset()
+        else:
+            try:
+                store._conn_in_tx().execute(f"SAVEPOINT sp{depth}".encode())
+            except psycopg.Error as exc:
+                raise store._error("begin nested transaction", exc) from exc
+            store._counts_savepoint()
+        store._depth = depth + 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        store = self._store
+        store._depth -= 1
+        depth = store._depth
+        conn = store._conn_in_tx()
+        if depth > 0:
+            try:
+                if exc_type is None:
+                    conn.execute(f"RELEASE sp{depth}".encode())
+                    store._counts_release()
+                else:
+                    store._counts_rollback_to()
+                    conn.execute(f"ROLLBACK TO sp{depth}; RELEASE sp{depth}".encode())
+            except psycopg.Error as db_exc:
+                raise store._error("end nested transaction", db_exc) from (exc or db_exc)
+            return
+        borrowed = store._borrowed
+        store._tx_conn = None
+        store._borrowed = None
+        flush = store._counts_flush_sql()
+        store._counts_reset()
+        try:
+            if exc_type is None:
+                try:
+                    if flush is None:
+                        conn.execute(b"COMMIT")
+                    else:
+                        # The pending counts go in the COMMIT's round trip.
+                        conn.execute(sql.Composed([flush, sql.SQL("; COMMIT")]))
+                except psycopg.Error as commit_exc:
+                    _rollback_quietly(conn)
+                    raise store._error("commit transaction", commit_exc) from commit_exc
+            else:
+                try:
+                    conn.execute(b"ROLLBACK")
+                except psycopg.Error as rollback_exc:
+                    raise store._error("roll back transaction", rollback_exc) from exc
+        finally:
+            if borrowed is not None:
+                borrowed.__exit__(None, None, None)
+
+
+def _rollback_quietly(conn: Conn) -> None:
+    try:
+        if not conn.closed and conn.info.transaction_status != _IDLE:
+            conn.execute(b"ROLLBACK")
+    except psycopg.Error:
+        pass
+
+
+def map_error(store: PostgresStore, operation: str, exc: psycopg.Error) -> StorageError:
+    """The typed error for ``exc`` raised by ``store`` during ``operation``."""
+    return pg_error(operation, exc, store.owner, store.lock_timeout_ms)

@@ -1,0 +1,264 @@
+"""The :class:`~axolotl.store.base.RetryStore` half of the PostgreSQL store.
+
+A mixin of :class:`~axolotl.store.postgres.PostgresStore`. Records live in
+``axolotl_retry_records`` (primary key ``(owner, kind, key)``, index on
+``(owner, kind, due_ms, key)`` that every ordered query walks); kinds and keys
+are stored as UTF-8 ``BYTEA``, so they compare by code point as the protocol
+asks, whatever the database's collation. A per-kind row count is kept by a
+count is kept in ``axolotl_retry_record_counts``: each write adds its
+inserts and deletes to a per-kind delta held by the store for the open
+transaction (undone with a savepoint like the rows), and the sums are written
+in the same round trip as ``COMMIT``.
+
+Every method is one statement. Writes outside a transaction run as a
+transaction of their own under the owner's lock (with the count written at
+its ``COMMIT``); inside
+:meth:`PostgresStore.transaction` they join it. The owner's lock, held by the
+whole logical step, is what keeps two workers from taking the same due
+record: no ``FOR UPDATE`` is needed on what :meth:`due_records` returns (see
+:mod:`axolotl.store.postgres`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from psycopg import sql
+
+from axolotl.store._record_args import (
+    INT64_MAX,
+    INT64_MIN,
+    check_due_ms,
+    check_key,
+    check_kind,
+    check_kinds,
+    check_limit,
+    check_now_ms,
+    check_value,
+)
+
+__all__ = ["PgRetryRecords"]
+
+_T = "axolotl_retry_records"
+_SQL_GET_RECORD = f"SELECT value FROM {_T} WHERE owner = %s AND kind = %s AND key = %s"
+_SQL_PUT_RECORD = (
+    f"INSERT INTO {_T} (owner, kind, key, value, due_ms) VALUES (%s, %s, %s, %s, %s) "
+    "ON CONFLICT (owner, kind, key) DO UPDATE SET value = excluded.value, due_ms = excluded.due_ms "
+    "RETURNING xmax = 0"  # true when the row was inserted, not updated
+)
+_SQL_DEL_RECORD = f"DELETE FROM {_T} WHERE owner = %s AND kind = %s AND key = %s"
+_SQL_DUE_RECORDS = (
+    f"SELECT key, value, due_ms FROM {_T} "
+    "WHERE owner = %s AND kind = %s AND due_ms <= %s ORDER BY due_ms, key LIMIT %s"
+)
+# ASC order puts NULL due times last, as the protocol asks, and walks the index.
+_SQL_RECORDS = (
+    f"SELECT key, value, due_ms FROM {_T} WHERE owner = %s AND kind = %s "
+    "ORDER BY due_ms, key LIMIT %s"
+)
+# One index seek per kind.
+_SQL_NEXT_DUE = (
+    "SELECT min(d.due_ms) FROM unnest(%s::bytea[]) AS k(kind) CROSS JOIN LATERAL ("
+    f"SELECT due_ms FROM {_T} r WHERE r.owner = %s AND r.kind = k.kind "
+    "AND r.due_ms IS NOT NULL ORDER BY r.due_ms LIMIT 1) d"
+)
+_SQL_COUNT_RECORDS = "SELECT n FROM axolotl_retry_record_counts WHERE owner = %s AND kind = %s"
+# The victims are the earliest-due rows beyond ``keep``; rows without a due
+# time are never among them. The count is the stored one plus this
+# transaction's pending delta. Deleting by row id (a TID scan) keeps the plan
+# linear whatever the table's statistics say: a join on the keys, planned
+# from the statistics of a freshly filled table, became a quadratic loop.
+_SQL_EVICT_RECORDS = (
+    f"DELETE FROM {_T} WHERE ctid = ANY(ARRAY("
+    f"SELECT ctid FROM {_T} WHERE owner = %(o)s AND kind = %(k)s AND due_ms IS NOT NULL "
+    "ORDER BY due_ms, key LIMIT greatest(coalesce((SELECT n FROM axolotl_retry_record_counts "
+    "WHERE owner = %(o)s AND kind = %(k)s), 0) + %(pending)s - %(keep)s, 0)))"
+)
+
+
+class PgRetryRecords:
+    """The retry-record methods of :class:`~axolotl.store.postgres.PostgresStore`."""
+
+    owner: str
+    # Inserted minus deleted rows per kind in the open transaction, and a
+    # copy of it at the start of each open savepoint.
+    _count_deltas: dict[bytes, int]
+    _delta_marks: list[dict[bytes, int]]
+
+    def _read(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # provided by PostgresStore
+
+    def _write(self, sql: str, params: Any, operation: str) -> int:
+        raise NotImplementedError  # provided by PostgresStore
+
+    def _write_rows(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # provided by PostgresStore
+
+    def _atomic(self) -> AbstractContextManager[None]:
+        raise NotImplementedError  # provided by PostgresStore
+
+    def _counted(self, kind: bytes, change: int) -> None:
+        if change:
+            self._count_deltas[kind] = self._count_deltas.get(kind, 0) + change
+
+    # Called by the transaction as it opens and closes blocks.
+
+    def _counts_savepoint(self) -> None:
+        self._delta_marks.append(dict(self._count_deltas))
+
+    def _counts_release(self) -> None:
+        self._delta_marks.pop()
+
+    def _counts_rollback_to(self) -> None:
+        self._count_deltas = self._delta_marks.pop()
+
+    def _counts_reset(self) -> None:
+        self._count_deltas = {}
+        self._delta_marks = []
+
+    def _counts_flush_sql(self) -> sql.Composable | None:
+        """The statement writing the pending counts (literals only, so it can share
+        a round trip with ``COMMIT``), or ``None`` when nothing changed."""
+        changed = [(kind, n) for kind, n in self._count_deltas.items() if n]
+        if not changed:
+            return None
+        rows = sql.SQL(", ").join(
+            sql.SQL("({}, {}, {})").format(
+                sql.Literal(self.owner), sql.Literal(kind), sql.Literal(n)
+            )
+            for kind, n in changed
+        )
+        return sql.SQL(
+            "INSERT INTO axolotl_retry_record_counts (owner, kind, n) VALUES {} "
+            "ON CONFLICT (owner, kind) DO UPDATE SET n = axolotl_retry_record_counts.n + excluded.n"
+        ).format(rows)
+
+    def get_record(self, kind: str, key: str) -> bytes | None:
+        """The value stored under (``kind``, ``key``), or ``None`` (one indexed SELECT).
+
+        Raises:
+            UsageError: ``kind`` or ``key`` is not a non-empty str.
+            StorageError: PostgreSQL failed.
+        """
+        kind = check_kind(kind)
+        params = (self.owner, kind.encode(), check_key(key).encode())
+        rows = self._read(_SQL_GET_RECORD, params, f"get_record({kind!r})")
+        return bytes(rows[0][0]) if rows else None
+
+    def put_record(self, kind: str, key: str, value: bytes, due_ms: int | None = None) -> None:
+        """Store (or replace) a record, value and ``due_ms`` both (one UPSERT).
+
+        Raises:
+            UsageError: a bad argument (see :class:`~axolotl.store.base.RetryStore`).
+            StorageError: PostgreSQL failed.
+        """
+        kind = check_kind(kind)
+        encoded = kind.encode()
+        params = (
+            self.owner,
+            encoded,
+            check_key(key).encode(),
+            check_value(value),
+            check_due_ms(due_ms),
+        )
+        with self._atomic():
+            rows = self._write_rows(_SQL_PUT_RECORD, params, f"put_record({kind!r})")
+            if rows and rows[0][0]:
+                self._counted(encoded, 1)
+
+    def delete_record(self, kind: str, key: str) -> None:
+        """Delete a record (no error if it is absent).
+
+        Raises:
+            UsageError: ``kind`` or ``key`` is not a non-empty str.
+            StorageError: PostgreSQL failed.
+        """
+        kind = check_kind(kind)
+        encoded = kind.encode()
+        params = (self.owner, encoded, check_key(key).encode())
+        with self._atomic():
+            deleted = self._write(_SQL_DEL_RECORD, params, f"delete_record({kind!r})")
+            self._counted(encoded, -deleted)
+
+    def due_records(self, kind: str, now_ms: int, limit: int) -> list[tuple[str, bytes, int]]:
+        """Up to ``limit`` records of ``kind`` due at ``now_ms``, by ``(due_ms, key)``.
+
+        Raises:
+            UsageError: a bad argument.
+            StorageError: PostgreSQL failed.
+        """
+        kind = check_kind(kind)
+        now_ms = check_now_ms(now_ms)
+        limit = check_limit(limit)
+        if now_ms < INT64_MIN:
+            return []  # before every due time a BIGINT can hold
+        params = (self.owner, kind.encode(), min(now_ms, INT64_MAX), min(limit, INT64_MAX))
+        rows = self._read(_SQL_DUE_RECORDS, params, f"due_records({kind!r})")
+        return [(bytes(key).decode(), bytes(value), int(due)) for key, value, due in rows]
+
+    def records(self, kind: str, limit: int | None = None) -> list[tuple[str, bytes, int | None]]:
+        """Every record of ``kind`` (or the first ``limit``), by ``(due_ms, key)``, undue last.
+
+        Raises:
+            UsageError: a bad argument.
+            StorageError: PostgreSQL failed.
+        """
+        kind = check_kind(kind)
+        bound = None if limit is None else min(check_limit(limit), INT64_MAX)
+        rows = self._read(_SQL_RECORDS, (self.owner, kind.encode(), bound), f"records({kind!r})")
+        return [
+            (bytes(key).decode(), bytes(value), None if due is None else int(due))
+            for key, value, due in rows
+        ]
+
+    def next_due_ms(self, kinds: Sequence[str]) -> int | None:
+        """The smallest ``due_ms`` over the records of ``kinds``, or ``None``.
+
+        Raises:
+            UsageError: a bad kind, or ``kinds`` is a bare str.
+            StorageError: PostgreSQL failed.
+        """
+        encoded = [kind.encode() for kind in check_kinds(kinds)]
+        if not encoded:
+            return None
+        rows = self._read(_SQL_NEXT_DUE, (encoded, self.owner), "next_due_ms")
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+    def count_records(self, kind: str) -> int:
+        """How many records of ``kind`` are stored.
+
+        Raises:
+            UsageError: ``kind`` is not a non-empty str.
+            StorageError: PostgreSQL failed.
+        """
+        encoded = check_kind(kind).encode()
+        rows = self._read(_SQL_COUNT_RECORDS, (self.owner, encoded), f"count_records({kind!r})")
+        return (int(rows[0][0]) if rows else 0) + self._count_deltas.get(encoded, 0)
+
+    def evict_records(self, kind: str, keep: int) -> int:
+        """Delete the earliest-due records of ``kind`` until at most ``keep`` remain.
+
+        Records without ``due_ms`` are never deleted. One DELETE statement.
+
+        Returns:
+            How many records were deleted.
+
+        Raises:
+            UsageError: a bad argument.
+            StorageError: PostgreSQL failed.
+        """
+        kind = check_kind(kind)
+        keep = min(check_limit(keep, "keep"), INT64_MAX)
+        encoded = kind.encode()
+        with self._atomic():
+            params = {
+                "o": self.owner,
+                "k": encoded,
+                "keep": keep,
+                "pending": self._count_deltas.get(encoded, 0),
+            }
+            deleted = self._write(_SQL_EVICT_RECORDS, params, f"evict_records({kind!r})")
+            self._counted(encoded, -deleted)
+        return deleted

@@ -1,0 +1,718 @@
+"""The PostgreSQL :class:`~axolotl.store.base.ProtocolStore`: shared state for many workers.
+
+Needs the optional extra ``postgres`` (psycopg 3 and psycopg-pool):
+``pip install 'axolotl-retry[postgres]'``. Importing :mod:`axolotl` does not.
+
+Tenancy. One database (one schema) serves many local accounts: a gateway's
+workers keep every account's state side by side. Every table is keyed by an
+``owner`` column, the local account/device a store belongs to; a
+:class:`PostgresStore` reads and writes only its owner's rows. The tables
+are prefixed ``axolotl_`` and live in the first schema of the connection's
+``search_path`` (``public`` unless the DSN says ``options=-csearch_path=...``).
+One schema for every account keeps the catalogue small and migrations a
+single step, where a schema per account would multiply both by the number
+of accounts.
+
+Locking model. The retry layer runs every event as one logical step inside
+:meth:`PostgresStore.transaction`, and the session functions run every
+encrypt/decrypt as one too: load a record, compute, store it back. Two
+workers handling the same device must never both load the same version (a
+forked ratchet, a message delivered twice, a due retransmission sent twice).
+So the outermost transaction begins, in the same round trip as ``BEGIN``,
+with ``pg_advisory_xact_lock`` on the owner, held until ``COMMIT`` or
+``ROLLBACK``: the steps of one device run one after another across every
+worker and process, as they do in the single-writer SQLite store, while
+steps of different devices run in parallel. A per-row lock (``SELECT ...
+FOR UPDATE`` on the session) would not be enough: a step reads and writes
+many rows (session, sender keys, prekeys, the delivered-ids record, receipt
+counters, the outbox) and runs range queries (due records, next due time,
+eviction), and rows that do not exist yet cannot be locked. Holding one
+lock per device for the step covers all of them and cannot deadlock. A
+write outside any transaction is a transaction of its own and takes the lock
+too; a read outside one does not (it sees the last committed state).
+Transactions run at ``READ COMMITTED``: every statement after the lock sees
+everything committed before it was granted. Deployment rule that follows:
+spread work over workers by device (each worker may serve any device; steps
+of one device simply queue on its lock), and keep a step short.
+
+A lock that is not granted within ``lock_timeout_ms`` (or a deadlock the
+server breaks) raises :class:`~axolotl.errors.LockTimeout`; the step's
+transaction is rolled back, so nothing of it was written: retry the step.
+
+Connections. Pass a DSN (the store opens one connection, and reopens it
+after a server restart), a psycopg ``Connection`` (borrowed; switched to
+autocommit; left open by :meth:`PostgresStore.close`) or a
+``psycopg_pool.ConnectionPool`` (one connection per transaction or single
+operation: thousands of stores can share a pool of a few connections). One
+store is used by one thread at a time, like the SQLite store.
+
+Schema versions are kept in ``axolotl_schema`` and applied by
+:mod:`axolotl.store._pg_schema` (a newer schema raises
+:class:`~axolotl.errors.SchemaVersionError`). Every :class:`psycopg.Error`
+becomes a :class:`~axolotl.errors.StorageError` naming the operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+try:
+    import psycopg
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "axolotl.store.postgres needs psycopg 3: pip install 'axolotl-retry[postgres]'"
+    ) from exc
+
+from axolotl.address import ProtocolAddress
+from axolotl.crypto.curve import PublicKey
+from axolotl.errors import AxolotlError, InvalidKeyId, StorageError, UsageError
+from axolotl.keys import (
+    MAX_KEY_ID,
+    IdentityKeyPair,
+    PreKeyRecord,
+    SignedPreKeyRecord,
+    generate_identity_key_pair,
+    generate_registration_id,
+)
+from axolotl.rng import Rng, default_rng
+from axolotl.store._pg_connection import Conn, PgTransaction, Source, map_error, owner_lock_key
+from axolotl.store._pg_retry import PgRetryRecords
+from axolotl.store._pg_schema import LOCK_NAMESPACE, PG_MIGRATIONS, PG_SCHEMA_VERSION, migrate
+from axolotl.store.base import advance_pre_key_counter
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
+__all__ = ["DEFAULT_LOCK_TIMEOUT_MS", "PG_SCHEMA_VERSION", "PostgresStore"]
+
+DEFAULT_LOCK_TIMEOUT_MS: Final = 10_000
+"""How long a step waits for its device's lock before :class:`~axolotl.errors.LockTimeout`."""
+
+# -- prepared SQL ----------------------------------------------------------
+
+_SQL_GET_LOCAL = (
+    "SELECT identity_key_pair, registration_id FROM axolotl_local_identity WHERE owner = %s"
+)
+_SQL_SET_LOCAL = (
+    "INSERT INTO axolotl_local_identity (owner, identity_key_pair, registration_id) "
+    "VALUES (%s, %s, %s)"
+)
+_SQL_GET_IDENTITY = (
+    "SELECT public_key FROM axolotl_identities WHERE owner = %s AND name = %s AND device_id = %s"
+)
+_SQL_PUT_IDENTITY = (
+    "INSERT INTO axolotl_identities (owner, name, device_id, public_key) VALUES (%s, %s, %s, %s) "
+    "ON CONFLICT (owner, name, device_id) DO UPDATE SET public_key = excluded.public_key"
+)
+_SQL_GET_PRE_KEY = "SELECT record FROM axolotl_pre_keys WHERE owner = %s AND id = %s"
+_SQL_PUT_PRE_KEY = (
+    "INSERT INTO axolotl_pre_keys (owner, id, record) VALUES (%s, %s, %s) "
+    "ON CONFLICT (owner, id) DO UPDATE SET record = excluded.record"
+)
+_SQL_HAS_PRE_KEY = "SELECT 1 FROM axolotl_pre_keys WHERE owner = %s AND id = %s"
+_SQL_DEL_PRE_KEY = "DELETE FROM axolotl_pre_keys WHERE owner = %s AND id = %s"
+_SQL_GET_COUNTER = "SELECT value FROM axolotl_key_counters WHERE owner = %s AND name = %s"
+_SQL_PUT_COUNTER = (
+    "INSERT INTO axolotl_key_counters (owner, name, value) VALUES (%s, %s, %s) "
+    "ON CONFLICT (owner, name) DO UPDATE SET value = excluded.value"
+)
+_SQL_GET_SIGNED = "SELECT record FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s"
+_SQL_ALL_SIGNED = "SELECT id, record FROM axolotl_signed_pre_keys WHERE owner = %s ORDER BY id"
+_SQL_PUT_SIGNED = (
+    "INSERT INTO axolotl_signed_pre_keys (owner, id, record) VALUES (%s, %s, %s) "
+    "ON CONFLICT (owner, id) DO UPDATE SET record = excluded.record"
+)
+_SQL_HAS_SIGNED = "SELECT 1 FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s"
+_SQL_DEL_SIGNED = "DELETE FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s"
+_SQL_GET_SESSION = (
+    "SELECT record FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s"
+)
+_SQL_PUT_SESSION = (
+    "INSERT INTO axolotl_sessions (owner, name, device_id, record) VALUES (%s, %s, %s, %s) "
+    "ON CONFLICT (owner, name, device_id) DO UPDATE SET record = excluded.record"
+)
+_SQL_HAS_SESSION = (
+    "SELECT 1 FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s"
+)
+_SQL_DEL_SESSION = "DELETE FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s"
+_SQL_DEL_SESSIONS = "DELETE FROM axolotl_sessions WHERE owner = %s AND name = %s"
+_SQL_SUB_DEVICES = (
+    "SELECT device_id FROM axolotl_sessions WHERE owner = %s AND name = %s ORDER BY device_id"
+)
+_SQL_GET_SENDER_KEY = (
+    "SELECT record FROM axolotl_sender_keys "
+    "WHERE owner = %s AND group_id = %s AND sender_name = %s AND sender_device_id = %s"
+)
+_SQL_PUT_SENDER_KEY = (
+    "INSERT INTO axolotl_sender_keys (owner, group_id, sender_name, sender_device_id, record) "
+    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (owner, group_id, sender_name, sender_device_id) "
+    "DO UPDATE SET record = excluded.record"
+)
+
+_NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
+
+
+def _key_id_ok(key_id: int) -> bool:
+    return isinstance(key_id, int) and 0 <= key_id <= MAX_KEY_ID
+
+
+def _record_bytes(record: bytes, what: str) -> bytes:
+    if not isinstance(record, (bytes, bytearray, memoryview)):
+        raise UsageError(f"{what} must be bytes, got {type(record).__name__}")
+    return bytes(record)
+
+
+def _text(value: str, what: str) -> str:
+    """A name or group id as PostgreSQL TEXT can hold it."""
+    if not isinstance(value, str):
+        raise UsageError(f"{what} must be a str, got {type(value).__name__}")
+    if "\x00" in value:
+        raise StorageError(f"postgres store: a {what} cannot hold NUL characters: {value!r}")
+    return value
+
+
+def _check_owner(owner: object) -> str:
+    if not isinstance(owner, str) or not owner or "\x00" in owner:
+        raise UsageError(f"owner must be a non-empty str without NUL, got {owner!r}")
+    return owner
+
+
+def _check_lock_timeout(lock_timeout_ms: object) -> int:
+    if (
+        not isinstance(lock_timeout_ms, int)
+        or isinstance(lock_timeout_ms, bool)
+        or not 0 <= lock_timeout_ms <= 2**31 - 1
+    ):
+        raise UsageError(
+            f"lock_timeout_ms must be an int in 0..2^31-1 (0: wait forever), "
+            f"got {lock_timeout_ms!r}"
+        )
+    return lock_timeout_ms
+
+
+class PostgresStore(PgRetryRecords):
+    """A :class:`~axolotl.store.base.ProtocolStore` for one owner in a PostgreSQL database.
+
+    Build it with :meth:`create`, :meth:`open` or :meth:`open_or_create`, not
+    the constructor. Usable as a context manager that closes it.
+
+    Attributes:
+        owner: the local account/device this store belongs to (its rows' key).
+        lock_timeout_ms: how long a step waits for the owner's lock.
+    """
+
+    def __init__(self, source: Source, owner: str, lock_timeout_ms: int) -> None:
+        """Wrap a migrated source (use the class methods)."""
+        self._source = source
+        self.owner = owner
+        self.lock_timeout_ms = lock_timeout_ms
+        self._begin_sql = (
+            f"BEGIN; SET LOCAL lock_timeout = {lock_timeout_ms}; "
+            f"SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {owner_lock_key(owner)})"
+        ).encode()
+        self._depth = 0
+        self._tx_conn: Conn | None = None
+        self._borrowed: AbstractContextManager[Conn] | None = None
+        self._transaction = PgTransaction(self)
+        self._closed = False
+        self._identity_key_pair: IdentityKeyPair | None = None
+        self._registration_id = 0
+        self._count_deltas: dict[bytes, int] = {}
+        self._delta_marks: list[dict[bytes, int]] = []
+
+    # -- construction ------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        source: str | psycopg.Connection[Any] | ConnectionPool[Any],
+        owner: str,
+        identity_key_pair: IdentityKeyPair,
+        registration_id: int,
+        *,
+        lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    ) -> PostgresStore:
+        """Open the store of ``owner``, provisioning this identity on first use.
+
+        Opening a store already provisioned with the same identity key pair
+        and registration id is allowed and changes nothing.
+
+        Args:
+            source: a DSN, a psycopg ``Connection`` or a ``psycopg_pool.ConnectionPool``.
+            owner: the local account/device this store belongs to, e.g.
+                ``"15551234567@s.whatsapp.net.1"``: any non-empty str without NUL.
+            identity_key_pair: the owner's identity key pair.
+            registration_id: the owner's registration id.
+            lock_timeout_ms: how long a step waits for the owner's lock
+                (0: forever).
+
+        Raises:
+            StorageError: cannot connect (the message says what to check), the
+                owner is provisioned with a different identity, or PostgreSQL
+                failed.
+            SchemaVersionError: the database's axolotl schema is newer than this code.
+            LockTimeout: another worker held the owner's lock too long.
+            UsageError: a bad owner, registration id or lock timeout.
+        """
+        if not isinstance(registration_id, int) or not 0 <= registration_id <= 0xFFFFFFFF:
+            raise UsageError(f"registration id {registration_id!r} does not fit 4 bytes")
+        return cls._provision(
+            source,
+            owner,
+            lock_timeout_ms,
+            lambda: (identity_key_pair, registration_id),
+            must_match=True,
+        )
+
+    @classmethod
+    def open(
+        cls,
+        source: str | psycopg.Connection[Any] | ConnectionPool[Any],
+        owner: str,
+        *,
+        lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    ) -> PostgresStore:
+        """Open the store of an owner provisioned before (migrating the schema if older).
+
+        Raises:
+            StorageError: cannot connect, the owner is not provisioned, or
+                PostgreSQL failed.
+            SchemaVersionError: the database's axolotl schema is newer than this code.
+            LockTimeout: another worker held the owner's lock too long.
+            UsageError: a bad owner or lock timeout.
+        """
+        return cls._provision(source, owner, lock_timeout_ms, None, must_match=False)
+
+    @classmethod
+    def open_or_create(
+        cls,
+        source: str | psycopg.Connection[Any] | ConnectionPool[Any],
+        owner: str,
+        rng: Rng = default_rng,
+        *,
+        lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    ) -> PostgresStore:
+        """Open the store of ``owner``, provisioning a fresh identity on first use.
+
+        Args:
+            source: a DSN, a psycopg ``Connection`` or a ``psycopg_pool.ConnectionPool``.
+            owner: the local account/device this store belongs to.
+            rng: randomness for the identity key pair and registration id.
+            lock_timeout_ms: how long a step waits for the owner's lock.
+
+        Raises:
+            StorageError: cannot connect, or PostgreSQL failed.
+            SchemaVersionError: the database's axolotl schema is newer than this code.
+            LockTimeout: another worker held the owner's lock too long.
+            UsageError: a bad owner or lock timeout.
+        """
+
+        def make() -> tuple[IdentityKeyPair, int]:
+            return generate_identity_key_pair(rng), generate_registration_id(rng)
+
+        return cls._provision(source, owner, lock_timeout_ms, make, must_match=False)
+
+    @classmethod
+    def _provision(
+        cls,
+        target: object,
+        owner: str,
+        lock_timeout_ms: int,
+        make: Callable[[], tuple[IdentityKeyPair, int]] | None,
+        *,
+        must_match: bool,
+    ) -> PostgresStore:
+        owner = _check_owner(owner)
+        lock_timeout_ms = _check_lock_timeout(lock_timeout_ms)
+        source = Source(target)
+        try:
+            where = source.describe()
+            with source.borrow() as conn:
+                migrate(conn, PG_MIGRATIONS, where)
+            store = cls(source, owner, lock_timeout_ms)
+            with store._transaction:
+                rows = store._read(_SQL_GET_LOCAL, (owner,), "read local identity")
+                if not rows:
+                    if make is None:
+                        raise StorageError(
+                            f"postgres store: owner {owner!r} is not provisioned in {where}; "
+                            "use PostgresStore.create() or open_or_create()"
+                        )
+                    identity, registration_id = make()
+                    store._write(
+                        _SQL_SET_LOCAL,
+                        (owner, identity.serialize(), registration_id),
+                        "provision local identity",
+                    )
+            if rows:
+                identity = _decode(
+                    IdentityKeyPair.deserialize, bytes(rows[0][0]), f"local identity of {owner!r}"
+                )
+                registration_id = int(rows[0][1])
+                if must_match and make is not None:
+                    wanted, wanted_id = make()
+                    if identity != wanted or registration_id != wanted_id:
+                        raise StorageError(
+                            f"postgres store: owner {owner!r} in {where} is already "
+                            "provisioned with a different identity key pair or registration "
+                            "id; open it with PostgresStore.open() or use another owner"
+                        )
+        except BaseException:
+            source.close()
+            raise
+        store._identity_key_pair = identity
+        store._registration_id = registration_id
+        return store
+
+    # -- internals ---------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("postgres store: used after close()")
+
+    def _conn_in_tx(self) -> Conn:
+        conn = self._tx_conn
+        assert conn is not None, "not inside a transaction"
+        return conn
+
+    def _error(self, operation: str, exc: psycopg.Error) -> StorageError:
+        return map_error(self, operation, exc)
+
+    def _read(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
+        """Rows of one statement: in the open transaction, or on its own without the lock."""
+        conn = self._tx_conn
+        try:
+            if conn is not None:
+                return conn.execute(sql.encode(), params).fetchall()
+            self._check_open()
+            with self._source.borrow() as own:
+                return own.execute(sql.encode(), params).fetchall()
+        except psycopg.Error as exc:
+            raise self._error(operation, exc) from exc
+
+    def _write(self, sql: str, params: Any, operation: str) -> int:
+        """Run one writing statement (under the owner's lock); the rows it changed."""
+        if self._tx_conn is None:
+            with self._transaction:
+                return self._write(sql, params, operation)
+        try:
+            return self._tx_conn.execute(sql.encode(), params).rowcount
+        except psycopg.Error as exc:
+            raise self._error(operation, exc) from exc
+
+    def _write_rows(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
+        """Run one writing statement with ``RETURNING`` (under the owner's lock); its rows."""
+        if self._tx_conn is None:
+            with self._transaction:
+                return self._write_rows(sql, params, operation)
+        try:
+            return self._tx_conn.execute(sql.encode(), params).fetchall()
+        except psycopg.Error as exc:
+            raise self._error(operation, exc) from exc
+
+    def _atomic(self) -> AbstractContextManager[None]:
+        """The open transaction, or a new one (for a write that must count its rows)."""
+        return nullcontext() if self._tx_conn is not None else self._transaction
+
+    def _key_record(self, sql: str, key_id: int, operation: str, what: str) -> bytes:
+        rows = self._read(sql, (self.owner, key_id), operation) if _key_id_ok(key_id) else []
+        if not rows:
+            raise InvalidKeyId(f"no {what} with id {key_id}", key_id)
+        return bytes(rows[0][0])
+
+    def _has_key(self, sql: str, key_id: int, operation: str) -> bool:
+        return _key_id_ok(key_id) and bool(self._read(sql, (self.owner, key_id), operation))
+
+    def _remove_key(self, sql: str, key_id: int, operation: str) -> None:
+        if _key_id_ok(key_id):
+            self._write(sql, (self.owner, key_id), operation)
+
+    def _address(self, address: ProtocolAddress) -> tuple[str, str, int]:
+        return (self.owner, _text(address.name, "name"), address.device_id)
+
+    # -- IdentityKeyStore --------------------------------------------------
+
+    def get_identity_key_pair(self) -> IdentityKeyPair:
+        """Our long-term identity key pair (read once when the store was opened)."""
+        assert self._identity_key_pair is not None
+        return self._identity_key_pair
+
+    def get_local_registration_id(self) -> int:
+        """Our registration id."""
+        return self._registration_id
+
+    def get_identity(self, address: ProtocolAddress) -> PublicKey | None:
+        """The identity key stored for ``address``, or ``None``.
+
+        Raises:
+            StorageError: PostgreSQL failed, or the stored key is corrupt.
+        """
+        rows = self._read(_SQL_GET_IDENTITY, self._address(address), "get_identity")
+        if not rows:
+            return None
+        return _decode(PublicKey.deserialize, bytes(rows[0][0]), f"stored identity of {address}")
+
+    def save_identity(self, address: ProtocolAddress, identity_key: PublicKey) -> bool:
+        """Store ``identity_key``; ``True`` if it replaced a different key.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        key = self._address(address)
+        data = identity_key.serialize()
+        with self._transaction:
+            rows = self._read(_SQL_GET_IDENTITY, key, "save_identity")
+            if rows and bytes(rows[0][0]) == data:
+                return False
+            self._write(_SQL_PUT_IDENTITY, (*key, data), "save_identity")
+        return bool(rows)
+
+    # -- PreKeyStore -------------------------------------------------------
+
+    def load_pre_key(self, pre_key_id: int) -> PreKeyRecord:
+        """The prekey with this id.
+
+        Raises:
+            InvalidKeyId: no such prekey.
+            StorageError: PostgreSQL failed, or the stored record is corrupt.
+        """
+        data = self._key_record(_SQL_GET_PRE_KEY, pre_key_id, "load_pre_key", "prekey")
+        return _decode(PreKeyRecord.deserialize, data, f"stored prekey {pre_key_id}")
+
+    def store_pre_key(self, record: PreKeyRecord) -> None:
+        """Store ``record`` and advance the next-prekey-id counter.
+
+        Raises:
+            StorageError: PostgreSQL failed; nothing was stored.
+        """
+        data = record.serialize()
+        with self._transaction:
+            self._write(_SQL_PUT_PRE_KEY, (self.owner, record.id, data), "store_pre_key")
+            rows = self._read(_SQL_GET_COUNTER, (self.owner, _NEXT_PRE_KEY_ID), "store_pre_key")
+            current = int(rows[0][0]) if rows else None
+            following = advance_pre_key_counter(current, record.id)
+            if following is not None and following != current:
+                self._write(
+                    _SQL_PUT_COUNTER, (self.owner, _NEXT_PRE_KEY_ID, following), "store_pre_key"
+                )
+
+    def contains_pre_key(self, pre_key_id: int) -> bool:
+        """Whether a prekey with this id is stored.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        return self._has_key(_SQL_HAS_PRE_KEY, pre_key_id, "contains_pre_key")
+
+    def remove_pre_key(self, pre_key_id: int) -> None:
+        """Remove the prekey (no error if absent).
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        self._remove_key(_SQL_DEL_PRE_KEY, pre_key_id, "remove_pre_key")
+
+    def next_pre_key_id(self) -> int:
+        """1 + the highest prekey id ever stored, wrapping within 1..0xFFFFFE.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        rows = self._read(_SQL_GET_COUNTER, (self.owner, _NEXT_PRE_KEY_ID), "next_pre_key_id")
+        return int(rows[0][0]) if rows else 1
+
+    # -- SignedPreKeyStore -------------------------------------------------
+
+    def load_signed_pre_key(self, signed_pre_key_id: int) -> SignedPreKeyRecord:
+        """The signed prekey with this id.
+
+        Raises:
+            InvalidKeyId: no such signed prekey.
+            StorageError: PostgreSQL failed, or the stored record is corrupt.
+        """
+        data = self._key_record(
+            _SQL_GET_SIGNED, signed_pre_key_id, "load_signed_pre_key", "signed prekey"
+        )
+        return _decode_signed(signed_pre_key_id, data)
+
+    def load_signed_pre_keys(self) -> list[SignedPreKeyRecord]:
+        """Every stored signed prekey, sorted by id.
+
+        Raises:
+            StorageError: PostgreSQL failed, or a stored record is corrupt.
+        """
+        rows = self._read(_SQL_ALL_SIGNED, (self.owner,), "load_signed_pre_keys")
+        return [_decode_signed(int(key_id), bytes(data)) for key_id, data in rows]
+
+    def store_signed_pre_key(self, record: SignedPreKeyRecord) -> None:
+        """Store (or replace) ``record``.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        params = (self.owner, record.id, record.serialize())
+        self._write(_SQL_PUT_SIGNED, params, "store_signed_pre_key")
+
+    def contains_signed_pre_key(self, signed_pre_key_id: int) -> bool:
+        """Whether a signed prekey with this id is stored.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        return self._has_key(_SQL_HAS_SIGNED, signed_pre_key_id, "contains_signed_pre_key")
+
+    def remove_signed_pre_key(self, signed_pre_key_id: int) -> None:
+        """Remove the signed prekey (no error if absent).
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        self._remove_key(_SQL_DEL_SIGNED, signed_pre_key_id, "remove_signed_pre_key")
+
+    # -- SessionStore ------------------------------------------------------
+
+    def load_session(self, address: ProtocolAddress) -> bytes | None:
+        """The session record for ``address``, or ``None`` (one indexed SELECT).
+
+        Inside a transaction the owner's lock is already held, so the record
+        cannot change under the caller until it commits.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        rows = self._read(_SQL_GET_SESSION, self._address(address), "load_session")
+        return bytes(rows[0][0]) if rows else None
+
+    def store_session(self, address: ProtocolAddress, record: bytes) -> None:
+        """Store (or replace) the session record for ``address`` (one UPSERT).
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        data = _record_bytes(record, "session")
+        self._write(_SQL_PUT_SESSION, (*self._address(address), data), "store_session")
+
+    def contains_session(self, address: ProtocolAddress) -> bool:
+        """Whether a session record exists for ``address``.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        return bool(self._read(_SQL_HAS_SESSION, self._address(address), "contains_session"))
+
+    def delete_session(self, address: ProtocolAddress) -> None:
+        """Delete the session record for ``address`` (no error if absent).
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        self._write(_SQL_DEL_SESSION, self._address(address), "delete_session")
+
+    def delete_all_sessions(self, name: str) -> None:
+        """Delete the session records of every device of ``name``.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        self._write(_SQL_DEL_SESSIONS, (self.owner, _text(name, "name")), "delete_all_sessions")
+
+    def get_sub_device_sessions(self, name: str) -> list[int]:
+        """Device ids of ``name`` with a session, sorted.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        rows = self._read(
+            _SQL_SUB_DEVICES, (self.owner, _text(name, "name")), "get_sub_device_sessions"
+        )
+        return [int(r[0]) for r in rows]
+
+    # -- SenderKeyStore ----------------------------------------------------
+
+    def load_sender_key(self, group_id: str, sender: ProtocolAddress) -> bytes | None:
+        """The sender-key record of ``sender`` in ``group_id``, or ``None``.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        params = (self.owner, _text(group_id, "group id"), *self._address(sender)[1:])
+        rows = self._read(_SQL_GET_SENDER_KEY, params, "load_sender_key")
+        return bytes(rows[0][0]) if rows else None
+
+    def store_sender_key(self, group_id: str, sender: ProtocolAddress, record: bytes) -> None:
+        """Store (or replace) the sender-key record of ``sender`` in ``group_id``.
+
+        Raises:
+            StorageError: PostgreSQL failed.
+        """
+        group = _text(group_id, "group id")
+        data = _record_bytes(record, "sender key record")
+        params = (self.owner, group, *self._address(sender)[1:], data)
+        self._write(_SQL_PUT_SENDER_KEY, params, "store_sender_key")
+
+    # -- ProtocolStore -----------------------------------------------------
+
+    def transaction(self) -> PgTransaction:
+        """A nestable transaction holding the owner's lock; see :mod:`axolotl.store.postgres`.
+
+        Semantics as :meth:`axolotl.store.base.ProtocolStore.transaction`.
+
+        Raises:
+            LockTimeout: another worker held the owner's lock longer than
+                ``lock_timeout_ms``; nothing was written.
+            StorageError: PostgreSQL could not begin, commit or roll back.
+        """
+        return self._transaction
+
+    def close(self) -> None:
+        """Release the store: an open transaction is rolled back, an owned connection closed.
+
+        A connection or pool the caller passed stays open.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        conn, borrowed = self._tx_conn, self._borrowed
+        self._tx_conn = self._borrowed = None
+        self._depth = 0
+        if conn is not None:
+            try:
+                if not conn.closed:
+                    conn.execute(b"ROLLBACK")
+            except psycopg.Error:
+                pass
+            if borrowed is not None:
+                borrowed.__exit__(None, None, None)
+        self._source.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore(owner={self.owner!r})"
+
+
+_T = TypeVar("_T")
+
+
+def _decode(deserialize: Callable[[bytes], _T], data: bytes, what: str) -> _T:
+    """Read a stored value; a corrupt one is a StorageError naming ``what``."""
+    try:
+        return deserialize(data)
+    except AxolotlError as exc:
+        raise StorageError(f"postgres store: {what} is corrupt: {exc}") from None
+
+
+def _decode_signed(key_id: int, data: bytes) -> SignedPreKeyRecord:
+    return _decode(SignedPreKeyRecord.deserialize, data, f"stored signed prekey {key_id}")
