@@ -1,4 +1,7 @@
-"""The retry layer end to end, one fault at a time, over the fault-injecting network."""
+"""The retry layer end to end, one fault at a time, over the fault-injecting network.
+
+Every scenario runs on every store backend of ``tests/store_fixtures.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,18 @@ import pytest
 from axolotl.receipts import RetryReason
 from axolotl.retry import RetryPolicy
 from tests.helpers import Faults, Network
+from tests.store_fixtures import BACKENDS, PERSISTENT_BACKENDS, StoreBackend
+
+
+@pytest.fixture(params=BACKENDS, ids=str)
+def backend(request: pytest.FixtureRequest) -> StoreBackend:
+    chosen: StoreBackend = request.param
+    return chosen
 
 
 @pytest.fixture
-def net() -> Iterator[Network]:
-    n = Network(["alice", "bob", "carol"], seed=1)
+def net(backend: StoreBackend) -> Iterator[Network]:
+    n = Network(["alice", "bob", "carol"], seed=1, backend=backend)
     yield n
     n.close()
 
@@ -96,8 +106,8 @@ def test_lost_sender_key_is_resent_pairwise(net: Network) -> None:
     net.check_exactly_once()
 
 
-def test_budget_exhausted_gives_undecryptable_once() -> None:
-    net = Network(["alice", "bob"], seed=2, policy=RetryPolicy(max_retries=3))
+def test_budget_exhausted_gives_undecryptable_once(backend: StoreBackend) -> None:
+    net = Network(["alice", "bob"], seed=2, policy=RetryPolicy(max_retries=3), backend=backend)
     try:
         net.faults = Faults(corrupt=1.0)
         m = net.send("alice", ["bob"], b"doomed")
@@ -148,8 +158,9 @@ def test_unacked_forever_reports_send_failed(net: Network) -> None:
     net.check_exactly_once()
 
 
-def test_restart_keeps_everything() -> None:
-    net = Network(["alice", "bob"], seed=3, sqlite=True)
+@pytest.mark.parametrize("persistent", PERSISTENT_BACKENDS, ids=str)
+def test_restart_keeps_everything(persistent: StoreBackend) -> None:
+    net = Network(["alice", "bob"], seed=3, backend=persistent)
     try:
         net.faults = Faults(corrupt=1.0)
         m = net.send("alice", ["bob"], b"survive restarts")
@@ -187,9 +198,9 @@ def test_reordered_traffic_is_delivered_once(net: Network) -> None:
     assert all(d.receipts_sent == 0 for d in net.devices.values())
 
 
-def test_send_log_is_pruned_by_age_and_delivered_ids_are_bounded() -> None:
+def test_send_log_is_pruned_by_age_and_delivered_ids_are_bounded(backend: StoreBackend) -> None:
     policy = RetryPolicy(send_log_max_age_ms=60_000, delivered_ids_kept=5)
-    net = Network(["alice", "bob"], seed=9, policy=policy)
+    net = Network(["alice", "bob"], seed=9, policy=policy, backend=backend)
     try:
         net.disconnect("bob")  # nothing is confirmed: the log keeps the plaintext
         m = net.send("alice", ["bob"], b"old")
