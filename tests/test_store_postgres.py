@@ -1,0 +1,203 @@
+"""PostgreSQL-only store behaviour: tenancy, schema versions, connections, pools, locks.
+
+The shared suite (``tests/test_store.py``, ``tests/test_store_retry.py``) runs on
+PostgreSQL through ``tests/store_fixtures.py``; these are the rest. They skip
+without a server (``AXOLOTL_TEST_PG_DSN``) and fail without one under CI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[postgres]')")
+
+import psycopg
+
+from axolotl.address import ProtocolAddress
+from axolotl.errors import LockTimeout, SchemaVersionError, StorageError, UsageError
+from axolotl.keys import generate_identity_key_pair
+from axolotl.rng import DeterministicRng
+from axolotl.store import PostgresStore, ProtocolStore
+from axolotl.store._pg_schema import PG_SCHEMA_VERSION
+from tests.store_fixtures import (
+    LOCAL_IDENTITY,
+    LOCAL_REGISTRATION_ID,
+    pg_schema_dsn,
+)
+
+ALICE = ProtocolAddress("alice", 1)
+OTHER = generate_identity_key_pair(DeterministicRng("pg-other"))
+
+
+@pytest.fixture
+def dsn(tmp_path: Path) -> str:
+    """A DSN onto a fresh, empty schema of its own."""
+    return pg_schema_dsn(tmp_path, fresh=True)
+
+
+@pytest.fixture
+def conn(dsn: str) -> Iterator[psycopg.Connection[Any]]:
+    c = psycopg.connect(dsn, autocommit=True)
+    yield c
+    c.close()
+
+
+def _create(source: Any, owner: str = "me", **kwargs: Any) -> PostgresStore:
+    return PostgresStore.create(source, owner, LOCAL_IDENTITY, LOCAL_REGISTRATION_ID, **kwargs)
+
+
+def test_importing_axolotl_does_not_need_psycopg() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['psycopg'] = None; import axolotl, axolotl.store; "
+        "assert 'axolotl.store.postgres' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_owners_share_tables_but_not_rows(dsn: str) -> None:
+    with (
+        _create(dsn, "alice@s.example.1") as a,
+        PostgresStore.create(dsn, "bob@s.example.1", OTHER, 7) as b,
+    ):
+        assert isinstance(a, ProtocolStore)
+        a.store_session(ALICE, b"a's")
+        a.put_record("outbox", "m1", b"x", 5)
+        assert b.load_session(ALICE) is None
+        assert b.count_records("outbox") == 0 and b.next_due_ms(["outbox"]) is None
+        b.store_session(ALICE, b"b's")
+        assert a.load_session(ALICE) == b"a's"
+        assert b.get_identity_key_pair() == OTHER and b.get_local_registration_id() == 7
+        b.delete_all_sessions("alice")
+        assert a.get_sub_device_sessions("alice") == [1]
+
+
+def test_open_requires_a_provisioned_owner_and_create_refuses_another_identity(dsn: str) -> None:
+    with pytest.raises(StorageError, match="not provisioned"):
+        PostgresStore.open(dsn, "nobody")
+    _create(dsn).close()
+    with pytest.raises(StorageError, match="different identity"):
+        PostgresStore.create(dsn, "me", OTHER, LOCAL_REGISTRATION_ID)
+    with PostgresStore.open(dsn, "me") as store:
+        assert store.get_identity_key_pair() == LOCAL_IDENTITY
+    with PostgresStore.open_or_create(dsn, "fresh", DeterministicRng(1)) as first:
+        identity = first.get_identity_key_pair()
+    with PostgresStore.open_or_create(dsn, "fresh", DeterministicRng(2)) as again:
+        assert again.get_identity_key_pair() == identity
+
+
+def test_schema_version_is_recorded_and_a_newer_one_is_refused(dsn: str, conn: Any) -> None:
+    _create(dsn).close()
+    assert conn.execute("SELECT version FROM axolotl_schema").fetchone() == (PG_SCHEMA_VERSION,)
+    conn.execute("UPDATE axolotl_schema SET version = %s", (PG_SCHEMA_VERSION + 1,))
+    for opener in (
+        lambda: PostgresStore.open(dsn, "me"),
+        lambda: PostgresStore.open_or_create(dsn, "me"),
+        lambda: _create(dsn),
+    ):
+        with pytest.raises(SchemaVersionError, match="upgrade axolotl-retry"):
+            opener()
+
+
+def test_a_dsn_that_cannot_connect_says_what_to_check() -> None:
+    with pytest.raises(StorageError, match="check that the server is running"):
+        _create("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_bad_arguments(dsn: str) -> None:
+    with pytest.raises(UsageError):
+        _create(dsn, "")
+    with pytest.raises(UsageError):
+        _create(dsn, lock_timeout_ms=-1)
+    with pytest.raises(TypeError):
+        _create(42)
+
+
+def test_a_passed_connection_stays_open(dsn: str) -> None:
+    c = psycopg.connect(dsn)  # not autocommit: the store switches it
+    store = _create(c)
+    with store.transaction():
+        store.store_session(ALICE, b"kept")
+    store.close()
+    assert not c.closed
+    with PostgresStore.open(c, "me") as again:
+        assert again.load_session(ALICE) == b"kept"
+    c.close()
+
+
+def test_a_pool_serves_many_stores(dsn: str) -> None:
+    pool_module = pytest.importorskip("psycopg_pool")
+    with pool_module.ConnectionPool(dsn, min_size=1, max_size=2, open=True) as pool:
+        stores = [_create(pool, f"owner-{i}") for i in range(5)]
+        for i, store in enumerate(stores):
+            with store.transaction():
+                store.store_session(ALICE, b"s%d" % i)
+                store.put_record("delivered", "m", b"", i)
+        assert [s.load_session(ALICE) for s in stores] == [b"s%d" % i for i in range(5)]
+        assert all(s.count_records("delivered") == 1 for s in stores)
+        for store in stores:
+            store.close()
+        with pool.connection() as c:
+            assert not c.autocommit  # handed back as it was lent
+
+
+def test_lock_timeout_is_typed_and_writes_nothing(dsn: str) -> None:
+    holder = _create(dsn)
+    waiter = PostgresStore.open(dsn, "me", lock_timeout_ms=50)
+    other_owner = PostgresStore.create(dsn, "someone-else", OTHER, 1, lock_timeout_ms=50)
+    try:
+        with holder.transaction():
+            holder.store_session(ALICE, b"holder")
+            with pytest.raises(LockTimeout, match="retry the step") as info:
+                waiter.store_session(ALICE, b"waiter")
+            assert info.value.owner == "me" and info.value.timeout_ms == 50
+            with pytest.raises(LockTimeout), waiter.transaction():
+                waiter.put_record("outbox", "m", b"never")
+            other_owner.store_session(ALICE, b"not blocked")  # another owner's lock
+            assert waiter.load_session(ALICE) is None  # a read takes no lock
+        assert waiter.load_session(ALICE) == b"holder"
+        assert waiter.get_record("outbox", "m") is None
+        waiter.store_session(ALICE, b"after")  # the store still works
+        assert holder.load_session(ALICE) == b"after"
+    finally:
+        for s in (holder, waiter, other_owner):
+            s.close()
+
+
+def test_a_step_sees_what_the_previous_holder_committed(dsn: str) -> None:
+    first, second = _create(dsn), PostgresStore.open(dsn, "me")
+    try:
+        with second.transaction():
+            pass  # a transaction on the second connection before the first writes
+        with first.transaction():
+            first.put_record("delivered", "a", b"", 1)
+        with second.transaction():
+            assert second.count_records("delivered") == 1
+            second.put_record("delivered", "b", b"", 2)
+            assert second.evict_records("delivered", 1) == 1
+        assert first.records("delivered") == [("b", b"", 2)]
+        assert first.count_records("delivered") == 1
+    finally:
+        first.close()
+        second.close()
+
+
+def test_closing_inside_a_transaction_rolls_back(dsn: str) -> None:
+    store = _create(dsn)
+    store.store_session(ALICE, b"committed")
+    store.transaction().__enter__()
+    store.store_session(ALICE, b"never committed")
+    store.close()
+    with PostgresStore.open(dsn, "me") as again:
+        assert again.load_session(ALICE) == b"committed"
+
+
+def test_nul_in_a_name_is_a_storage_error(dsn: str) -> None:
+    with _create(dsn) as store, pytest.raises(StorageError, match="NUL"):
+        store.store_session(ProtocolAddress("a\x00b", 1), b"x")
