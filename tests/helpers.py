@@ -11,12 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from axolotl.address import ProtocolAddress
-from axolotl.keys import (
-    generate_identity_key_pair,
-    generate_registration_id,
-    generate_signed_pre_key,
-)
+from axolotl.keys import IdentityKeyPair
 from axolotl.simulate.network import Crash, CrashingStore, Device, Faults, WriteCounter
 from axolotl.simulate.network import Network as _Network
 from axolotl.store.base import ProtocolStore
@@ -48,21 +43,15 @@ class Network(_Network):
             kwargs["sqlite"] = True  # persistent: restart and crash wrapping apply
         super().__init__(names, **kwargs)
 
-    def _install(self, address: ProtocolAddress) -> Device:
+    def _create_store(
+        self, path: Path | None, identity: IdentityKeyPair, registration_id: int
+    ) -> ProtocolStore:
         backend = self.backend
         if backend is None:
-            return super()._install(address)
-        # The same draws in the same order as the simulator's own _install.
-        identity = generate_identity_key_pair(self.rng)
-        registration_id = generate_registration_id(self.rng)
-        path = self.dir / f"{address.name}-{address.device_id}-{self._seq}"
-        self._seq += 1
+            return super()._create_store(path, identity, registration_id)
+        assert path is not None  # a backend network is persistent
         path.mkdir(parents=True, exist_ok=True)
-        store = backend.create(path, identity, registration_id)
-        store.store_signed_pre_key(generate_signed_pre_key(identity, 1, self.now, self.rng))
-        device = Device(address, store, self._layer(address, store), path)
-        self.devices[address] = device
-        return device
+        return backend.create(path, identity, registration_id)
 
     def _open(self, path: Path) -> Any:
         backend = self.backend

@@ -26,6 +26,7 @@ from typing import Any
 
 from axolotl.address import ProtocolAddress
 from axolotl.keys import (
+    IdentityKeyPair,
     PreKeyBundle,
     generate_identity_key_pair,
     generate_pre_keys,
@@ -225,23 +226,31 @@ class Network:
             wrapped, address, policy=self.policy, rng=self.rng, trust=accept_changed_identity
         )
 
-    def _open(self, path: Path) -> SQLiteStore:
+    def _open(self, path: Path) -> ProtocolStore:
         return SQLiteStore.open(path, synchronous=self._sync())
 
     def _sync(self) -> Any:
         return self.synchronous
 
+    def _create_store(
+        self, path: Path | None, identity: IdentityKeyPair, registration_id: int
+    ) -> ProtocolStore:
+        """A new device's store: SQLite at ``path``, or in memory when ``path`` is None.
+
+        Subclasses override this (and :meth:`_open`) to run on another backend.
+        """
+        if path is None:
+            return MemoryStore(identity, registration_id)
+        return SQLiteStore.create(path, identity, registration_id, synchronous=self._sync())
+
     def _install(self, address: ProtocolAddress) -> Device:
         identity = generate_identity_key_pair(self.rng)
         registration_id = generate_registration_id(self.rng)
         path = None
-        store: ProtocolStore
         if self.sqlite:
             path = self.dir / f"{address.name}-{address.device_id}-{self._seq}.db"
             self._seq += 1
-            store = SQLiteStore.create(path, identity, registration_id, synchronous=self._sync())
-        else:
-            store = MemoryStore(identity, registration_id)
+        store = self._create_store(path, identity, registration_id)
         store.store_signed_pre_key(generate_signed_pre_key(identity, 1, self.now, self.rng))
         device = Device(address, store, self._layer(address, store), path)
         self.devices[address] = device
