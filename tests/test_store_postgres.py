@@ -201,3 +201,51 @@ def test_closing_inside_a_transaction_rolls_back(dsn: str) -> None:
 def test_nul_in_a_name_is_a_storage_error(dsn: str) -> None:
     with _create(dsn) as store, pytest.raises(StorageError, match="NUL"):
         store.store_session(ProtocolAddress("a\x00b", 1), b"x")
+
+
+def _owner_rows(conn: Any, owner: str) -> dict[str, int]:
+    from axolotl.store._pg_schema import OWNER_TABLES
+
+    return {
+        t: conn.execute(f"SELECT count(*) FROM {t} WHERE owner = %s", (owner,)).fetchone()[0]
+        for t in OWNER_TABLES
+    }
+
+
+def test_delete_owner_removes_every_row_of_that_owner_only(dsn: str, conn: Any) -> None:
+    for owner in ("gone", "kept"):
+        with _create(dsn, owner) as store, store.transaction():
+            store.store_session(ALICE, b"s")
+            store.save_identity(ALICE, OTHER.public_key)
+            store.store_sender_key("g", ALICE, b"k")
+            store.put_record("outbox", "m1", b"x", 5)
+            store.next_pre_key_id()
+    assert all(_owner_rows(conn, "gone")[t] for t in ("axolotl_sessions", "axolotl_local_identity"))
+    assert PostgresStore.delete_owner(dsn, "gone") is True
+    assert set(_owner_rows(conn, "gone").values()) == {0}
+    assert _owner_rows(conn, "kept")["axolotl_retry_records"] == 1
+    with PostgresStore.open(dsn, "kept") as kept:
+        assert kept.load_session(ALICE) == b"s" and kept.count_records("outbox") == 1
+    assert PostgresStore.delete_owner(dsn, "gone") is False
+    with pytest.raises(StorageError, match="not provisioned"):
+        PostgresStore.open(dsn, "gone")
+    with pytest.raises(UsageError):
+        PostgresStore.delete_owner(dsn, "")
+
+
+def test_synchronous_commit_can_be_relaxed_per_store(dsn: str) -> None:
+    def setting(store: PostgresStore) -> str:
+        with store.transaction():
+            (row,) = store._read("SHOW synchronous_commit", (), "show")
+        return str(row[0])
+
+    with _create(dsn) as durable, _create(dsn, synchronous_commit=False) as relaxed:
+        assert durable.synchronous_commit and setting(durable) == "on"
+        assert not relaxed.synchronous_commit and setting(relaxed) == "off"
+        with relaxed.transaction():
+            relaxed.store_session(ALICE, b"committed")
+        assert durable.load_session(ALICE) == b"committed"
+    with PostgresStore.open(dsn, "me", synchronous_commit=False) as reopened:
+        assert setting(reopened) == "off"
+    with pytest.raises(UsageError):
+        _create(dsn, synchronous_commit="off")

@@ -31,6 +31,7 @@ from axolotl.errors import LockTimeout, SchemaVersionError, StorageError, UsageE
 __all__ = [
     "LOCK_NAMESPACE",
     "MIGRATION_LOCK_NAMESPACE",
+    "OWNER_TABLES",
     "PG_MIGRATIONS",
     "PG_SCHEMA_VERSION",
     "PgMigration",
@@ -148,6 +149,19 @@ PG_MIGRATIONS: Final[tuple[PgMigration, ...]] = (
 
 PG_SCHEMA_VERSION: Final = PG_MIGRATIONS[-1].version
 """The PostgreSQL schema version this code writes and expects."""
+
+OWNER_TABLES: Final = (
+    "axolotl_identities",
+    "axolotl_pre_keys",
+    "axolotl_signed_pre_keys",
+    "axolotl_sessions",
+    "axolotl_sender_keys",
+    "axolotl_key_counters",
+    "axolotl_retry_records",
+    "axolotl_retry_record_counts",
+    "axolotl_local_identity",
+)
+"""Every table keyed by ``owner`` (the local identity last): an owner's whole state."""
 
 _SQL_HAS_VERSION_TABLE = "SELECT to_regclass('axolotl_schema') IS NOT NULL"
 _SQL_GET_VERSION = "SELECT version FROM axolotl_schema"

@@ -80,7 +80,13 @@ from axolotl.keys import (
 from axolotl.rng import Rng, default_rng
 from axolotl.store._pg_connection import Conn, PgTransaction, Source, map_error, owner_lock_key
 from axolotl.store._pg_retry import PgRetryRecords
-from axolotl.store._pg_schema import LOCK_NAMESPACE, PG_MIGRATIONS, PG_SCHEMA_VERSION, migrate
+from axolotl.store._pg_schema import (
+    LOCK_NAMESPACE,
+    OWNER_TABLES,
+    PG_MIGRATIONS,
+    PG_SCHEMA_VERSION,
+    migrate,
+)
 from axolotl.store.base import advance_pre_key_counter
 
 if TYPE_CHECKING:
@@ -202,15 +208,28 @@ class PostgresStore(PgRetryRecords):
     Attributes:
         owner: the local account/device this store belongs to (its rows' key).
         lock_timeout_ms: how long a step waits for the owner's lock.
+        synchronous_commit: whether a step's ``COMMIT`` waits for its WAL to
+            reach disk (the default). ``False`` sets PostgreSQL's
+            ``synchronous_commit = off`` for the store's transactions: a
+            worker crash still loses nothing committed and nothing is ever
+            torn, but a crash of the database server may forget the last few
+            hundred milliseconds of committed steps. Steps whose outcome was
+            already acknowledged to the messaging server would then be lost
+            for good, so keep the default in production; ``False`` suits
+            simulations, benchmarks and state that can be rebuilt.
     """
 
-    def __init__(self, source: Source, owner: str, lock_timeout_ms: int) -> None:
+    def __init__(
+        self, source: Source, owner: str, lock_timeout_ms: int, synchronous_commit: bool = True
+    ) -> None:
         """Wrap a migrated source (use the class methods)."""
         self._source = source
         self.owner = owner
         self.lock_timeout_ms = lock_timeout_ms
+        self.synchronous_commit = synchronous_commit
+        relaxed = "" if synchronous_commit else "SET LOCAL synchronous_commit = off; "
         self._begin_sql = (
-            f"BEGIN; SET LOCAL lock_timeout = {lock_timeout_ms}; "
+            f"BEGIN; SET LOCAL lock_timeout = {lock_timeout_ms}; {relaxed}"
             f"SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {owner_lock_key(owner)})"
         ).encode()
         self._depth = 0
@@ -234,6 +253,7 @@ class PostgresStore(PgRetryRecords):
         registration_id: int,
         *,
         lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+        synchronous_commit: bool = True,
     ) -> PostgresStore:
         """Open the store of ``owner``, provisioning this identity on first use.
 
@@ -248,6 +268,8 @@ class PostgresStore(PgRetryRecords):
             registration_id: the owner's registration id.
             lock_timeout_ms: how long a step waits for the owner's lock
                 (0: forever).
+            synchronous_commit: ``False`` relaxes commit durability (see the
+                class attribute); keep the default in production.
 
         Raises:
             StorageError: cannot connect (the message says what to check), the
@@ -265,6 +287,7 @@ class PostgresStore(PgRetryRecords):
             lock_timeout_ms,
             lambda: (identity_key_pair, registration_id),
             must_match=True,
+            synchronous_commit=synchronous_commit,
         )
 
     @classmethod
@@ -274,6 +297,7 @@ class PostgresStore(PgRetryRecords):
         owner: str,
         *,
         lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+        synchronous_commit: bool = True,
     ) -> PostgresStore:
         """Open the store of an owner provisioned before (migrating the schema if older).
 
@@ -284,7 +308,14 @@ class PostgresStore(PgRetryRecords):
             LockTimeout: another worker held the owner's lock too long.
             UsageError: a bad owner or lock timeout.
         """
-        return cls._provision(source, owner, lock_timeout_ms, None, must_match=False)
+        return cls._provision(
+            source,
+            owner,
+            lock_timeout_ms,
+            None,
+            must_match=False,
+            synchronous_commit=synchronous_commit,
+        )
 
     @classmethod
     def open_or_create(
@@ -294,6 +325,7 @@ class PostgresStore(PgRetryRecords):
         rng: Rng = default_rng,
         *,
         lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+        synchronous_commit: bool = True,
     ) -> PostgresStore:
         """Open the store of ``owner``, provisioning a fresh identity on first use.
 
@@ -302,6 +334,8 @@ class PostgresStore(PgRetryRecords):
             owner: the local account/device this store belongs to.
             rng: randomness for the identity key pair and registration id.
             lock_timeout_ms: how long a step waits for the owner's lock.
+            synchronous_commit: ``False`` relaxes commit durability (see the
+                class attribute).
 
         Raises:
             StorageError: cannot connect, or PostgreSQL failed.
@@ -313,7 +347,56 @@ class PostgresStore(PgRetryRecords):
         def make() -> tuple[IdentityKeyPair, int]:
             return generate_identity_key_pair(rng), generate_registration_id(rng)
 
-        return cls._provision(source, owner, lock_timeout_ms, make, must_match=False)
+        return cls._provision(
+            source,
+            owner,
+            lock_timeout_ms,
+            make,
+            must_match=False,
+            synchronous_commit=synchronous_commit,
+        )
+
+    @classmethod
+    def delete_owner(
+        cls,
+        source: str | psycopg.Connection[Any] | ConnectionPool[Any],
+        owner: str,
+        *,
+        lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    ) -> bool:
+        """Delete every row of ``owner``: its identity, keys, sessions and retry records.
+
+        For an account removed from a gateway (or a finished simulation). One
+        transaction under the owner's lock, so it waits for a step another
+        worker is running and no step sees half of it. Close every store of
+        the owner first: one left open would go on writing rows for it.
+
+        Returns:
+            Whether the owner was provisioned.
+
+        Raises:
+            StorageError: cannot connect, or PostgreSQL failed.
+            SchemaVersionError: the database's axolotl schema is newer than this code.
+            LockTimeout: another worker held the owner's lock too long.
+            UsageError: a bad owner or lock timeout.
+        """
+        owner = _check_owner(owner)
+        lock_timeout_ms = _check_lock_timeout(lock_timeout_ms)
+        src = Source(source)
+        try:
+            with src.borrow() as conn:
+                migrate(conn, PG_MIGRATIONS, src.describe())
+            store = cls(src, owner, lock_timeout_ms)
+            existed = False
+            with store._transaction:
+                for table in OWNER_TABLES:
+                    n = store._write(
+                        f"DELETE FROM {table} WHERE owner = %s", (owner,), f"delete {table}"
+                    )
+                existed = n > 0  # the local identity goes last
+            return existed
+        finally:
+            src.close()
 
     @classmethod
     def _provision(
@@ -324,15 +407,18 @@ class PostgresStore(PgRetryRecords):
         make: Callable[[], tuple[IdentityKeyPair, int]] | None,
         *,
         must_match: bool,
+        synchronous_commit: bool,
     ) -> PostgresStore:
         owner = _check_owner(owner)
+        if not isinstance(synchronous_commit, bool):
+            raise UsageError(f"synchronous_commit must be a bool, got {synchronous_commit!r}")
         lock_timeout_ms = _check_lock_timeout(lock_timeout_ms)
         source = Source(target)
         try:
             where = source.describe()
             with source.borrow() as conn:
                 migrate(conn, PG_MIGRATIONS, where)
-            store = cls(source, owner, lock_timeout_ms)
+            store = cls(source, owner, lock_timeout_ms, synchronous_commit)
             with store._transaction:
                 rows = store._read(_SQL_GET_LOCAL, (owner,), "read local identity")
                 if not rows:
