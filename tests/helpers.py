@@ -7,6 +7,7 @@ on any store backend of ``tests/store_fixtures.py``.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,48 @@ from typing import Any
 from axolotl.keys import IdentityKeyPair
 from axolotl.simulate.network import Crash, CrashingStore, Device, Faults, WriteCounter
 from axolotl.simulate.network import Network as _Network
+from axolotl.simulate.stores import DeviceStores, MemoryStores, SQLiteStores
 from axolotl.store.base import ProtocolStore
 from tests.store_fixtures import StoreBackend
 
-__all__ = ["Crash", "CrashingStore", "Device", "Faults", "Network", "WriteCounter"]
+__all__ = [
+    "BackendStores",
+    "Crash",
+    "CrashingStore",
+    "Device",
+    "Faults",
+    "Network",
+    "WriteCounter",
+]
+
+
+class BackendStores(DeviceStores):
+    """A test backend of ``tests/store_fixtures.py`` as the simulator's device stores.
+
+    Each device incarnation gets a directory of its own under a temporary
+    folder (a backend that does not live in files names its schema after it).
+    """
+
+    def __init__(self, backend: StoreBackend) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.persistent = backend.reopen is not None
+        self._tmp = tempfile.TemporaryDirectory(prefix="axolotl-net-")
+
+    def path(self, key: str) -> Path:
+        """The directory of the device incarnation ``key``."""
+        return Path(self._tmp.name) / key
+
+    def create(self, key: str, identity: IdentityKeyPair, registration_id: int) -> ProtocolStore:
+        self.path(key).mkdir()
+        return self.backend.create(self.path(key), identity, registration_id)
+
+    def reopen(self, key: str) -> ProtocolStore:
+        assert self.backend.reopen is not None
+        return self.backend.reopen(self.path(key))
+
+    def close(self) -> None:
+        self._tmp.cleanup()
 
 
 class Network(_Network):
@@ -25,41 +64,33 @@ class Network(_Network):
 
     Args:
         backend: the store backend of every device. ``None`` (default) keeps
-            the simulator's own choice (memory, or SQLite when ``sqlite`` or
-            ``crash_at`` asks for it); ``memory`` and ``sqlite`` pick those;
-            any other backend (PostgreSQL) persists, so restarts and crashes
-            work on it as on SQLite, each device in its own store.
+            the simulator's own choice (memory, or SQLite when ``crash_at``
+            asks for crashes); ``memory`` and ``sqlite`` pick the simulator's
+            own (SQLite with ``synchronous=NORMAL``); any other backend
+            (PostgreSQL) runs through :class:`BackendStores`.
+        sqlite: with no ``backend``, SQLite files even without crashes (for
+            restarts).
         **kwargs: as the simulator's ``Network``.
     """
 
     def __init__(
-        self, names: Iterable[str], *, backend: StoreBackend | None = None, **kwargs: Any
+        self,
+        names: Iterable[str],
+        *,
+        backend: StoreBackend | None = None,
+        sqlite: bool = False,
+        **kwargs: Any,
     ) -> None:
-        self.backend = backend
-        if backend is not None and backend.name in ("memory", "sqlite"):
-            kwargs["sqlite"] = kwargs.get("sqlite", False) or backend.name == "sqlite"
-            self.backend = None
-        elif backend is not None:
-            kwargs["sqlite"] = True  # persistent: restart and crash wrapping apply
-        super().__init__(names, **kwargs)
-
-    def _create_store(
-        self, path: Path | None, identity: IdentityKeyPair, registration_id: int
-    ) -> ProtocolStore:
-        backend = self.backend
+        stores: DeviceStores | None = None
         if backend is None:
-            return super()._create_store(path, identity, registration_id)
-        assert path is not None  # a backend network is persistent
-        path.mkdir(parents=True, exist_ok=True)
-        return backend.create(path, identity, registration_id)
-
-    def _open(self, path: Path) -> Any:
-        backend = self.backend
-        if backend is None:
-            return super()._open(path)
-        assert backend.reopen is not None
-        store: ProtocolStore = backend.reopen(path)
-        return store
+            stores = SQLiteStores() if sqlite else None
+        elif backend.name == "memory":
+            stores = MemoryStores()
+        elif backend.name == "sqlite":
+            stores = SQLiteStores()
+        else:
+            stores = BackendStores(backend)
+        super().__init__(names, stores=stores, **kwargs)
 
     def check_exactly_once(self) -> None:
         """Every message reached every recipient exactly once, or was reported."""

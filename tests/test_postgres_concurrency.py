@@ -26,7 +26,7 @@ from axolotl.retry import Deliver, RetryLayer, SendReceipt, Transmit, Undecrypta
 from axolotl.retry.jid import address_to_jid
 from axolotl.rng import DeterministicRng
 from axolotl.session import accept_changed_identity
-from tests.helpers import Network
+from tests.helpers import BackendStores, Network
 from tests.store_fixtures import BACKENDS, PG_OWNER, pg_schema_dsn
 
 WORKERS = 4
@@ -85,8 +85,8 @@ def test_four_workers_share_one_device_without_forking_its_ratchet(tmp_path: Pat
         net.send("carol", ["bob", "alice"], b"group hello", group=GROUP)
         net.run()
         net.check_exactly_once()
-        assert bob.path is not None
-        dsn = pg_schema_dsn(bob.path, fresh=False)
+        assert isinstance(net.stores, BackendStores)
+        dsn = pg_schema_dsn(net.stores.path(bob.key), fresh=False)
 
         now = net.now + 1_000
         items: list[_Item] = []

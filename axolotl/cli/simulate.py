@@ -2,7 +2,13 @@
 
 Exit status 0 when every message reached every recipient exactly once (or
 was reported ``Undecryptable``/``SendFailed`` within its budget), 1 when any
-was lost, delivered twice or altered, 2 on bad options.
+was lost, delivered twice or altered, 2 on bad options or a store that
+cannot be used (a PostgreSQL server that cannot be reached, say).
+
+The devices keep their state in SQLite files (a temporary folder unless
+--db-dir) or, with --store postgres, as owners ``simulate-<run id>-<device>``
+in one PostgreSQL database (the run's rows are deleted afterwards unless
+--keep).
 """
 
 from __future__ import annotations
@@ -13,8 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from axolotl.errors import UsageError
-from axolotl.simulate.run import SimulationConfig, SimulationReport, failures_summary, simulate
+from axolotl.errors import AxolotlError, UsageError
+from axolotl.simulate.run import (
+    STORES,
+    SimulationConfig,
+    SimulationReport,
+    failures_summary,
+    simulate,
+)
+from axolotl.simulate.stores import new_run_id
 
 __all__ = ["register"]
 
@@ -45,7 +58,24 @@ def register(sub: Any) -> None:
         "--crash", type=int, default=d.crash, help="crashes at store writes (%(default)s)"
     )
     p.add_argument("--seed", type=int, default=d.seed, help="seed (%(default)s)")
+    p.add_argument(
+        "--store",
+        choices=STORES,
+        default=d.store,
+        help="where the devices keep their state (default %(default)s)",
+    )
     p.add_argument("--db-dir", type=Path, default=None, help="keep the SQLite databases here")
+    p.add_argument(
+        "--dsn",
+        default=None,
+        help="the PostgreSQL database for --store postgres, e.g. postgresql://user@host/db "
+        "(libpq's PGPASSWORD/PGPASSFILE and other PG* variables fill in what it leaves out)",
+    )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="--store postgres: leave the run's rows in the database (printed on stderr)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument(
         "--plot", type=Path, default=None, help="write receipts/deliveries over time (PNG)"
@@ -89,7 +119,11 @@ def _run(args: argparse.Namespace) -> int:
             reinstall=args.reinstall,
             crash=args.crash,
             seed=args.seed,
+            store=args.store,
             db_dir=args.db_dir,
+            dsn=args.dsn,
+            keep=args.keep,
+            run_id=new_run_id() if args.keep else None,
         )
     except UsageError as exc:
         print(f"axolotl simulate: {exc}", file=sys.stderr)
@@ -100,7 +134,17 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    report = simulate(config, progress=None if args.json else _Progress())
+    try:
+        report = simulate(config, progress=None if args.json else _Progress())
+    except AxolotlError as exc:  # UsageError, StorageError: the store cannot be used
+        print(f"axolotl simulate: {exc}", file=sys.stderr)
+        return 2
+    if config.keep:
+        print(
+            f"axolotl simulate: kept the run's rows: owners 'simulate-{config.run_id}-*' "
+            "(remove them with PostgresStore.delete_owner)",
+            file=sys.stderr,
+        )
     if args.plot is not None:
         status = _plot(report, args.plot)
         if status:
@@ -117,7 +161,8 @@ def render(report: SimulationReport) -> str:
     c = report.config
     lat = report.latency_ms
     lines = [
-        f"axolotl simulate: {c['devices']} devices, {c['messages']} messages, seed {c['seed']}",
+        f"axolotl simulate: {c['devices']} devices, {c['messages']} messages, seed {c['seed']},"
+        f" {c['store']} stores",
         f"  faults: loss {c['loss']}, corrupt {c['corrupt']}, dup {c['dup']}, "
         f"reorder {c['reorder']} ms, {c['wipe']} session wipes, {c['reinstall']} reinstalls, "
         f"{report.crashes} crashes",

@@ -2,7 +2,7 @@
 
 Devices talk through a simulated server with a clock in milliseconds. The
 network can drop, corrupt (flip a bit), duplicate, reorder and delay what
-travels; a device can restart (reopen its SQLite store), disconnect and
+travels; a device can restart (reopen its store), disconnect and
 reconnect, lose a session (the classic Bad MAC cause), be reinstalled (new
 registration id and identity) or crash in the middle of a store write. The
 application side of every device records what it was given; anything
@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import heapq
 import random
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from axolotl.address import ProtocolAddress
+from axolotl.errors import UsageError
 from axolotl.keys import (
-    IdentityKeyPair,
     PreKeyBundle,
     generate_identity_key_pair,
     generate_pre_keys,
@@ -53,7 +51,7 @@ from axolotl.retry import (
 from axolotl.retry.jid import address_to_jid
 from axolotl.rng import DeterministicRng
 from axolotl.session import accept_changed_identity
-from axolotl.store import MemoryStore, SQLiteStore
+from axolotl.simulate.stores import DeviceStores, MemoryStores, SQLiteStores
 from axolotl.store.base import ProtocolStore
 
 __all__ = ["Crash", "CrashingStore", "Device", "Faults", "Network", "WriteCounter"]
@@ -144,7 +142,7 @@ class Device:
     address: ProtocolAddress
     store: ProtocolStore
     layer: RetryLayer
-    path: Path | None
+    key: str  # names the store of this incarnation in the network's DeviceStores
     online: bool = True
     delivered: dict[tuple[ProtocolAddress, str], bytes] = field(default_factory=dict)
     delivered_at: dict[tuple[ProtocolAddress, str], int] = field(default_factory=dict)
@@ -168,13 +166,17 @@ class Network:
     Args:
         names: device names (each becomes ``name@s.example``, device 1, 2, ...).
         seed: drives every random choice and every key.
-        sqlite: keep each device in a SQLite file (needed for restarts and crashes).
-        db_dir: where the SQLite files go (default: a temporary folder).
+        stores: where the devices keep their state; the network closes it.
+            Default: in memory, or SQLite files in a temporary folder when
+            ``crash_at`` asks for crashes. Restarts and crashes need a
+            persistent backend.
         policy: the retry policy of every device.
         faults: the network's faults.
         crash_at: store writes (1-based, counted from set-up on) at which the
             writing device crashes and restarts.
-        synchronous: SQLite's ``synchronous`` setting for the device stores.
+
+    Raises:
+        UsageError: crashes asked of stores that do not persist.
     """
 
     def __init__(
@@ -182,12 +184,10 @@ class Network:
         names: Iterable[str],
         *,
         seed: int = 0,
-        sqlite: bool = False,
-        db_dir: Path | None = None,
+        stores: DeviceStores | None = None,
         policy: RetryPolicy | None = None,
         faults: Faults | None = None,
         crash_at: Iterable[int] = (),
-        synchronous: str = "NORMAL",
     ) -> None:
         self.random = random.Random(seed)
         self.rng = DeterministicRng(seed)
@@ -195,11 +195,11 @@ class Network:
         self.faults = faults or Faults()
         self.policy = policy or RetryPolicy()
         self.counter = WriteCounter(crash_at)
-        self.sqlite = sqlite or bool(self.counter.crash_at) or db_dir is not None
-        self.synchronous = synchronous
-        self._tmp = None if db_dir is not None else tempfile.TemporaryDirectory(prefix="axolotl-")
-        self.dir = db_dir if db_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if stores is None:
+            stores = SQLiteStores() if self.counter.crash_at else MemoryStores()
+        elif self.counter.crash_at and not stores.persistent:
+            raise UsageError("crash injection needs persistent stores (SQLite or PostgreSQL)")
+        self.stores = stores
         self.devices: dict[ProtocolAddress, Device] = {}
         self._queue: list[_Item] = []
         self._seq = 0
@@ -211,48 +211,33 @@ class Network:
         self.violations: list[str] = []
         self.on_deliver: Callable[[Device, Deliver], None] | None = None
         self._corrupt_decided: dict[tuple[str, ProtocolAddress], bool] = {}
-        for i, name in enumerate(names):
-            self._install(ProtocolAddress(f"{name}@s.example", i + 1))
-        for a in self.devices:
-            for b in self.devices:
-                if a != b:
-                    self.devices[a].layer.process_bundle(b, self.bundle(b))
+        try:
+            for i, name in enumerate(names):
+                self._install(ProtocolAddress(f"{name}@s.example", i + 1))
+            for a in self.devices:
+                for b in self.devices:
+                    if a != b:
+                        self.devices[a].layer.process_bundle(b, self.bundle(b))
+        except BaseException:
+            self.close()
+            raise
         self.counter.armed = True
 
     # -- devices -------------------------------------------------------------
     def _layer(self, address: ProtocolAddress, store: ProtocolStore) -> RetryLayer:
-        wrapped: Any = CrashingStore(store, self.counter) if self.sqlite else store
+        wrapped: Any = CrashingStore(store, self.counter) if self.stores.persistent else store
         return RetryLayer(
             wrapped, address, policy=self.policy, rng=self.rng, trust=accept_changed_identity
         )
 
-    def _open(self, path: Path) -> ProtocolStore:
-        return SQLiteStore.open(path, synchronous=self._sync())
-
-    def _sync(self) -> Any:
-        return self.synchronous
-
-    def _create_store(
-        self, path: Path | None, identity: IdentityKeyPair, registration_id: int
-    ) -> ProtocolStore:
-        """A new device's store: SQLite at ``path``, or in memory when ``path`` is None.
-
-        Subclasses override this (and :meth:`_open`) to run on another backend.
-        """
-        if path is None:
-            return MemoryStore(identity, registration_id)
-        return SQLiteStore.create(path, identity, registration_id, synchronous=self._sync())
-
     def _install(self, address: ProtocolAddress) -> Device:
         identity = generate_identity_key_pair(self.rng)
         registration_id = generate_registration_id(self.rng)
-        path = None
-        if self.sqlite:
-            path = self.dir / f"{address.name}-{address.device_id}-{self._seq}.db"
-            self._seq += 1
-        store = self._create_store(path, identity, registration_id)
+        key = f"{address.name}-{address.device_id}-{self._seq}"
+        self._seq += 1
+        store = self.stores.create(key, identity, registration_id)
         store.store_signed_pre_key(generate_signed_pre_key(identity, 1, self.now, self.rng))
-        device = Device(address, store, self._layer(address, store), path)
+        device = Device(address, store, self._layer(address, store), key)
         self.devices[address] = device
         return device
 
@@ -278,16 +263,16 @@ class Network:
         return next(a for a in self.devices if a.name.startswith(name + "@"))
 
     def restart(self, name: str) -> None:
-        """Close the device's store and reopen it from disk (SQLite networks only)."""
+        """Close the device's store and reopen it (persistent stores only)."""
         self._restart(self.address(name))
 
     def _restart(self, address: ProtocolAddress) -> None:
         d = self.devices[address]
-        if d.path is None:
-            raise ValueError("restart needs a SQLite network")
+        if not self.stores.persistent:
+            raise UsageError("a restart needs persistent stores (SQLite or PostgreSQL)")
         d.past_stats.append(d.layer.stats)
         d.store.close()
-        d.store = self._open(d.path)
+        d.store = self.stores.reopen(d.key)
         d.layer = self._layer(d.address, d.store)
 
     def wipe_session(self, name: str, peer: str) -> None:
@@ -528,8 +513,9 @@ class Network:
         return problems
 
     def close(self) -> None:
-        """Close every store and remove the temporary folder."""
-        for d in self.devices.values():
-            d.store.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
+        """Close every device's store, then the backend (which may remove their data)."""
+        try:
+            for d in self.devices.values():
+                d.store.close()
+        finally:
+            self.stores.close()

@@ -23,10 +23,13 @@ from typing import Any
 from axolotl.errors import UsageError
 from axolotl.retry import LayerStats
 from axolotl.simulate.network import Faults, Network
+from axolotl.simulate.stores import DeviceStores, PostgresStores, SQLiteStores
 
 __all__ = ["SimulationConfig", "SimulationReport", "simulate"]
 
 _GROUP = "simulation@g.example"
+STORES = ("sqlite", "postgres")
+"""The store backends a simulation can run on."""
 _NAMES = [f"device{i}" for i in range(1, 1000)]
 
 
@@ -43,9 +46,17 @@ class SimulationConfig:
         reorder: extra random delay in ms (0 keeps the order).
         wipe: sessions wiped (the classic Bad MAC cause).
         reinstall: devices reinstalled (new identity and registration id).
-        crash: crashes injected at store writes (the device restarts from SQLite).
+        crash: crashes injected at store writes (the device restarts from its store).
         seed: the seed for everything.
-        db_dir: where the SQLite databases go (default: a temporary folder).
+        store: ``sqlite`` (a database file per device) or ``postgres`` (every
+            device an owner ``simulate-<run id>-...`` in the database at ``dsn``).
+        db_dir: where the SQLite databases go (default: a temporary folder,
+            removed after the run).
+        dsn: the PostgreSQL database (``store="postgres"`` only).
+        keep: leave the run's PostgreSQL rows in the database (by default
+            they are deleted after the run).
+        run_id: names the run's PostgreSQL owners ``simulate-<run id>-...``
+            (default: the time and random hex, unique per run).
     """
 
     devices: int = 3
@@ -58,7 +69,11 @@ class SimulationConfig:
     reinstall: int = 0
     crash: int = 0
     seed: int = 1
+    store: str = "sqlite"
     db_dir: Path | None = None
+    dsn: str | None = None
+    keep: bool = False
+    run_id: str | None = None
 
     def __post_init__(self) -> None:
         if not 2 <= self.devices <= len(_NAMES):
@@ -71,6 +86,20 @@ class SimulationConfig:
         for name in ("reorder", "wipe", "reinstall", "crash"):
             if getattr(self, name) < 0:
                 raise UsageError(f"{name} must be >= 0")
+        if self.store not in STORES:
+            raise UsageError(f"store must be one of {', '.join(STORES)}, got {self.store!r}")
+        if self.store == "postgres":
+            if not self.dsn:
+                raise UsageError("the postgres store needs a DSN (--dsn postgresql://...)")
+            if self.db_dir is not None:
+                raise UsageError("db_dir is for the sqlite store; the postgres one uses the DSN")
+        else:
+            if self.dsn is not None:
+                raise UsageError("a DSN is for the postgres store (--store postgres)")
+            if self.keep or self.run_id is not None:
+                raise UsageError(
+                    "keep and run_id are for the postgres store; keep SQLite databases with db_dir"
+                )
 
 
 @dataclass(slots=True)
@@ -161,14 +190,7 @@ def simulate(
     crash_at = sorted(
         rnd.randrange(1, config.messages * writes_per_message) for _ in range(config.crash)
     )
-    net = Network(
-        names,
-        seed=config.seed,
-        sqlite=True,
-        db_dir=config.db_dir,
-        faults=faults,
-        crash_at=crash_at,
-    )
+    net = Network(names, seed=config.seed, stores=_stores(config), faults=faults, crash_at=crash_at)
     start_ms = net.now
     try:
         step = max(1, config.messages // 100)
@@ -199,11 +221,24 @@ def simulate(
         net.close()
 
 
+def _stores(config: SimulationConfig) -> DeviceStores:
+    if config.store == "postgres":
+        assert config.dsn is not None  # checked by the config
+        return PostgresStores(config.dsn, run_id=config.run_id, keep=config.keep)
+    return SQLiteStores(config.db_dir)
+
+
 def _report(
     config: SimulationConfig, net: Network, start_ms: int, wall_s: float
 ) -> SimulationReport:
     cfg = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
-    cfg.pop("db_dir")
+    for local in (
+        "db_dir",
+        "dsn",
+        "keep",
+        "run_id",
+    ):  # where, not what: the report stays comparable
+        cfg.pop(local)
     report = SimulationReport(config=cfg)
     totals = _totals(net)
     report.sent = len(net.sent)
