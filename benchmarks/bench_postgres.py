@@ -6,10 +6,13 @@ The workload: D receiving devices, each with its own inbound stream of M
 pairwise messages (the first a prekey message), encrypted beforehand. Every
 configuration starts from the same freshly provisioned stores and receives
 the same envelopes through :meth:`RetryLayer.receive` (one transaction per
-envelope, committed durably). SQLite: one process, one database file per
-device. PostgreSQL: one database, one owner per device, W worker processes,
-devices dealt round-robin to the workers (the steps of one device serialise on
-its lock, so workers scale over devices). Throughput = messages / wall time
+envelope). SQLite: one process, one database file per device, with
+``synchronous=FULL`` (the default: every commit durable) and ``NORMAL``
+(durable against a process crash). PostgreSQL likewise with
+``synchronous_commit`` on (the default) and off: one database, one owner
+per device, W worker processes, devices dealt round-robin to the workers
+(the steps of one device serialise on its lock, so workers scale over
+devices). Throughput = messages / wall time
 from the moment every worker is ready to the last one done.
 
 The server: ``$AXOLOTL_BENCH_PG_DSN``, else ``$AXOLOTL_TEST_PG_DSN``, else a
@@ -112,7 +115,7 @@ def _receive_all(store: Any, device: Device) -> int:
     return delivered
 
 
-def _run_sqlite(work: list[Device]) -> float:
+def _run_sqlite(work: list[Device], synchronous: str) -> float:
     from axolotl.keys import IdentityKeyPair
     from axolotl.store import SQLiteStore
 
@@ -120,7 +123,10 @@ def _run_sqlite(work: list[Device]) -> float:
         stores = []
         for device in work:
             store = SQLiteStore.create(
-                Path(tmp) / f"{device[0]}.db", IdentityKeyPair.deserialize(device[1]), device[2]
+                Path(tmp) / f"{device[0]}.db",
+                IdentityKeyPair.deserialize(device[1]),
+                device[2],
+                synchronous=synchronous,  # type: ignore[arg-type]
             )
             _provision(store, device)
             stores.append(store)
@@ -133,10 +139,14 @@ def _run_sqlite(work: list[Device]) -> float:
     return delivered / wall
 
 
-def _pg_worker(dsn: str, work: list[Device], barrier: Any, results: Any) -> None:
+def _pg_worker(
+    dsn: str, work: list[Device], synchronous_commit: bool, barrier: Any, results: Any
+) -> None:
     from axolotl.store.postgres import PostgresStore
 
-    stores = [PostgresStore.open(dsn, device[0]) for device in work]
+    stores = [
+        PostgresStore.open(dsn, device[0], synchronous_commit=synchronous_commit) for device in work
+    ]
     barrier.wait()
     start = time.perf_counter()
     delivered = sum(_receive_all(s, d) for s, d in zip(stores, work, strict=True))
@@ -146,7 +156,9 @@ def _pg_worker(dsn: str, work: list[Device], barrier: Any, results: Any) -> None
     results.put((start, end, delivered))
 
 
-def _run_postgres(admin_dsn: str, work: list[Device], workers: int, run: int) -> float:
+def _run_postgres(
+    admin_dsn: str, work: list[Device], workers: int, synchronous_commit: bool, run: int
+) -> float:
     import psycopg
     from psycopg.conninfo import make_conninfo
 
@@ -165,7 +177,10 @@ def _run_postgres(admin_dsn: str, work: list[Device], workers: int, run: int) ->
         context = multiprocessing.get_context("spawn")
         barrier, results = context.Barrier(workers), context.Queue()
         procs = [
-            context.Process(target=_pg_worker, args=(dsn, work[w::workers], barrier, results))
+            context.Process(
+                target=_pg_worker,
+                args=(dsn, work[w::workers], synchronous_commit, barrier, results),
+            )
             for w in range(workers)
         ]
         for p in procs:
@@ -231,24 +246,25 @@ def main(argv: list[str] | None = None) -> int:
     messages = args.messages or (40 if args.quick else 300)
     work = _workload(devices, messages)
     total = devices * messages
-    rows = [("store", "processes", "messages", "messages/s", "vs SQLite")]
-    sqlite_rate = _run_sqlite(work)
-    rows.append(("SQLite (file per device)", "1", str(total), f"{sqlite_rate:,.0f}", "1.00x"))
+    rows = [("store", "commits", "processes", "messages", "messages/s", "vs SQLite")]
+    sqlite_rates = {}
+    for synchronous, commits in (("FULL", "durable"), ("NORMAL", "relaxed")):
+        rate = sqlite_rates[commits] = _run_sqlite(work, synchronous)
+        rows.append((f"SQLite {synchronous}", commits, "1", str(total), f"{rate:,.0f}", "1.00x"))
     with _server() as (dsn, origin):
-        for n, workers in enumerate((1, 2, 4)):
-            if dsn is None:
-                rows.append(("PostgreSQL", str(workers), str(total), "-", "no server"))
-                continue
-            rate = _run_postgres(dsn, work, workers, n)
-            rows.append(
-                (
-                    "PostgreSQL (owner per device)",
-                    str(workers),
-                    str(total),
-                    f"{rate:,.0f}",
-                    f"{rate / sqlite_rate:.2f}x",
+        runs = 0
+        for synchronous_commit, commits in ((True, "durable"), (False, "relaxed")):
+            for workers in (1, 2, 4):
+                label = f"PostgreSQL sync_commit={'on' if synchronous_commit else 'off'}"
+                if dsn is None:
+                    rows.append((label, commits, str(workers), str(total), "-", "no server"))
+                    continue
+                runs += 1
+                rate = _run_postgres(dsn, work, workers, synchronous_commit, runs)
+                ratio = rate / sqlite_rates[commits]
+                rows.append(
+                    (label, commits, str(workers), str(total), f"{rate:,.0f}", f"{ratio:.2f}x")
                 )
-            )
     print(machine())
     print(
         f"retry-layer receive throughput, {devices} devices x {messages} messages; server: {origin}"
@@ -256,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print(
         f"({os.cpu_count()} cores shared by the workers and the server; every step is one "
-        "durable transaction; PostgreSQL workers take devices round-robin)"
+        "transaction; PostgreSQL workers take devices round-robin; each row is compared "
+        "with the SQLite row of the same durability)"
     )
     return 0
 
