@@ -96,11 +96,12 @@ def _decrypt(ctx: Context, env: Envelope, now_ms: int) -> tuple[bytes, str | Non
     return payload.body, payload.group_id or env.group_id
 
 
-def _load(ctx: Context, env: Envelope) -> ReceiveRecord:
+def _load(ctx: Context, env: Envelope) -> tuple[ReceiveRecord, bool]:
+    """The message's receive record, and whether one was stored (a failure before)."""
     data = ctx.store.get_record(RECV, message_key(env.sender, env.message_id))
     if data is not None:
-        return ReceiveRecord.deserialize(data)
-    return ReceiveRecord(env.message_id, env.sender, timestamp_ms=env.timestamp_ms)
+        return ReceiveRecord.deserialize(data), True
+    return ReceiveRecord(env.message_id, env.sender, timestamp_ms=env.timestamp_ms), False
 
 
 def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
@@ -112,7 +113,7 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
         ctx.stats.duplicates += 1
         out.add(Ack(env.message_id, env.sender), env.priority)
         return
-    record = _load(ctx, env)
+    record, stored = _load(ctx, env)
     try:
         # A nested transaction: a failed decrypt rolls back its own writes
         # only, and the failure is then recorded in the outer one.
@@ -129,7 +130,8 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
         _failed(ctx, env, record, exc, now_ms, out)
         return
     next_recv_state(record.state, RecvEvent.DECRYPTED)
-    ctx.store.delete_record(RECV, key)
+    if stored:  # most messages never failed: no record to delete, no statement to send
+        ctx.store.delete_record(RECV, key)
     ctx.store.put_record(DELIVERED, key, b"", now_ms)
     ctx.store.evict_records(DELIVERED, ctx.policy.delivered_ids_kept)
     ctx.stats.delivered += 1
