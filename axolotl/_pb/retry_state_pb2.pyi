@@ -7,14 +7,24 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Payload(_message.Message):
-    __slots__ = ("body", "sender_key_distribution", "group_id")
+    __slots__ = ("body", "sender_key_distribution", "group_id", "replaces")
     BODY_FIELD_NUMBER: _ClassVar[int]
     SENDER_KEY_DISTRIBUTION_FIELD_NUMBER: _ClassVar[int]
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
     body: bytes
     sender_key_distribution: bytes
     group_id: str
-    def __init__(self, body: _Optional[bytes] = ..., sender_key_distribution: _Optional[bytes] = ..., group_id: _Optional[str] = ...) -> None: ...
+    replaces: _containers.RepeatedCompositeFieldContainer[ChainPosition]
+    def __init__(self, body: _Optional[bytes] = ..., sender_key_distribution: _Optional[bytes] = ..., group_id: _Optional[str] = ..., replaces: _Optional[_Iterable[_Union[ChainPosition, _Mapping]]] = ...) -> None: ...
+
+class ChainPosition(_message.Message):
+    __slots__ = ("ratchet_key", "counter")
+    RATCHET_KEY_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_FIELD_NUMBER: _ClassVar[int]
+    ratchet_key: bytes
+    counter: int
+    def __init__(self, ratchet_key: _Optional[bytes] = ..., counter: _Optional[int] = ...) -> None: ...
 
 class Address(_message.Message):
     __slots__ = ("name", "device_id")
@@ -57,20 +67,22 @@ class OutboxEntry(_message.Message):
     def __init__(self, envelope: _Optional[_Union[Envelope, _Mapping]] = ..., transmissions: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
 class DeviceState(_message.Message):
-    __slots__ = ("device", "state", "receipts_answered", "last_count", "base_key_at_answer", "registration_id")
+    __slots__ = ("device", "state", "receipts_answered", "last_count", "base_key_at_answer", "registration_id", "sent")
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     RECEIPTS_ANSWERED_FIELD_NUMBER: _ClassVar[int]
     LAST_COUNT_FIELD_NUMBER: _ClassVar[int]
     BASE_KEY_AT_ANSWER_FIELD_NUMBER: _ClassVar[int]
     REGISTRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SENT_FIELD_NUMBER: _ClassVar[int]
     device: Address
     state: int
     receipts_answered: int
     last_count: int
     base_key_at_answer: bytes
     registration_id: int
-    def __init__(self, device: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., receipts_answered: _Optional[int] = ..., last_count: _Optional[int] = ..., base_key_at_answer: _Optional[bytes] = ..., registration_id: _Optional[int] = ...) -> None: ...
+    sent: _containers.RepeatedCompositeFieldContainer[ChainPosition]
+    def __init__(self, device: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., receipts_answered: _Optional[int] = ..., last_count: _Optional[int] = ..., base_key_at_answer: _Optional[bytes] = ..., registration_id: _Optional[int] = ..., sent: _Optional[_Iterable[_Union[ChainPosition, _Mapping]]] = ...) -> None: ...
 
 class SendLogEntry(_message.Message):
     __slots__ = ("message_id", "plaintext", "timestamp_ms", "group_id", "priority", "devices", "version")

@@ -7,6 +7,12 @@ first missed; one that arrives later is crossed off. A counter still missing
 :class:`~axolotl.retry.events.Gap` so the stack can re-fetch from its
 server's offline store. A chain's record is forgotten a day after its last
 activity when nothing is missing.
+
+A transmission we could not read (a corrupted header: an unreadable one, or
+one naming a chain that does not exist) leaves its real counter unseen. The
+sender's resend carries, inside its authenticated payload, the positions of
+the transmissions it replaces; the receiver notes them here, so a message
+recovered by a resend is never reported missing.
 """
 
 from __future__ import annotations

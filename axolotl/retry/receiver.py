@@ -93,6 +93,10 @@ def _decrypt(ctx: Context, env: Envelope, now_ms: int) -> tuple[bytes, str | Non
             config=ctx.config,
         )
     gaps.observe(ctx, env.sender, decrypted, now_ms)
+    for ratchet_key, counter in payload.replaces:
+        # Earlier transmissions of this message that we could not read: their
+        # counters are accounted for, not missing.
+        gaps.note(ctx, env.sender, ratchet_key, counter, now_ms)
     return payload.body, payload.group_id or env.group_id
 
 

@@ -7,7 +7,9 @@ Keys join address parts with ``\\x1f`` (unit separator), which no JID holds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from google.protobuf.message import DecodeError as _PbDecodeError
 from google.protobuf.message import Message as _PbMessage
@@ -35,6 +37,7 @@ __all__ = [
     "KeyHandover",
     "OutboxEntry",
     "Payload",
+    "Position",
     "ReceiveRecord",
     "SendLogEntry",
     "address_key",
@@ -132,6 +135,19 @@ class OutboxEntry:
             raise StorageError(f"stored outbox entry is invalid: {exc}") from None
 
 
+Position = tuple[bytes, int]
+"""A place on a pairwise sending chain: (the chain's raw 32-byte ratchet key, counter)."""
+
+
+def _positions_to(field_: Any, positions: Iterable[Position]) -> None:
+    for ratchet_key, counter in positions:
+        field_.add(ratchet_key=b"\x05" + ratchet_key, counter=counter)
+
+
+def _positions_from(field_: Iterable[Any]) -> list[Position]:
+    return [(p.ratchet_key[1:], p.counter) for p in field_]
+
+
 @dataclass(slots=True)
 class DeviceState:
     """The sender's view of one recipient device of a logged message."""
@@ -142,6 +158,15 @@ class DeviceState:
     last_count: int = 0
     base_key_at_answer: bytes = b""
     registration_id: int = 0
+    # Where its pairwise transmissions went out: (ratchet key, raw 32 bytes;
+    # counter), oldest first, the last MAX_SENT kept.
+    sent: list[Position] = field(default_factory=list)
+
+    MAX_SENT = 4
+
+    def note_sent(self, position: Position) -> None:
+        """Remember one more pairwise transmission of the message to this device."""
+        self.sent = [*self.sent, position][-self.MAX_SENT :]
 
 
 @dataclass(slots=True)
@@ -177,6 +202,7 @@ class SendLogEntry:
             m.last_count = d.last_count
             m.base_key_at_answer = d.base_key_at_answer
             m.registration_id = d.registration_id
+            _positions_to(m.sent, d.sent)
         return msg.SerializeToString()
 
     @classmethod
@@ -198,6 +224,7 @@ class SendLogEntry:
                         m.last_count,
                         m.base_key_at_answer,
                         m.registration_id,
+                        _positions_from(m.sent),
                     )
                     for m in msg.devices
                 ],
@@ -288,6 +315,9 @@ class Payload:
     body: bytes
     sender_key_distribution: bytes | None = None
     group_id: str | None = None
+    replaces: tuple[Position, ...] = ()  # earlier transmissions of this message (a resend)
+
+    MAX_REPLACES = 16
 
     def serialize(self) -> bytes:
         msg = pb.Payload(body=self.body)
@@ -295,6 +325,7 @@ class Payload:
             msg.sender_key_distribution = self.sender_key_distribution
         if self.group_id is not None:
             msg.group_id = self.group_id
+        _positions_to(msg.replaces, self.replaces)
         return msg.SerializeToString()
 
     @classmethod
@@ -309,10 +340,23 @@ class Payload:
             msg.ParseFromString(data)
         except (_PbDecodeError, ValueError) as exc:
             raise DecodeError("payload", str(exc) or "malformed protobuf") from None
+        if len(msg.replaces) > cls.MAX_REPLACES:
+            raise DecodeError(
+                "payload",
+                f"{len(msg.replaces)} replaced transmissions (at most {cls.MAX_REPLACES})",
+            )
+        replaces = []
+        for p in msg.replaces:
+            if len(p.ratchet_key) != 33 or p.ratchet_key[0] != 0x05 or not p.HasField("counter"):
+                raise DecodeError(
+                    "payload", "a replaced transmission's chain position is malformed"
+                )
+            replaces.append((p.ratchet_key[1:], p.counter))
         return cls(
             msg.body,
             msg.sender_key_distribution if msg.HasField("sender_key_distribution") else None,
             msg.group_id if msg.HasField("group_id") else None,
+            tuple(replaces),
         )
 
 

@@ -69,7 +69,7 @@ class _GroupBody:
 def _envelope(
     ctx: Context,
     entry: SendLogEntry,
-    device: ProtocolAddress,
+    ds: DeviceState,
     retry_count: int,
     fresh_key: bool,
     group_body: _GroupBody,
@@ -78,8 +78,11 @@ def _envelope(
 
     A group message goes as the shared SenderKeyMessage to a device that has
     our current sender key; otherwise (and on every resend, ``fresh_key``)
-    pairwise, carrying our sender-key distribution message along.
+    pairwise, carrying our sender-key distribution message along. A pairwise
+    transmission's chain position is noted in ``ds``, and a later one names
+    the earlier ones it replaces (for the receiver's gap detection).
     """
+    device = ds.device
 
     def envelope(kind: MessageType, body: bytes) -> Envelope:
         return Envelope(
@@ -94,7 +97,8 @@ def _envelope(
             priority=entry.priority,
         )
 
-    payload = Payload(entry.plaintext)
+    replaces = tuple(ds.sent)
+    payload = Payload(entry.plaintext, replaces=replaces)
     if entry.group_id is not None:
         skdm = create_sender_key_distribution(
             ctx.store, entry.group_id, ctx.local, rng=ctx.rng, config=ctx.config
@@ -110,12 +114,13 @@ def _envelope(
                     ctx.store, entry.group_id, ctx.local, entry.plaintext, rng=ctx.rng
                 )
             return envelope(MessageType.SENDER_KEY, group_body.body)
-        payload = Payload(entry.plaintext, skdm.serialized, entry.group_id)
+        payload = Payload(entry.plaintext, skdm.serialized, entry.group_id, replaces)
         if not handover.confirmed:
             carriers = [*handover.carriers, entry.message_id]
             handover.carriers = carriers[-KeyHandover.MAX_CARRIERS :]
             ctx.store.put_record(SKDM, handover_key, handover.serialize())
     message = encrypt(ctx.store, device, payload.serialize())
+    ds.note_sent((message.ratchet_key.raw, message.counter))
     return envelope(message.type, message.body)
 
 
@@ -155,7 +160,7 @@ def send(
     )
     shared = _GroupBody()
     for state in entry.devices:
-        envelope = _envelope(ctx, entry, state.device, 0, False, shared)
+        envelope = _envelope(ctx, entry, state, 0, False, shared)
         state.state = next_send_state(state.state, SendEvent.TRANSMIT)
         outbox.enqueue(ctx, envelope, now_ms, out)
     _save(ctx, entry)
@@ -327,7 +332,7 @@ def on_retry_receipt(
         )
         ctx.stats.receipts_ignored += 1
         return
-    envelope = _envelope(ctx, entry, device, receipt.count, True, _GroupBody())
+    envelope = _envelope(ctx, entry, ds, receipt.count, True, _GroupBody())
     ds.state = next_send_state(ds.state, SendEvent.RETRY_RECEIPT)
     ds.receipts_answered += 1
     ds.last_count = receipt.count

@@ -43,10 +43,16 @@ class CiphertextMessage:
         type: :attr:`MessageType.PREKEY` until the peer replied, then
             :attr:`MessageType.SIGNAL`.
         body: the serialized wire message.
+        counter: its counter on our sending chain.
+        ratchet_key: that chain's ratchet public key (with ``counter``, where
+            the message went out: a retry layer remembers it so a resend can
+            name the transmission it replaces).
     """
 
     type: MessageType
     body: bytes
+    counter: int
+    ratchet_key: PublicKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +107,8 @@ def encrypt(
             previous_counter=state.previous_counter,
             ciphertext=aes_cbc_encrypt(cipher_key, iv, plaintext),
         )
-        result = CiphertextMessage(MessageType.SIGNAL, message.serialized)
+        ratchet_key = state.sender_chain.ratchet_key_pair.public_key
+        result = CiphertextMessage(MessageType.SIGNAL, message.serialized, counter, ratchet_key)
         pending = state.pending_pre_key
         if pending is not None:
             prekey_message = PreKeySignalMessage.create(
@@ -112,7 +119,9 @@ def encrypt(
                 identity_key=state.local_identity,
                 message=message,
             )
-            result = CiphertextMessage(MessageType.PREKEY, prekey_message.serialized)
+            result = CiphertextMessage(
+                MessageType.PREKEY, prekey_message.serialized, counter, ratchet_key
+            )
         store.store_session(address, dump_record(record))
     return result
 
