@@ -98,7 +98,7 @@ def test_lost_sender_key_is_resent_pairwise(net: Network) -> None:
     net.run()
     carol = net.devices[net.address("carol")]
     # carol loses alice's sender key (e.g. restored from an old backup)
-    carol.store.store_sender_key("g@g.example", net.address("alice"), b"")
+    carol.store.delete_sender_key("g@g.example", net.address("alice"))
     m = net.send("alice", ["bob", "carol"], b"second", group="g@g.example")
     net.run()
     assert _delivered(net, "carol")[m] == b"second"

@@ -314,6 +314,43 @@ def test_sender_key_round_trip(store: ProtocolStore) -> None:
         store.store_sender_key("g1", ALICE, 5)  # type: ignore[arg-type]
 
 
+def test_sender_key_delete(store: ProtocolStore) -> None:
+    store.store_sender_key("g1", ALICE, b"k1")
+    store.store_sender_key("g1", ProtocolAddress("alice", 2), b"k2")
+    store.store_sender_key("g2", ALICE, b"k3")
+    store.delete_sender_key("g1", ALICE)
+    assert store.load_sender_key("g1", ALICE) is None
+    assert store.load_sender_key("g1", ProtocolAddress("alice", 2)) == b"k2"  # other device
+    assert store.load_sender_key("g2", ALICE) == b"k3"  # other group
+    store.delete_sender_key("g1", ALICE)  # absent: no error
+    store.delete_sender_key("g9", BOB1)
+    store.store_sender_key("g1", ALICE, b"k1 again")  # a deleted key can be stored again
+    assert store.load_sender_key("g1", ALICE) == b"k1 again"
+    with pytest.raises(UsageError):
+        store.delete_sender_key(5, ALICE)  # type: ignore[arg-type]
+
+
+def test_sender_key_deleted_in_a_rolled_back_transaction_is_still_there(
+    store: ProtocolStore,
+) -> None:
+    store.store_sender_key("g1", ALICE, b"k1")
+    with pytest.raises(Boom), store.transaction():
+        store.delete_sender_key("g1", ALICE)
+        assert store.load_sender_key("g1", ALICE) is None  # gone inside
+        raise Boom
+    assert store.load_sender_key("g1", ALICE) == b"k1"
+    with store.transaction():
+        try:
+            with store.transaction():
+                store.delete_sender_key("g1", ALICE)
+                raise Boom
+        except Boom:
+            pass
+        assert store.load_sender_key("g1", ALICE) == b"k1"  # only the inner block undone
+        store.delete_sender_key("g1", ALICE)
+    assert store.load_sender_key("g1", ALICE) is None
+
+
 # -- transactions --------------------------------------------------------------
 
 
@@ -335,6 +372,7 @@ def _write_everything(store: ProtocolStore) -> None:
     store.store_session(ProtocolAddress("bobby", 7), b"new")
     store.store_sender_key("g1", ALICE, b"changed")
     store.store_sender_key("g2", BOB1, b"new")
+    store.delete_sender_key("g1", ALICE)
 
 
 def test_transaction_commits(store: ProtocolStore) -> None:
@@ -346,6 +384,8 @@ def test_transaction_commits(store: ProtocolStore) -> None:
     assert after["sessions"]["alice.1"] == b"changed"
     assert after["next_pre_key_id"] == 101
     assert after["sub_devices"]["bob"] == []
+    assert after["sender_keys"][("g1", "alice.1")] is None
+    assert after["sender_keys"][("g2", "bob.1")] == b"new"
 
 
 def test_transaction_rollback_restores_exact_state(store: ProtocolStore) -> None:
@@ -522,6 +562,7 @@ _simple_ops = st.one_of(
     st.tuples(st.just("get_sub_device_sessions"), st.sampled_from(NAMES)),
     st.tuples(st.just("store_sender_key"), st.sampled_from(GROUPS), _addresses, _record),
     st.tuples(st.just("load_sender_key"), st.sampled_from(GROUPS), _addresses),
+    st.tuples(st.just("delete_sender_key"), st.sampled_from(GROUPS), _addresses),
     *_retry_ops,
 )
 _ops = st.recursive(
@@ -779,6 +820,8 @@ def test_sqlite_binding_errors_become_storage_errors(tmp_path: Path) -> None:
             store.store_session(ProtocolAddress("\ud800", 1), b"x")  # lone surrogate
         with pytest.raises(StorageError, match="load_sender_key"):
             store.load_sender_key("\udfff", ALICE)
+        with pytest.raises(StorageError, match="delete_sender_key"):
+            store.delete_sender_key("\udfff", ALICE)
 
 
 def test_sqlite_closing_inside_a_transaction_rolls_back(tmp_path: Path) -> None:

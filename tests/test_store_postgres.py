@@ -199,8 +199,13 @@ def test_closing_inside_a_transaction_rolls_back(dsn: str) -> None:
 
 
 def test_nul_in_a_name_is_a_storage_error(dsn: str) -> None:
-    with _create(dsn) as store, pytest.raises(StorageError, match="NUL"):
-        store.store_session(ProtocolAddress("a\x00b", 1), b"x")
+    with _create(dsn) as store:
+        with pytest.raises(StorageError, match="NUL"):
+            store.store_session(ProtocolAddress("a\x00b", 1), b"x")
+        with pytest.raises(StorageError, match="NUL"):
+            store.delete_sender_key("g\x00", ALICE)
+        with pytest.raises(StorageError, match="NUL"):
+            store.delete_sender_key("g", ProtocolAddress("a\x00b", 1))
 
 
 def _owner_rows(conn: Any, owner: str) -> dict[str, int]:

@@ -219,6 +219,14 @@ class SenderKeyStore(Protocol):
         """Store (or replace) the sender-key record of ``sender`` in ``group_id``."""
         ...
 
+    def delete_sender_key(self, group_id: str, sender: ProtocolAddress) -> None:
+        """Delete the sender-key record of ``sender`` in ``group_id`` (no error if absent).
+
+        The next message from ``sender`` in the group then finds no sender key,
+        as on a device that never received its distribution message.
+        """
+        ...
+
 
 @runtime_checkable
 class RetryStore(Protocol):

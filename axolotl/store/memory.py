@@ -298,6 +298,17 @@ class MemoryStore:
             _record_bytes(record, "sender key record"),
         )
 
+    def delete_sender_key(self, group_id: str, sender: ProtocolAddress) -> None:
+        """Delete the sender-key record of ``sender`` in ``group_id`` (no error if absent).
+
+        Raises:
+            UsageError: ``group_id`` is not a str.
+            StorageError: the store was closed.
+        """
+        if not isinstance(group_id, str):
+            raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
+        self._delete(self._sender_keys, (group_id, sender.name, sender.device_id))
+
     # -- RetryStore --------------------------------------------------------
 
     def get_record(self, kind: str, key: str) -> bytes | None:

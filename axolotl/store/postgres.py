@@ -157,6 +157,10 @@ _SQL_PUT_SENDER_KEY = (
     "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (owner, group_id, sender_name, sender_device_id) "
     "DO UPDATE SET record = excluded.record"
 )
+_SQL_DEL_SENDER_KEY = (
+    "DELETE FROM axolotl_sender_keys "
+    "WHERE owner = %s AND group_id = %s AND sender_name = %s AND sender_device_id = %s"
+)
 
 _NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
 
@@ -738,6 +742,18 @@ class PostgresStore(PgRetryRecords):
         data = _record_bytes(record, "sender key record")
         params = (self.owner, group, *self._address(sender)[1:], data)
         self._write(_SQL_PUT_SENDER_KEY, params, "store_sender_key")
+
+    def delete_sender_key(self, group_id: str, sender: ProtocolAddress) -> None:
+        """Delete the sender-key record of ``sender`` in ``group_id`` (no error if absent).
+
+        A write: it takes the owner's lock (outside a transaction, as one of its own).
+
+        Raises:
+            UsageError: ``group_id`` is not a str.
+            StorageError: PostgreSQL failed, or a NUL in the group id or sender name.
+        """
+        params = (self.owner, _text(group_id, "group id"), *self._address(sender)[1:])
+        self._write(_SQL_DEL_SENDER_KEY, params, "delete_sender_key")
 
     # -- ProtocolStore -----------------------------------------------------
 

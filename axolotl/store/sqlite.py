@@ -120,6 +120,9 @@ _SQL_PUT_SENDER_KEY = (
     "VALUES (?, ?, ?, ?) "
     "ON CONFLICT (group_id, sender_name, sender_device_id) DO UPDATE SET record = excluded.record"
 )
+_SQL_DEL_SENDER_KEY = (
+    "DELETE FROM sender_keys WHERE group_id = ? AND sender_name = ? AND sender_device_id = ?"
+)
 
 _NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
 
@@ -556,6 +559,19 @@ class SQLiteStore(SQLiteRetryRecords):
             _SQL_PUT_SENDER_KEY,
             (group_id, sender.name, sender.device_id, data),
             "store_sender_key",
+        )
+
+    def delete_sender_key(self, group_id: str, sender: ProtocolAddress) -> None:
+        """Delete the sender-key record of ``sender`` in ``group_id`` (no error if absent).
+
+        Raises:
+            UsageError: ``group_id`` is not a str.
+            StorageError: SQLite failed.
+        """
+        if not isinstance(group_id, str):
+            raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
+        self._run(
+            _SQL_DEL_SENDER_KEY, (group_id, sender.name, sender.device_id), "delete_sender_key"
         )
 
     # -- ProtocolStore -----------------------------------------------------

@@ -63,7 +63,6 @@ from axolotl.session import (
     process_prekey_bundle,
     process_sender_key_distribution,
 )
-from axolotl.session.group import SenderKeyRecord
 from axolotl.store.memory import MemoryStore
 from axolotl.testvectors import MalformedVector, VectorMismatch, expect_equal
 from axolotl.wire import MessageType, SenderKeyDistributionMessage
@@ -580,9 +579,8 @@ def _op_wipe_session(a: _Args) -> Json:
 
 
 def _op_forget_sender_keys(a: _Args) -> Json:
-    # The store protocol has no delete for sender keys: an empty record reads as none.
     party, sender = a.party(), a.party("sender")
-    party.store.store_sender_key(a.get("group", str), sender.address, SenderKeyRecord().serialize())
+    party.store.delete_sender_key(a.get("group", str), sender.address)
     return {}
 
 
