@@ -1,22 +1,22 @@
 """The :class:`~axolotl.store.base.RetryStore` half of the PostgreSQL store.
 
-A mixin of :class:`~axolotl.store.postgres.PostgresStore`. Records live in
+A mixin of :class:`~axolotl.store.postgres.PostgresStore`, on the ``_read``
+and ``_write`` of its driver (:mod:`axolotl.store._sql_store`). Records live in
 ``axolotl_retry_records`` (primary key ``(owner, kind, key)``, index on
 ``(owner, kind, due_ms, key)`` that every ordered query walks); kinds and keys
 are stored as UTF-8 ``BYTEA``, so they compare by code point as the protocol
-asks, whatever the database's collation. A per-kind row count is kept by a
-count is kept in ``axolotl_retry_record_counts``: each write adds its
-inserts and deletes to a per-kind delta held by the store for the open
-transaction (undone with a savepoint like the rows), and the sums are written
-in the same round trip as ``COMMIT``.
+asks, whatever the database's collation. A per-kind row count is kept in
+``axolotl_retry_record_counts``: each write adds its inserts and deletes to a
+per-kind delta held by the store for the open transaction (undone with a
+savepoint like the rows), and the sums are written in the same round trip as
+``COMMIT``.
 
 Every method is one statement. Writes outside a transaction run as a
 transaction of their own under the owner's lock (with the count written at
-its ``COMMIT``); inside
-:meth:`PostgresStore.transaction` they join it. The owner's lock, held by the
-whole logical step, is what keeps two workers from taking the same due
-record: no ``FOR UPDATE`` is needed on what :meth:`due_records` returns (see
-:mod:`axolotl.store.postgres`).
+its ``COMMIT``); inside :meth:`PostgresStore.transaction` they join it. The
+owner's lock, held by the whole logical step, is what keeps two workers from
+taking the same due record: no ``FOR UPDATE`` is needed on what
+:meth:`due_records` returns (see :mod:`axolotl.store.postgres`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from axolotl.store._record_args import (
     check_now_ms,
     check_value,
 )
+from axolotl.store._sql_store import SQLStore
 
 __all__ = ["PgRetryRecords"]
 
@@ -78,7 +79,7 @@ _SQL_EVICT_RECORDS = (
 )
 
 
-class PgRetryRecords:
+class PgRetryRecords(SQLStore):
     """The retry-record methods of :class:`~axolotl.store.postgres.PostgresStore`."""
 
     owner: str
@@ -86,12 +87,6 @@ class PgRetryRecords:
     # copy of it at the start of each open savepoint.
     _count_deltas: dict[bytes, int]
     _delta_marks: list[dict[bytes, int]]
-
-    def _read(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
-        raise NotImplementedError  # provided by PostgresStore
-
-    def _write(self, sql: str, params: Any, operation: str) -> int:
-        raise NotImplementedError  # provided by PostgresStore
 
     def _write_rows(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by PostgresStore

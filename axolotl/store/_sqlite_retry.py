@@ -1,12 +1,14 @@
 """The :class:`~axolotl.store.base.RetryStore` half of the SQLite store.
 
 A mixin of :class:`~axolotl.store.sqlite.SQLiteStore`, kept apart so the
-store module stays readable. Records live in the ``retry_records`` table of
-schema version 2 (:mod:`axolotl.store.migrations`): primary key ``(kind,
-key)``, ``WITHOUT ROWID``, and an index on ``(kind, due_ms, key)`` that every
-ordered query walks, so due, next-due and eviction queries read only the rows
-they return. A per-kind row count is kept by triggers in
-``retry_record_counts``, so counting and bounding a kind cost one lookup.
+store module stays readable; it runs on the store's connection and on the
+``_read`` of its driver (:mod:`axolotl.store._sql_store`). Records live in
+the ``retry_records`` table of schema version 2
+(:mod:`axolotl.store.migrations`): primary key ``(kind, key)``, ``WITHOUT
+ROWID``, and an index on ``(kind, due_ms, key)`` that every ordered query
+walks, so due, next-due and eviction queries read only the rows they return.
+A per-kind row count is kept by triggers in ``retry_record_counts``, so
+counting and bounding a kind cost one lookup.
 
 Every statement is a single one, so each method is atomic on its own, and
 inside :meth:`SQLiteStore.transaction` it joins the surrounding transaction.
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
 
 from axolotl.store._record_args import (
     INT64_MAX,
@@ -29,6 +30,7 @@ from axolotl.store._record_args import (
     check_now_ms,
     check_value,
 )
+from axolotl.store._sql_store import SQLStore
 from axolotl.store.migrations import DB_ERRORS, storage_error
 
 __all__ = ["SQLiteRetryRecords"]
@@ -64,16 +66,10 @@ _SQL_EVICT_RECORDS = (
 )
 
 
-class SQLiteRetryRecords:
+class SQLiteRetryRecords(SQLStore):
     """The retry-record methods of :class:`~axolotl.store.sqlite.SQLiteStore`."""
 
     _conn: sqlite3.Connection
-
-    def _records_query(self, sql: str, params: tuple[Any, ...], operation: str) -> list[Any]:
-        try:
-            return self._conn.execute(sql, params).fetchall()
-        except DB_ERRORS as exc:
-            raise storage_error(operation, exc) from exc
 
     def get_record(self, kind: str, key: str) -> bytes | None:
         """The value stored under (``kind``, ``key``), or ``None`` (one indexed SELECT).
@@ -129,7 +125,7 @@ class SQLiteRetryRecords:
             return []  # before every due time SQLite can hold
         # Past the INTEGER range every stored due time has come.
         params = (kind, min(now_ms, INT64_MAX), min(limit, INT64_MAX))
-        rows = self._records_query(_SQL_DUE_RECORDS, params, f"due_records({kind!r})")
+        rows = self._read(_SQL_DUE_RECORDS, params, f"due_records({kind!r})")
         return [(str(key), bytes(value), int(due)) for key, value, due in rows]
 
     def records(self, kind: str, limit: int | None = None) -> list[tuple[str, bytes, int | None]]:
@@ -141,7 +137,7 @@ class SQLiteRetryRecords:
         """
         kind = check_kind(kind)
         bound = -1 if limit is None else min(check_limit(limit), INT64_MAX)
-        rows = self._records_query(_SQL_RECORDS, (kind, bound), f"records({kind!r})")
+        rows = self._read(_SQL_RECORDS, (kind, bound), f"records({kind!r})")
         return [
             (str(key), bytes(value), None if due is None else int(due)) for key, value, due in rows
         ]
@@ -157,7 +153,7 @@ class SQLiteRetryRecords:
         """
         soonest: int | None = None
         for kind in check_kinds(kinds):
-            rows = self._records_query(_SQL_NEXT_DUE, (kind,), f"next_due_ms({kind!r})")
+            rows = self._read(_SQL_NEXT_DUE, (kind,), f"next_due_ms({kind!r})")
             if rows:
                 due = int(rows[0][0])
                 if soonest is None or due < soonest:
@@ -172,7 +168,7 @@ class SQLiteRetryRecords:
             StorageError: SQLite failed.
         """
         kind = check_kind(kind)
-        rows = self._records_query(_SQL_COUNT_RECORDS, (kind,), f"count_records({kind!r})")
+        rows = self._read(_SQL_COUNT_RECORDS, (kind,), f"count_records({kind!r})")
         return int(rows[0][0]) if rows else 0
 
     def evict_records(self, kind: str, keep: int) -> int:

@@ -27,8 +27,9 @@ from typing import Any, Final
 
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
-from axolotl.errors import AxolotlError, InvalidKeyId, StorageError, UsageError
+from axolotl.errors import InvalidKeyId, StorageError, UsageError
 from axolotl.keys import IdentityKeyPair, PreKeyRecord, SignedPreKeyRecord
+from axolotl.store._common import NEXT_PRE_KEY_ID, check_record, check_registration_id, decode
 from axolotl.store._record_args import (
     check_due_ms,
     check_key,
@@ -44,16 +45,9 @@ from axolotl.store.base import advance_pre_key_counter
 __all__ = ["MemoryStore"]
 
 _MISSING: Final = object()
-_NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
 
 _AddressKey = tuple[str, int]
 _SenderKeyKey = tuple[str, str, int]
-
-
-def _record_bytes(record: bytes, what: str) -> bytes:
-    if not isinstance(record, (bytes, bytearray, memoryview)):
-        raise UsageError(f"{what} must be bytes, got {type(record).__name__}")
-    return bytes(record)
 
 
 class _MemoryTransaction:
@@ -105,8 +99,7 @@ class MemoryStore:
         Raises:
             UsageError: ``registration_id`` does not fit 4 bytes.
         """
-        if not isinstance(registration_id, int) or not 0 <= registration_id <= 0xFFFFFFFF:
-            raise UsageError(f"registration id {registration_id!r} does not fit 4 bytes")
+        check_registration_id(registration_id)
         self._identity_key_pair = identity_key_pair.serialize()
         self._registration_id = registration_id
         self._identities: dict[_AddressKey, bytes] = {}
@@ -160,12 +153,7 @@ class MemoryStore:
         data = self._identities.get((address.name, address.device_id))
         if data is None:
             return None
-        try:
-            return PublicKey.deserialize(data)
-        except AxolotlError as exc:  # pragma: no cover - only bytes we wrote
-            raise StorageError(
-                f"memory store: stored identity of {address} is corrupt: {exc}"
-            ) from None
+        return decode("memory", PublicKey.deserialize, data, f"stored identity of {address}")
 
     def save_identity(self, address: ProtocolAddress, identity_key: PublicKey) -> bool:
         """Store ``identity_key``; ``True`` if it replaced a different key."""
@@ -188,20 +176,15 @@ class MemoryStore:
         data = self._pre_keys.get(pre_key_id)
         if data is None:
             raise InvalidKeyId(f"no prekey with id {pre_key_id}", pre_key_id)
-        try:
-            return PreKeyRecord.deserialize(data)
-        except AxolotlError as exc:  # pragma: no cover - only bytes we wrote
-            raise StorageError(
-                f"memory store: stored prekey {pre_key_id} is corrupt: {exc}"
-            ) from None
+        return decode("memory", PreKeyRecord.deserialize, data, f"stored prekey {pre_key_id}")
 
     def store_pre_key(self, record: PreKeyRecord) -> None:
         """Store ``record`` and advance the next-prekey-id counter."""
         self._set(self._pre_keys, record.id, record.serialize())
-        current = self._counters.get(_NEXT_PRE_KEY_ID)
+        current = self._counters.get(NEXT_PRE_KEY_ID)
         following = advance_pre_key_counter(current, record.id)
         if following is not None and following != current:
-            self._set(self._counters, _NEXT_PRE_KEY_ID, following)
+            self._set(self._counters, NEXT_PRE_KEY_ID, following)
 
     def contains_pre_key(self, pre_key_id: int) -> bool:
         """Whether a prekey with this id is stored."""
@@ -213,7 +196,7 @@ class MemoryStore:
 
     def next_pre_key_id(self) -> int:
         """1 + the highest prekey id ever stored, wrapping within 1..0xFFFFFE."""
-        return self._counters.get(_NEXT_PRE_KEY_ID, 1)
+        return self._counters.get(NEXT_PRE_KEY_ID, 1)
 
     # -- SignedPreKeyStore -------------------------------------------------
 
@@ -230,12 +213,9 @@ class MemoryStore:
 
     @staticmethod
     def _signed(key_id: int, data: bytes) -> SignedPreKeyRecord:
-        try:
-            return SignedPreKeyRecord.deserialize(data)
-        except AxolotlError as exc:  # pragma: no cover - only bytes we wrote
-            raise StorageError(
-                f"memory store: stored signed prekey {key_id} is corrupt: {exc}"
-            ) from None
+        return decode(
+            "memory", SignedPreKeyRecord.deserialize, data, f"stored signed prekey {key_id}"
+        )
 
     def load_signed_pre_keys(self) -> list[SignedPreKeyRecord]:
         """Every stored signed prekey, sorted by id."""
@@ -262,7 +242,7 @@ class MemoryStore:
     def store_session(self, address: ProtocolAddress, record: bytes) -> None:
         """Store (or replace) the session record for ``address``."""
         self._set(
-            self._sessions, (address.name, address.device_id), _record_bytes(record, "session")
+            self._sessions, (address.name, address.device_id), check_record(record, "session")
         )
 
     def contains_session(self, address: ProtocolAddress) -> bool:
@@ -295,7 +275,7 @@ class MemoryStore:
         self._set(
             self._sender_keys,
             (group_id, sender.name, sender.device_id),
-            _record_bytes(record, "sender key record"),
+            check_record(record, "sender key record"),
         )
 
     def delete_sender_key(self, group_id: str, sender: ProtocolAddress) -> None:

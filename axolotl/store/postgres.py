@@ -50,14 +50,19 @@ Schema versions are kept in ``axolotl_schema`` and applied by
 :mod:`axolotl.store._pg_schema` (a newer schema raises
 :class:`~axolotl.errors.SchemaVersionError`). Every :class:`psycopg.Error`
 becomes a :class:`~axolotl.errors.StorageError` naming the operation.
+
+Layout: connections and transactions are in :mod:`axolotl.store._pg_connection`,
+the retry records in :mod:`axolotl.store._pg_retry`, and the methods this
+store shares with the SQLite store in :mod:`axolotl.store._sql_store`; this
+module gives them their SQL and driver, and keeps construction, the owner's
+lock and its own hot paths (loading and storing sessions and sender keys).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 try:
     import psycopg
@@ -67,17 +72,10 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
     ) from exc
 
 from axolotl.address import ProtocolAddress
-from axolotl.crypto.curve import PublicKey
-from axolotl.errors import AxolotlError, InvalidKeyId, StorageError, UsageError
-from axolotl.keys import (
-    MAX_KEY_ID,
-    IdentityKeyPair,
-    PreKeyRecord,
-    SignedPreKeyRecord,
-    generate_identity_key_pair,
-    generate_registration_id,
-)
+from axolotl.errors import StorageError, UsageError
+from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_registration_id
 from axolotl.rng import Rng, default_rng
+from axolotl.store._common import check_record, check_registration_id, decode
 from axolotl.store._pg_connection import Conn, PgTransaction, Source, map_error, owner_lock_key
 from axolotl.store._pg_retry import PgRetryRecords
 from axolotl.store._pg_schema import (
@@ -87,7 +85,7 @@ from axolotl.store._pg_schema import (
     PG_SCHEMA_VERSION,
     migrate,
 )
-from axolotl.store.base import advance_pre_key_counter
+from axolotl.store._sql_store import Statements
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -106,47 +104,12 @@ _SQL_SET_LOCAL = (
     "INSERT INTO axolotl_local_identity (owner, identity_key_pair, registration_id) "
     "VALUES (%s, %s, %s)"
 )
-_SQL_GET_IDENTITY = (
-    "SELECT public_key FROM axolotl_identities WHERE owner = %s AND name = %s AND device_id = %s"
-)
-_SQL_PUT_IDENTITY = (
-    "INSERT INTO axolotl_identities (owner, name, device_id, public_key) VALUES (%s, %s, %s, %s) "
-    "ON CONFLICT (owner, name, device_id) DO UPDATE SET public_key = excluded.public_key"
-)
-_SQL_GET_PRE_KEY = "SELECT record FROM axolotl_pre_keys WHERE owner = %s AND id = %s"
-_SQL_PUT_PRE_KEY = (
-    "INSERT INTO axolotl_pre_keys (owner, id, record) VALUES (%s, %s, %s) "
-    "ON CONFLICT (owner, id) DO UPDATE SET record = excluded.record"
-)
-_SQL_HAS_PRE_KEY = "SELECT 1 FROM axolotl_pre_keys WHERE owner = %s AND id = %s"
-_SQL_DEL_PRE_KEY = "DELETE FROM axolotl_pre_keys WHERE owner = %s AND id = %s"
-_SQL_GET_COUNTER = "SELECT value FROM axolotl_key_counters WHERE owner = %s AND name = %s"
-_SQL_PUT_COUNTER = (
-    "INSERT INTO axolotl_key_counters (owner, name, value) VALUES (%s, %s, %s) "
-    "ON CONFLICT (owner, name) DO UPDATE SET value = excluded.value"
-)
-_SQL_GET_SIGNED = "SELECT record FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s"
-_SQL_ALL_SIGNED = "SELECT id, record FROM axolotl_signed_pre_keys WHERE owner = %s ORDER BY id"
-_SQL_PUT_SIGNED = (
-    "INSERT INTO axolotl_signed_pre_keys (owner, id, record) VALUES (%s, %s, %s) "
-    "ON CONFLICT (owner, id) DO UPDATE SET record = excluded.record"
-)
-_SQL_HAS_SIGNED = "SELECT 1 FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s"
-_SQL_DEL_SIGNED = "DELETE FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s"
 _SQL_GET_SESSION = (
     "SELECT record FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s"
 )
 _SQL_PUT_SESSION = (
     "INSERT INTO axolotl_sessions (owner, name, device_id, record) VALUES (%s, %s, %s, %s) "
     "ON CONFLICT (owner, name, device_id) DO UPDATE SET record = excluded.record"
-)
-_SQL_HAS_SESSION = (
-    "SELECT 1 FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s"
-)
-_SQL_DEL_SESSION = "DELETE FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s"
-_SQL_DEL_SESSIONS = "DELETE FROM axolotl_sessions WHERE owner = %s AND name = %s"
-_SQL_SUB_DEVICES = (
-    "SELECT device_id FROM axolotl_sessions WHERE owner = %s AND name = %s ORDER BY device_id"
 )
 _SQL_GET_SENDER_KEY = (
     "SELECT record FROM axolotl_sender_keys "
@@ -157,22 +120,47 @@ _SQL_PUT_SENDER_KEY = (
     "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (owner, group_id, sender_name, sender_device_id) "
     "DO UPDATE SET record = excluded.record"
 )
-_SQL_DEL_SENDER_KEY = (
-    "DELETE FROM axolotl_sender_keys "
-    "WHERE owner = %s AND group_id = %s AND sender_name = %s AND sender_device_id = %s"
+_SQL = Statements(
+    get_identity=(
+        "SELECT public_key FROM axolotl_identities "
+        "WHERE owner = %s AND name = %s AND device_id = %s"
+    ),
+    put_identity=(
+        "INSERT INTO axolotl_identities (owner, name, device_id, public_key) "
+        "VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (owner, name, device_id) DO UPDATE SET public_key = excluded.public_key"
+    ),
+    get_pre_key="SELECT record FROM axolotl_pre_keys WHERE owner = %s AND id = %s",
+    put_pre_key=(
+        "INSERT INTO axolotl_pre_keys (owner, id, record) VALUES (%s, %s, %s) "
+        "ON CONFLICT (owner, id) DO UPDATE SET record = excluded.record"
+    ),
+    has_pre_key="SELECT 1 FROM axolotl_pre_keys WHERE owner = %s AND id = %s",
+    del_pre_key="DELETE FROM axolotl_pre_keys WHERE owner = %s AND id = %s",
+    get_counter="SELECT value FROM axolotl_key_counters WHERE owner = %s AND name = %s",
+    put_counter=(
+        "INSERT INTO axolotl_key_counters (owner, name, value) VALUES (%s, %s, %s) "
+        "ON CONFLICT (owner, name) DO UPDATE SET value = excluded.value"
+    ),
+    get_signed="SELECT record FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s",
+    all_signed="SELECT id, record FROM axolotl_signed_pre_keys WHERE owner = %s ORDER BY id",
+    put_signed=(
+        "INSERT INTO axolotl_signed_pre_keys (owner, id, record) VALUES (%s, %s, %s) "
+        "ON CONFLICT (owner, id) DO UPDATE SET record = excluded.record"
+    ),
+    has_signed="SELECT 1 FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s",
+    del_signed="DELETE FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s",
+    has_session="SELECT 1 FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s",
+    del_session="DELETE FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s",
+    del_sessions="DELETE FROM axolotl_sessions WHERE owner = %s AND name = %s",
+    sub_devices=(
+        "SELECT device_id FROM axolotl_sessions WHERE owner = %s AND name = %s ORDER BY device_id"
+    ),
+    del_sender_key=(
+        "DELETE FROM axolotl_sender_keys "
+        "WHERE owner = %s AND group_id = %s AND sender_name = %s AND sender_device_id = %s"
+    ),
 )
-
-_NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
-
-
-def _key_id_ok(key_id: int) -> bool:
-    return isinstance(key_id, int) and 0 <= key_id <= MAX_KEY_ID
-
-
-def _record_bytes(record: bytes, what: str) -> bytes:
-    if not isinstance(record, (bytes, bytearray, memoryview)):
-        raise UsageError(f"{what} must be bytes, got {type(record).__name__}")
-    return bytes(record)
 
 
 def _text(value: str, what: str) -> str:
@@ -223,12 +211,16 @@ class PostgresStore(PgRetryRecords):
             simulations, benchmarks and state that can be rebuilt.
     """
 
+    _sql = _SQL
+    _store_name = "postgres"
+
     def __init__(
         self, source: Source, owner: str, lock_timeout_ms: int, synchronous_commit: bool = True
     ) -> None:
         """Wrap a migrated source (use the class methods)."""
         self._source = source
         self.owner = owner
+        self._scope = (owner,)
         self.lock_timeout_ms = lock_timeout_ms
         self.synchronous_commit = synchronous_commit
         relaxed = "" if synchronous_commit else "SET LOCAL synchronous_commit = off; "
@@ -241,8 +233,7 @@ class PostgresStore(PgRetryRecords):
         self._borrowed: AbstractContextManager[Conn] | None = None
         self._transaction = PgTransaction(self)
         self._closed = False
-        self._identity_key_pair: IdentityKeyPair | None = None
-        self._registration_id = 0
+        # _provision sets the local identity once it is read or stored.
         self._count_deltas: dict[bytes, int] = {}
         self._delta_marks: list[dict[bytes, int]] = []
 
@@ -283,8 +274,7 @@ class PostgresStore(PgRetryRecords):
             LockTimeout: another worker held the owner's lock too long.
             UsageError: a bad owner, registration id or lock timeout.
         """
-        if not isinstance(registration_id, int) or not 0 <= registration_id <= 0xFFFFFFFF:
-            raise UsageError(f"registration id {registration_id!r} does not fit 4 bytes")
+        check_registration_id(registration_id)
         return cls._provision(
             source,
             owner,
@@ -438,8 +428,11 @@ class PostgresStore(PgRetryRecords):
                         "provision local identity",
                     )
             if rows:
-                identity = _decode(
-                    IdentityKeyPair.deserialize, bytes(rows[0][0]), f"local identity of {owner!r}"
+                identity = decode(
+                    "postgres",
+                    IdentityKeyPair.deserialize,
+                    bytes(rows[0][0]),
+                    f"local identity of {owner!r}",
                 )
                 registration_id = int(rows[0][1])
                 if must_match and make is not None:
@@ -507,162 +500,21 @@ class PostgresStore(PgRetryRecords):
         """The open transaction, or a new one (for a write that must count its rows)."""
         return nullcontext() if self._tx_conn is not None else self._transaction
 
-    def _key_record(self, sql: str, key_id: int, operation: str, what: str) -> bytes:
-        rows = self._read(sql, (self.owner, key_id), operation) if _key_id_ok(key_id) else []
-        if not rows:
-            raise InvalidKeyId(f"no {what} with id {key_id}", key_id)
-        return bytes(rows[0][0])
-
-    def _has_key(self, sql: str, key_id: int, operation: str) -> bool:
-        return _key_id_ok(key_id) and bool(self._read(sql, (self.owner, key_id), operation))
-
-    def _remove_key(self, sql: str, key_id: int, operation: str) -> None:
-        if _key_id_ok(key_id):
-            self._write(sql, (self.owner, key_id), operation)
-
     def _address(self, address: ProtocolAddress) -> tuple[str, str, int]:
         return (self.owner, _text(address.name, "name"), address.device_id)
 
-    # -- IdentityKeyStore --------------------------------------------------
+    def _account(self, name: str) -> tuple[str, str]:
+        return (self.owner, _text(name, "name"))
 
-    def get_identity_key_pair(self) -> IdentityKeyPair:
-        """Our long-term identity key pair (read once when the store was opened)."""
-        assert self._identity_key_pair is not None
-        return self._identity_key_pair
-
-    def get_local_registration_id(self) -> int:
-        """Our registration id."""
-        return self._registration_id
-
-    def get_identity(self, address: ProtocolAddress) -> PublicKey | None:
-        """The identity key stored for ``address``, or ``None``.
-
-        Raises:
-            StorageError: PostgreSQL failed, or the stored key is corrupt.
-        """
-        rows = self._read(_SQL_GET_IDENTITY, self._address(address), "get_identity")
-        if not rows:
-            return None
-        return _decode(PublicKey.deserialize, bytes(rows[0][0]), f"stored identity of {address}")
-
-    def save_identity(self, address: ProtocolAddress, identity_key: PublicKey) -> bool:
-        """Store ``identity_key``; ``True`` if it replaced a different key.
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        key = self._address(address)
-        data = identity_key.serialize()
-        with self._transaction:
-            rows = self._read(_SQL_GET_IDENTITY, key, "save_identity")
-            if rows and bytes(rows[0][0]) == data:
-                return False
-            self._write(_SQL_PUT_IDENTITY, (*key, data), "save_identity")
-        return bool(rows)
-
-    # -- PreKeyStore -------------------------------------------------------
-
-    def load_pre_key(self, pre_key_id: int) -> PreKeyRecord:
-        """The prekey with this id.
-
-        Raises:
-            InvalidKeyId: no such prekey.
-            StorageError: PostgreSQL failed, or the stored record is corrupt.
-        """
-        data = self._key_record(_SQL_GET_PRE_KEY, pre_key_id, "load_pre_key", "prekey")
-        return _decode(PreKeyRecord.deserialize, data, f"stored prekey {pre_key_id}")
-
-    def store_pre_key(self, record: PreKeyRecord) -> None:
-        """Store ``record`` and advance the next-prekey-id counter.
-
-        Raises:
-            StorageError: PostgreSQL failed; nothing was stored.
-        """
-        data = record.serialize()
-        with self._transaction:
-            self._write(_SQL_PUT_PRE_KEY, (self.owner, record.id, data), "store_pre_key")
-            rows = self._read(_SQL_GET_COUNTER, (self.owner, _NEXT_PRE_KEY_ID), "store_pre_key")
-            current = int(rows[0][0]) if rows else None
-            following = advance_pre_key_counter(current, record.id)
-            if following is not None and following != current:
-                self._write(
-                    _SQL_PUT_COUNTER, (self.owner, _NEXT_PRE_KEY_ID, following), "store_pre_key"
-                )
-
-    def contains_pre_key(self, pre_key_id: int) -> bool:
-        """Whether a prekey with this id is stored.
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        return self._has_key(_SQL_HAS_PRE_KEY, pre_key_id, "contains_pre_key")
-
-    def remove_pre_key(self, pre_key_id: int) -> None:
-        """Remove the prekey (no error if absent).
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        self._remove_key(_SQL_DEL_PRE_KEY, pre_key_id, "remove_pre_key")
-
-    def next_pre_key_id(self) -> int:
-        """1 + the highest prekey id ever stored, wrapping within 1..0xFFFFFE.
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        rows = self._read(_SQL_GET_COUNTER, (self.owner, _NEXT_PRE_KEY_ID), "next_pre_key_id")
-        return int(rows[0][0]) if rows else 1
-
-    # -- SignedPreKeyStore -------------------------------------------------
-
-    def load_signed_pre_key(self, signed_pre_key_id: int) -> SignedPreKeyRecord:
-        """The signed prekey with this id.
-
-        Raises:
-            InvalidKeyId: no such signed prekey.
-            StorageError: PostgreSQL failed, or the stored record is corrupt.
-        """
-        data = self._key_record(
-            _SQL_GET_SIGNED, signed_pre_key_id, "load_signed_pre_key", "signed prekey"
+    def _sender_key(self, group_id: str, sender: ProtocolAddress) -> tuple[str, str, str, int]:
+        return (
+            self.owner,
+            _text(group_id, "group id"),
+            _text(sender.name, "name"),
+            sender.device_id,
         )
-        return _decode_signed(signed_pre_key_id, data)
 
-    def load_signed_pre_keys(self) -> list[SignedPreKeyRecord]:
-        """Every stored signed prekey, sorted by id.
-
-        Raises:
-            StorageError: PostgreSQL failed, or a stored record is corrupt.
-        """
-        rows = self._read(_SQL_ALL_SIGNED, (self.owner,), "load_signed_pre_keys")
-        return [_decode_signed(int(key_id), bytes(data)) for key_id, data in rows]
-
-    def store_signed_pre_key(self, record: SignedPreKeyRecord) -> None:
-        """Store (or replace) ``record``.
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        params = (self.owner, record.id, record.serialize())
-        self._write(_SQL_PUT_SIGNED, params, "store_signed_pre_key")
-
-    def contains_signed_pre_key(self, signed_pre_key_id: int) -> bool:
-        """Whether a signed prekey with this id is stored.
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        return self._has_key(_SQL_HAS_SIGNED, signed_pre_key_id, "contains_signed_pre_key")
-
-    def remove_signed_pre_key(self, signed_pre_key_id: int) -> None:
-        """Remove the signed prekey (no error if absent).
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        self._remove_key(_SQL_DEL_SIGNED, signed_pre_key_id, "remove_signed_pre_key")
-
-    # -- SessionStore ------------------------------------------------------
+    # -- hot paths: one statement each, written out --------------------------
 
     def load_session(self, address: ProtocolAddress) -> bytes | None:
         """The session record for ``address``, or ``None`` (one indexed SELECT).
@@ -682,45 +534,8 @@ class PostgresStore(PgRetryRecords):
         Raises:
             StorageError: PostgreSQL failed.
         """
-        data = _record_bytes(record, "session")
+        data = check_record(record, "session")
         self._write(_SQL_PUT_SESSION, (*self._address(address), data), "store_session")
-
-    def contains_session(self, address: ProtocolAddress) -> bool:
-        """Whether a session record exists for ``address``.
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        return bool(self._read(_SQL_HAS_SESSION, self._address(address), "contains_session"))
-
-    def delete_session(self, address: ProtocolAddress) -> None:
-        """Delete the session record for ``address`` (no error if absent).
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        self._write(_SQL_DEL_SESSION, self._address(address), "delete_session")
-
-    def delete_all_sessions(self, name: str) -> None:
-        """Delete the session records of every device of ``name``.
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        self._write(_SQL_DEL_SESSIONS, (self.owner, _text(name, "name")), "delete_all_sessions")
-
-    def get_sub_device_sessions(self, name: str) -> list[int]:
-        """Device ids of ``name`` with a session, sorted.
-
-        Raises:
-            StorageError: PostgreSQL failed.
-        """
-        rows = self._read(
-            _SQL_SUB_DEVICES, (self.owner, _text(name, "name")), "get_sub_device_sessions"
-        )
-        return [int(r[0]) for r in rows]
-
-    # -- SenderKeyStore ----------------------------------------------------
 
     def load_sender_key(self, group_id: str, sender: ProtocolAddress) -> bytes | None:
         """The sender-key record of ``sender`` in ``group_id``, or ``None``.
@@ -739,21 +554,9 @@ class PostgresStore(PgRetryRecords):
             StorageError: PostgreSQL failed.
         """
         group = _text(group_id, "group id")
-        data = _record_bytes(record, "sender key record")
+        data = check_record(record, "sender key record")
         params = (self.owner, group, *self._address(sender)[1:], data)
         self._write(_SQL_PUT_SENDER_KEY, params, "store_sender_key")
-
-    def delete_sender_key(self, group_id: str, sender: ProtocolAddress) -> None:
-        """Delete the sender-key record of ``sender`` in ``group_id`` (no error if absent).
-
-        A write: it takes the owner's lock (outside a transaction, as one of its own).
-
-        Raises:
-            UsageError: ``group_id`` is not a str.
-            StorageError: PostgreSQL failed, or a NUL in the group id or sender name.
-        """
-        params = (self.owner, _text(group_id, "group id"), *self._address(sender)[1:])
-        self._write(_SQL_DEL_SENDER_KEY, params, "delete_sender_key")
 
     # -- ProtocolStore -----------------------------------------------------
 
@@ -790,31 +593,5 @@ class PostgresStore(PgRetryRecords):
                 borrowed.__exit__(None, None, None)
         self._source.close()
 
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"PostgresStore(owner={self.owner!r})"
-
-
-_T = TypeVar("_T")
-
-
-def _decode(deserialize: Callable[[bytes], _T], data: bytes, what: str) -> _T:
-    """Read a stored value; a corrupt one is a StorageError naming ``what``."""
-    try:
-        return deserialize(data)
-    except AxolotlError as exc:
-        raise StorageError(f"postgres store: {what} is corrupt: {exc}") from None
-
-
-def _decode_signed(key_id: int, data: bytes) -> SignedPreKeyRecord:
-    return _decode(SignedPreKeyRecord.deserialize, data, f"stored signed prekey {key_id}")

@@ -29,7 +29,10 @@ Opening a connection and the transaction context manager are in
 :mod:`axolotl.store._sqlite_connection`. The retry layer's records
 (:class:`~axolotl.store.base.RetryStore`) are implemented in
 :mod:`axolotl.store._sqlite_retry`, mixed into :class:`SQLiteStore`; they
-share its connection and transactions.
+share its connection and transactions. The methods this store shares with
+the PostgreSQL store are in :mod:`axolotl.store._sql_store`; this module
+gives them their SQL and driver, and keeps its own hot paths (loading and
+storing sessions and sender keys) and construction.
 
 Every :class:`sqlite3.Error` becomes a :class:`~axolotl.errors.StorageError`
 naming the operation. Not thread-safe: one store per thread.
@@ -40,29 +43,16 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Literal
 
 from axolotl.address import ProtocolAddress
-from axolotl.crypto.curve import PublicKey
-from axolotl.errors import (
-    AxolotlError,
-    InvalidKeyId,
-    StorageError,
-    UsageError,
-)
-from axolotl.keys import (
-    MAX_KEY_ID,
-    IdentityKeyPair,
-    PreKeyRecord,
-    SignedPreKeyRecord,
-    generate_identity_key_pair,
-    generate_registration_id,
-)
+from axolotl.errors import StorageError, UsageError
+from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_registration_id
 from axolotl.rng import Rng, default_rng
+from axolotl.store._common import check_record, check_registration_id, decode
+from axolotl.store._sql_store import Statements
 from axolotl.store._sqlite_connection import SQLiteTransaction, StrPath, connect
 from axolotl.store._sqlite_retry import SQLiteRetryRecords
-from axolotl.store.base import advance_pre_key_counter
 from axolotl.store.migrations import (
     DB_ERRORS,
     MIGRATIONS,
@@ -78,40 +68,11 @@ _SQL_GET_LOCAL = "SELECT identity_key_pair, registration_id FROM local_identity 
 _SQL_SET_LOCAL = (
     "INSERT INTO local_identity (id, identity_key_pair, registration_id) VALUES (1, ?, ?)"
 )
-_SQL_GET_IDENTITY = "SELECT public_key FROM identities WHERE name = ? AND device_id = ?"
-_SQL_PUT_IDENTITY = (
-    "INSERT INTO identities (name, device_id, public_key) VALUES (?, ?, ?) "
-    "ON CONFLICT (name, device_id) DO UPDATE SET public_key = excluded.public_key"
-)
-_SQL_GET_PRE_KEY = "SELECT record FROM pre_keys WHERE id = ?"
-_SQL_PUT_PRE_KEY = (
-    "INSERT INTO pre_keys (id, record) VALUES (?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET record = excluded.record"
-)
-_SQL_HAS_PRE_KEY = "SELECT 1 FROM pre_keys WHERE id = ?"
-_SQL_DEL_PRE_KEY = "DELETE FROM pre_keys WHERE id = ?"
-_SQL_GET_COUNTER = "SELECT value FROM key_counters WHERE name = ?"
-_SQL_PUT_COUNTER = (
-    "INSERT INTO key_counters (name, value) VALUES (?, ?) "
-    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
-)
-_SQL_GET_SIGNED = "SELECT record FROM signed_pre_keys WHERE id = ?"
-_SQL_ALL_SIGNED = "SELECT id, record FROM signed_pre_keys ORDER BY id"
-_SQL_PUT_SIGNED = (
-    "INSERT INTO signed_pre_keys (id, record) VALUES (?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET record = excluded.record"
-)
-_SQL_HAS_SIGNED = "SELECT 1 FROM signed_pre_keys WHERE id = ?"
-_SQL_DEL_SIGNED = "DELETE FROM signed_pre_keys WHERE id = ?"
 _SQL_GET_SESSION = "SELECT record FROM sessions WHERE name = ? AND device_id = ?"
 _SQL_PUT_SESSION = (
     "INSERT INTO sessions (name, device_id, record) VALUES (?, ?, ?) "
     "ON CONFLICT (name, device_id) DO UPDATE SET record = excluded.record"
 )
-_SQL_HAS_SESSION = "SELECT 1 FROM sessions WHERE name = ? AND device_id = ?"
-_SQL_DEL_SESSION = "DELETE FROM sessions WHERE name = ? AND device_id = ?"
-_SQL_DEL_SESSIONS = "DELETE FROM sessions WHERE name = ?"
-_SQL_SUB_DEVICES = "SELECT device_id FROM sessions WHERE name = ? ORDER BY device_id"
 _SQL_GET_SENDER_KEY = (
     "SELECT record FROM sender_keys WHERE group_id = ? AND sender_name = ? AND sender_device_id = ?"
 )
@@ -120,21 +81,40 @@ _SQL_PUT_SENDER_KEY = (
     "VALUES (?, ?, ?, ?) "
     "ON CONFLICT (group_id, sender_name, sender_device_id) DO UPDATE SET record = excluded.record"
 )
-_SQL_DEL_SENDER_KEY = (
-    "DELETE FROM sender_keys WHERE group_id = ? AND sender_name = ? AND sender_device_id = ?"
+_SQL = Statements(
+    get_identity="SELECT public_key FROM identities WHERE name = ? AND device_id = ?",
+    put_identity=(
+        "INSERT INTO identities (name, device_id, public_key) VALUES (?, ?, ?) "
+        "ON CONFLICT (name, device_id) DO UPDATE SET public_key = excluded.public_key"
+    ),
+    get_pre_key="SELECT record FROM pre_keys WHERE id = ?",
+    put_pre_key=(
+        "INSERT INTO pre_keys (id, record) VALUES (?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET record = excluded.record"
+    ),
+    has_pre_key="SELECT 1 FROM pre_keys WHERE id = ?",
+    del_pre_key="DELETE FROM pre_keys WHERE id = ?",
+    get_counter="SELECT value FROM key_counters WHERE name = ?",
+    put_counter=(
+        "INSERT INTO key_counters (name, value) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+    ),
+    get_signed="SELECT record FROM signed_pre_keys WHERE id = ?",
+    all_signed="SELECT id, record FROM signed_pre_keys ORDER BY id",
+    put_signed=(
+        "INSERT INTO signed_pre_keys (id, record) VALUES (?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET record = excluded.record"
+    ),
+    has_signed="SELECT 1 FROM signed_pre_keys WHERE id = ?",
+    del_signed="DELETE FROM signed_pre_keys WHERE id = ?",
+    has_session="SELECT 1 FROM sessions WHERE name = ? AND device_id = ?",
+    del_session="DELETE FROM sessions WHERE name = ? AND device_id = ?",
+    del_sessions="DELETE FROM sessions WHERE name = ?",
+    sub_devices="SELECT device_id FROM sessions WHERE name = ? ORDER BY device_id",
+    del_sender_key=(
+        "DELETE FROM sender_keys WHERE group_id = ? AND sender_name = ? AND sender_device_id = ?"
+    ),
 )
-
-_NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
-
-
-def _key_id_ok(key_id: int) -> bool:
-    return isinstance(key_id, int) and 0 <= key_id <= MAX_KEY_ID
-
-
-def _record_bytes(record: bytes, what: str) -> bytes:
-    if not isinstance(record, (bytes, bytearray, memoryview)):
-        raise UsageError(f"{what} must be bytes, got {type(record).__name__}")
-    return bytes(record)
 
 
 class SQLiteStore(SQLiteRetryRecords):
@@ -148,6 +128,9 @@ class SQLiteStore(SQLiteRetryRecords):
         journal_mode: the journal mode SQLite accepted (``"wal"`` for files).
     """
 
+    _sql = _SQL
+    _store_name = "sqlite"
+
     def __init__(
         self,
         conn: sqlite3.Connection,
@@ -160,7 +143,7 @@ class SQLiteStore(SQLiteRetryRecords):
         self._conn = conn
         self.path = path
         self.journal_mode = journal_mode
-        # The local identity never changes once provisioned, so it is read once.
+        self._scope = ()
         self._identity_key_pair = identity_key_pair
         self._registration_id = registration_id
         self._depth = 0
@@ -193,8 +176,7 @@ class SQLiteStore(SQLiteRetryRecords):
                 identity or registration id, is corrupt, or SQLite failed.
             SchemaVersionError: the database is newer than this code.
         """
-        if not isinstance(registration_id, int) or not 0 <= registration_id <= 0xFFFFFFFF:
-            raise UsageError(f"registration id {registration_id!r} does not fit 4 bytes")
+        check_registration_id(registration_id)
         return cls._provision(
             path, synchronous, lambda: (identity_key_pair, registration_id), must_match=True
         )
@@ -297,40 +279,30 @@ class SQLiteStore(SQLiteRetryRecords):
             raise
         return cls(conn, where, journal_mode, identity, registration_id)
 
-    # -- internals ---------------------------------------------------------
+    # -- the driver of SQLStore ----------------------------------------------
 
-    def _one(self, sql: str, params: tuple[Any, ...], operation: str) -> Any:
-        try:
-            return self._conn.execute(sql, params).fetchone()
-        except DB_ERRORS as exc:
-            raise storage_error(operation, exc) from exc
-
-    def _all(self, sql: str, params: tuple[Any, ...], operation: str) -> list[Any]:
+    def _read(self, sql: str, params: tuple[Any, ...], operation: str) -> list[Any]:
         try:
             return self._conn.execute(sql, params).fetchall()
         except DB_ERRORS as exc:
             raise storage_error(operation, exc) from exc
 
-    def _run(self, sql: str, params: tuple[Any, ...], operation: str) -> None:
+    def _write(self, sql: str, params: tuple[Any, ...], operation: str) -> int:
         try:
-            self._conn.execute(sql, params)
+            return self._conn.execute(sql, params).rowcount
         except DB_ERRORS as exc:
             raise storage_error(operation, exc) from exc
 
-    def _key_record(self, sql: str, key_id: int, operation: str, what: str) -> bytes:
-        """The stored record of prekey table row ``key_id``; InvalidKeyId if there is none."""
-        row = self._one(sql, (key_id,), operation) if _key_id_ok(key_id) else None
-        if row is None:
-            raise InvalidKeyId(f"no {what} with id {key_id}", key_id)
-        data: bytes = row[0]
-        return data
+    def _address(self, address: ProtocolAddress) -> tuple[str, int]:
+        return (address.name, address.device_id)
 
-    def _has_key(self, sql: str, key_id: int, operation: str) -> bool:
-        return _key_id_ok(key_id) and self._one(sql, (key_id,), operation) is not None
+    def _account(self, name: str) -> tuple[str]:
+        return (name,)
 
-    def _remove_key(self, sql: str, key_id: int, operation: str) -> None:
-        if _key_id_ok(key_id):
-            self._run(sql, (key_id,), operation)
+    def _sender_key(self, group_id: str, sender: ProtocolAddress) -> tuple[str, str, int]:
+        if not isinstance(group_id, str):
+            raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
+        return (group_id, sender.name, sender.device_id)
 
     def _rollback_quietly(self) -> None:
         try:
@@ -339,142 +311,7 @@ class SQLiteStore(SQLiteRetryRecords):
         except DB_ERRORS:
             pass
 
-    # -- IdentityKeyStore --------------------------------------------------
-
-    def get_identity_key_pair(self) -> IdentityKeyPair:
-        """Our long-term identity key pair (read once when the store was opened)."""
-        return self._identity_key_pair
-
-    def get_local_registration_id(self) -> int:
-        """Our registration id."""
-        return self._registration_id
-
-    def get_identity(self, address: ProtocolAddress) -> PublicKey | None:
-        """The identity key stored for ``address``, or ``None``.
-
-        Raises:
-            StorageError: SQLite failed, or the stored key is corrupt.
-        """
-        row = self._one(_SQL_GET_IDENTITY, (address.name, address.device_id), "get_identity")
-        if row is None:
-            return None
-        return _decode(PublicKey.deserialize, row[0], f"stored identity of {address}")
-
-    def save_identity(self, address: ProtocolAddress, identity_key: PublicKey) -> bool:
-        """Store ``identity_key``; ``True`` if it replaced a different key.
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        key = (address.name, address.device_id)
-        data = identity_key.serialize()
-        with self._transaction:
-            row = self._one(_SQL_GET_IDENTITY, key, "save_identity")
-            if row is not None and row[0] == data:
-                return False
-            self._run(_SQL_PUT_IDENTITY, (*key, data), "save_identity")
-        return row is not None
-
-    # -- PreKeyStore -------------------------------------------------------
-
-    def load_pre_key(self, pre_key_id: int) -> PreKeyRecord:
-        """The prekey with this id.
-
-        Raises:
-            InvalidKeyId: no such prekey.
-            StorageError: SQLite failed, or the stored record is corrupt.
-        """
-        data = self._key_record(_SQL_GET_PRE_KEY, pre_key_id, "load_pre_key", "prekey")
-        return _decode(PreKeyRecord.deserialize, data, f"stored prekey {pre_key_id}")
-
-    def store_pre_key(self, record: PreKeyRecord) -> None:
-        """Store ``record`` and advance the next-prekey-id counter.
-
-        Raises:
-            StorageError: SQLite failed; nothing was stored.
-        """
-        data = record.serialize()
-        with self._transaction:
-            self._run(_SQL_PUT_PRE_KEY, (record.id, data), "store_pre_key")
-            row = self._one(_SQL_GET_COUNTER, (_NEXT_PRE_KEY_ID,), "store_pre_key")
-            current = None if row is None else int(row[0])
-            following = advance_pre_key_counter(current, record.id)
-            if following is not None and following != current:
-                self._run(_SQL_PUT_COUNTER, (_NEXT_PRE_KEY_ID, following), "store_pre_key")
-
-    def contains_pre_key(self, pre_key_id: int) -> bool:
-        """Whether a prekey with this id is stored.
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        return self._has_key(_SQL_HAS_PRE_KEY, pre_key_id, "contains_pre_key")
-
-    def remove_pre_key(self, pre_key_id: int) -> None:
-        """Remove the prekey (no error if absent).
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        self._remove_key(_SQL_DEL_PRE_KEY, pre_key_id, "remove_pre_key")
-
-    def next_pre_key_id(self) -> int:
-        """1 + the highest prekey id ever stored, wrapping within 1..0xFFFFFE.
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        row = self._one(_SQL_GET_COUNTER, (_NEXT_PRE_KEY_ID,), "next_pre_key_id")
-        return 1 if row is None else int(row[0])
-
-    # -- SignedPreKeyStore -------------------------------------------------
-
-    def load_signed_pre_key(self, signed_pre_key_id: int) -> SignedPreKeyRecord:
-        """The signed prekey with this id.
-
-        Raises:
-            InvalidKeyId: no such signed prekey.
-            StorageError: SQLite failed, or the stored record is corrupt.
-        """
-        data = self._key_record(
-            _SQL_GET_SIGNED, signed_pre_key_id, "load_signed_pre_key", "signed prekey"
-        )
-        return _decode_signed(signed_pre_key_id, data)
-
-    def load_signed_pre_keys(self) -> list[SignedPreKeyRecord]:
-        """Every stored signed prekey, sorted by id.
-
-        Raises:
-            StorageError: SQLite failed, or a stored record is corrupt.
-        """
-        rows = self._all(_SQL_ALL_SIGNED, (), "load_signed_pre_keys")
-        return [_decode_signed(key_id, data) for key_id, data in rows]
-
-    def store_signed_pre_key(self, record: SignedPreKeyRecord) -> None:
-        """Store (or replace) ``record``.
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        self._run(_SQL_PUT_SIGNED, (record.id, record.serialize()), "store_signed_pre_key")
-
-    def contains_signed_pre_key(self, signed_pre_key_id: int) -> bool:
-        """Whether a signed prekey with this id is stored.
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        return self._has_key(_SQL_HAS_SIGNED, signed_pre_key_id, "contains_signed_pre_key")
-
-    def remove_signed_pre_key(self, signed_pre_key_id: int) -> None:
-        """Remove the signed prekey (no error if absent).
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        self._remove_key(_SQL_DEL_SIGNED, signed_pre_key_id, "remove_signed_pre_key")
-
-    # -- SessionStore ------------------------------------------------------
+    # -- hot paths: one statement each, written out --------------------------
 
     def load_session(self, address: ProtocolAddress) -> bytes | None:
         """The session record for ``address``, or ``None`` (one indexed SELECT).
@@ -494,85 +331,40 @@ class SQLiteStore(SQLiteRetryRecords):
         Raises:
             StorageError: SQLite failed.
         """
-        data = _record_bytes(record, "session")
+        data = check_record(record, "session")
         try:
             self._conn.execute(_SQL_PUT_SESSION, (address.name, address.device_id, data))
         except DB_ERRORS as exc:
             raise storage_error("store_session", exc) from exc
 
-    def contains_session(self, address: ProtocolAddress) -> bool:
-        """Whether a session record exists for ``address``.
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        key = (address.name, address.device_id)
-        return self._one(_SQL_HAS_SESSION, key, "contains_session") is not None
-
-    def delete_session(self, address: ProtocolAddress) -> None:
-        """Delete the session record for ``address`` (no error if absent).
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        self._run(_SQL_DEL_SESSION, (address.name, address.device_id), "delete_session")
-
-    def delete_all_sessions(self, name: str) -> None:
-        """Delete the session records of every device of ``name``.
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        self._run(_SQL_DEL_SESSIONS, (name,), "delete_all_sessions")
-
-    def get_sub_device_sessions(self, name: str) -> list[int]:
-        """Device ids of ``name`` with a session, sorted.
-
-        Raises:
-            StorageError: SQLite failed.
-        """
-        return [int(r[0]) for r in self._all(_SQL_SUB_DEVICES, (name,), "get_sub_device_sessions")]
-
-    # -- SenderKeyStore ----------------------------------------------------
-
     def load_sender_key(self, group_id: str, sender: ProtocolAddress) -> bytes | None:
-        """The sender-key record of ``sender`` in ``group_id``, or ``None``.
+        """The sender-key record of ``sender`` in ``group_id``, or ``None`` (one indexed SELECT).
 
         Raises:
             StorageError: SQLite failed.
         """
-        row = self._one(
-            _SQL_GET_SENDER_KEY, (group_id, sender.name, sender.device_id), "load_sender_key"
-        )
+        try:
+            row = self._conn.execute(
+                _SQL_GET_SENDER_KEY, (group_id, sender.name, sender.device_id)
+            ).fetchone()
+        except DB_ERRORS as exc:
+            raise storage_error("load_sender_key", exc) from exc
         return None if row is None else bytes(row[0])
 
     def store_sender_key(self, group_id: str, sender: ProtocolAddress, record: bytes) -> None:
-        """Store (or replace) the sender-key record of ``sender`` in ``group_id``.
+        """Store (or replace) the sender-key record of ``sender`` in ``group_id`` (one UPSERT).
 
         Raises:
+            UsageError: ``group_id`` is not a str, or ``record`` not bytes.
             StorageError: SQLite failed.
         """
         if not isinstance(group_id, str):
             raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
-        data = _record_bytes(record, "sender key record")
-        self._run(
-            _SQL_PUT_SENDER_KEY,
-            (group_id, sender.name, sender.device_id, data),
-            "store_sender_key",
-        )
-
-    def delete_sender_key(self, group_id: str, sender: ProtocolAddress) -> None:
-        """Delete the sender-key record of ``sender`` in ``group_id`` (no error if absent).
-
-        Raises:
-            UsageError: ``group_id`` is not a str.
-            StorageError: SQLite failed.
-        """
-        if not isinstance(group_id, str):
-            raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
-        self._run(
-            _SQL_DEL_SENDER_KEY, (group_id, sender.name, sender.device_id), "delete_sender_key"
-        )
+        data = check_record(record, "sender key record")
+        try:
+            self._conn.execute(_SQL_PUT_SENDER_KEY, (group_id, sender.name, sender.device_id, data))
+        except DB_ERRORS as exc:
+            raise storage_error("store_sender_key", exc) from exc
 
     # -- ProtocolStore -----------------------------------------------------
 
@@ -596,17 +388,6 @@ class SQLiteStore(SQLiteRetryRecords):
         except DB_ERRORS as exc:
             raise storage_error("close", exc) from exc
 
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
 
@@ -616,20 +397,5 @@ def _check_synchronous(synchronous: str) -> None:
         raise UsageError(f"synchronous must be 'FULL' or 'NORMAL', got {synchronous!r}")
 
 
-_T = TypeVar("_T")
-
-
-def _decode(deserialize: Callable[[bytes], _T], data: bytes, what: str) -> _T:
-    """Read a stored value; a corrupt one is a StorageError naming ``what``."""
-    try:
-        return deserialize(data)
-    except AxolotlError as exc:
-        raise StorageError(f"sqlite store: {what} is corrupt: {exc}") from None
-
-
 def _decode_identity(data: bytes, where: str) -> IdentityKeyPair:
-    return _decode(IdentityKeyPair.deserialize, data, f"local identity in {where!r}")
-
-
-def _decode_signed(key_id: int, data: bytes) -> SignedPreKeyRecord:
-    return _decode(SignedPreKeyRecord.deserialize, data, f"stored signed prekey {key_id}")
+    return decode("sqlite", IdentityKeyPair.deserialize, data, f"local identity in {where!r}")
