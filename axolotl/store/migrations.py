@@ -13,8 +13,9 @@ field have already run it.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,6 +27,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "Migration",
+    "immediate",
     "migrate",
     "storage_error",
 ]
@@ -146,7 +148,27 @@ DB_ERRORS: Final = (sqlite3.Error, OverflowError, UnicodeError)
 
 
 def storage_error(operation: str, exc: BaseException) -> StorageError:
+    """The StorageError for ``exc``, raised by SQLite during ``operation``."""
     return StorageError(f"sqlite store: {operation} failed: {type(exc).__name__}: {exc}")
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """One ``BEGIN IMMEDIATE`` ... ``COMMIT`` on an autocommit connection.
+
+    Any exception leaving the block (``KeyboardInterrupt`` included) rolls the
+    transaction back, if SQLite has not already, and is re-raised. For opening
+    a database; a store's own transactions are
+    :class:`~axolotl.store._sqlite_connection.SQLiteTransaction`.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def migrate(
@@ -185,8 +207,7 @@ def migrate(
             )
         if found == latest:
             return int(found)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             # Another process may have migrated while we waited for the lock.
             (current,) = conn.execute("PRAGMA user_version").fetchone()
             for migration in migrations[current:]:
@@ -196,11 +217,6 @@ def migrate(
                     migration.run(conn)
             conn.execute(f"PRAGMA user_version = {latest}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
     except DB_ERRORS as exc:
         raise storage_error(f"migrate {where!r} to schema version {latest}", exc) from exc
     return int(found)

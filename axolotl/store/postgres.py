@@ -435,14 +435,12 @@ class PostgresStore(PgRetryRecords):
                     f"local identity of {owner!r}",
                 )
                 registration_id = int(rows[0][1])
-                if must_match and make is not None:
-                    wanted, wanted_id = make()
-                    if identity != wanted or registration_id != wanted_id:
-                        raise StorageError(
-                            f"postgres store: owner {owner!r} in {where} is already "
-                            "provisioned with a different identity key pair or registration "
-                            "id; open it with PostgresStore.open() or use another owner"
-                        )
+                if must_match and make is not None and (identity, registration_id) != make():
+                    raise StorageError(
+                        f"postgres store: owner {owner!r} in {where} is already "
+                        "provisioned with a different identity key pair or registration "
+                        "id; open it with PostgresStore.open() or use another owner"
+                    )
         except BaseException:
             source.close()
             raise

@@ -56,6 +56,7 @@ from axolotl.store._sqlite_retry import SQLiteRetryRecords
 from axolotl.store.migrations import (
     DB_ERRORS,
     MIGRATIONS,
+    immediate,
     migrate,
     storage_error,
 )
@@ -250,30 +251,22 @@ class SQLiteStore(SQLiteRetryRecords):
         try:
             migrate(conn, MIGRATIONS, where)
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with immediate(conn):
                     row = conn.execute(_SQL_GET_LOCAL).fetchone()
                     if row is None:
                         identity, registration_id = make()
                         conn.execute(_SQL_SET_LOCAL, (identity.serialize(), registration_id))
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
             except DB_ERRORS as exc:
                 raise storage_error("provision local identity", exc) from exc
             if row is not None:
                 identity = _decode_identity(row[0], where)
                 registration_id = int(row[1])
-                if must_match:
-                    wanted, wanted_id = make()
-                    if identity != wanted or registration_id != wanted_id:
-                        raise StorageError(
-                            f"sqlite store: {where!r} is already provisioned with a different "
-                            "identity key pair or registration id; open it with "
-                            "SQLiteStore.open() or use another file"
-                        )
+                if must_match and (identity, registration_id) != make():
+                    raise StorageError(
+                        f"sqlite store: {where!r} is already provisioned with a different "
+                        "identity key pair or registration id; open it with "
+                        "SQLiteStore.open() or use another file"
+                    )
         except BaseException:
             conn.close()
             raise
