@@ -72,6 +72,8 @@ _WRITES = frozenset(
         "delete_session",
         "delete_all_sessions",
         "store_sender_key",
+        "delete_sender_key",
+        "next_pre_key_id",  # advances the stored prekey id counter
         "put_record",
         "delete_record",
         "evict_records",
