@@ -7,6 +7,7 @@ without a server (``AXOLOTL_TEST_PG_DSN``) and fail without one under CI.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -254,3 +255,103 @@ def test_synchronous_commit_can_be_relaxed_per_store(dsn: str) -> None:
         assert setting(reopened) == "off"
     with pytest.raises(UsageError):
         _create(dsn, synchronous_commit="off")
+
+
+class _Boom(Exception):
+    pass
+
+
+def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement a psycopg connection sends from now on (its SQL text)."""
+    sent: list[str] = []
+    execute = psycopg.Connection.execute
+
+    def traced(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        text = query.decode() if isinstance(query, bytes) else str(query)
+        sent.append(
+            text.split(" ", 1)[0]
+            if not text.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
+            else text
+        )
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", traced)
+    return sent
+
+
+def test_savepoints_are_made_only_before_a_write_and_in_one_round_trip(
+    dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _create(dsn) as store:
+        sent = _statements(monkeypatch)
+        with store.transaction():
+            with store.transaction(), store.transaction():
+                store.load_session(ALICE)  # reads only: no savepoint at all
+            with store.transaction(), store.transaction():
+                store.store_session(ALICE, b"1")
+            with store.transaction():
+                store.store_session(ALICE, b"2")
+            with pytest.raises(_Boom), store.transaction():
+                store.store_session(ALICE, b"3")
+                raise _Boom
+            with pytest.raises(_Boom), store.transaction():
+                store.load_session(ALICE)
+                raise _Boom  # wrote nothing: nothing to roll back, nothing sent
+        assert sent == [
+            "BEGIN;",
+            "SELECT",
+            "SAVEPOINT sp1; SAVEPOINT sp2",
+            "INSERT",
+            "RELEASE sp1; SAVEPOINT sp1",  # the finished sibling's savepoint goes with it
+            "INSERT",
+            "RELEASE sp1; SAVEPOINT sp1",
+            "INSERT",
+            "ROLLBACK TO sp1; RELEASE sp1",
+            "SELECT",
+            "COMMIT",
+        ]
+        assert store.load_session(ALICE) == b"2"
+
+
+def test_many_sibling_blocks_keep_their_writes_and_undo_theirs(dsn: str) -> None:
+    with _create(dsn) as store:
+        with store.transaction():
+            for i in range(300):
+                try:
+                    with store.transaction():
+                        store.put_record("outbox", f"m{i}", b"x", i)
+                        with store.transaction():
+                            store.store_session(ProtocolAddress("a", i + 1), b"s")
+                        if i % 3 == 0:
+                            raise _Boom
+                except _Boom:
+                    pass
+            assert store.count_records("outbox") == 200
+        assert store.count_records("outbox") == 200
+        assert len(store.records("outbox")) == 200
+        assert store.get_sub_device_sessions("a") == [i + 1 for i in range(300) if i % 3]
+
+
+def test_a_failed_statement_in_a_block_without_savepoint_fails_the_step(dsn: str) -> None:
+    with _create(dsn) as store:
+        store.store_session(ALICE, b"before")
+        with (
+            pytest.raises(StorageError, match="aborted the whole transaction"),
+            store.transaction(),
+        ):
+            store.store_session(ALICE, b"written in the step")
+            # The error is swallowed inside the block: the block's end still refuses.
+            with store.transaction(), contextlib.suppress(StorageError):
+                store._read("SELECT 1 / 0", (), "divide")
+        assert store.load_session(ALICE) == b"before"
+        with (
+            pytest.raises(StorageError, match="aborted the whole transaction"),
+            store.transaction(),
+        ):
+            store.store_session(ALICE, b"written in the step")
+            with contextlib.suppress(StorageError):
+                store._read("SELECT 1 / 0", (), "divide")  # swallowed in the outer block
+        assert store.load_session(ALICE) == b"before", "never a silent partial commit"
+        with store.transaction():
+            store.store_session(ALICE, b"after")
+        assert store.load_session(ALICE) == b"after"

@@ -32,6 +32,7 @@ Conn = psycopg.Connection[tuple[Any, ...]]
 
 _CONNECT_TIMEOUT_S: Final = 10
 _IDLE: Final = psycopg.pq.TransactionStatus.IDLE
+_INERROR: Final = psycopg.pq.TransactionStatus.INERROR
 
 
 def owner_lock_key(owner: str) -> int:
@@ -159,15 +160,49 @@ class PgTransaction:
     outermost block borrows a connection and sends, in one round trip,
     ``BEGIN``, the lock timeout and ``pg_advisory_xact_lock`` on the owner, so
     a logical step holds its device's lock from its first statement to its
-    ``COMMIT``; inner blocks are savepoints named after their depth. The
-    store's pending retry-record counts follow the blocks (saved at a
-    savepoint, restored when it rolls back) and are written with ``COMMIT``.
+    ``COMMIT``. The store's pending retry-record counts follow the blocks
+    (saved when one opens, restored when it rolls back) and are written with
+    ``COMMIT``.
+
+    Inner blocks are savepoints named after their depth, made lazily: a
+    block costs nothing until something is written inside it, and then every
+    savepoint still owed goes in one round trip before that write. A block
+    that wrote nothing has nothing to roll back. A savepoint is not released
+    when its block ends (``COMMIT`` releases them all); a later sibling
+    block releases it in the round trip that makes its own, so at most one
+    finished savepoint per level stays open. A step therefore pays one round
+    trip for its nested blocks' savepoints where it paid two per block.
     """
 
-    __slots__ = ("_store",)
+    __slots__ = ("_done", "_made", "_store")
 
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
+        # Inner levels 1.._made have their savepoint made for the open blocks;
+        # _done holds the levels whose finished block left its savepoint
+        # open. Together they are always 1..n: the made levels, then the done.
+        self._made = 0
+        self._done = 0
+
+    def before_write(self, conn: Conn) -> None:
+        """Make the savepoints the open blocks still owe (call before every write)."""
+        store = self._store
+        wanted = store._depth - 1
+        if self._made >= wanted:
+            return
+        first = self._made + 1
+        parts = []
+        if self._done >= first:
+            # A finished sibling's savepoint is still open at this level:
+            # release it (and the finished ones inside it) first.
+            parts.append(f"RELEASE sp{first}")
+        parts += [f"SAVEPOINT sp{level}" for level in range(first, wanted + 1)]
+        try:
+            conn.execute("; ".join(parts).encode())
+        except psycopg.Error as exc:
+            raise store._error("begin nested transaction", exc) from exc
+        self._made = wanted
+        self._done = 0
 
     def __enter__(self) -> None:
         store = self._store
@@ -187,11 +222,8 @@ class PgTransaction:
             store._tx_conn = conn
             store._borrowed = borrowed
             store._counts_reset()
+            self._made = self._done = 0
         else:
-            try:
-                store._conn_in_tx().execute(f"SAVEPOINT sp{depth}".encode())
-            except psycopg.Error as exc:
-                raise store._error("begin nested transaction", exc) from exc
             store._counts_savepoint()
         store._depth = depth + 1
 
@@ -206,24 +238,18 @@ class PgTransaction:
         depth = store._depth
         conn = store._conn_in_tx()
         if depth > 0:
-            try:
-                if exc_type is None:
-                    conn.execute(f"RELEASE sp{depth}".encode())
-                    store._counts_release()
-                else:
-                    store._counts_rollback_to()
-                    conn.execute(f"ROLLBACK TO sp{depth}; RELEASE sp{depth}".encode())
-            except psycopg.Error as db_exc:
-                raise store._error("end nested transaction", db_exc) from (exc or db_exc)
+            self._end_block(conn, depth, failed=exc_type is not None, cause=exc)
             return
         borrowed = store._borrowed
         store._tx_conn = None
         store._borrowed = None
+        self._made = self._done = 0
         flush = store._counts_flush_sql()
         store._counts_reset()
         try:
             if exc_type is None:
                 try:
+                    _check_usable(conn)
                     if flush is None:
                         conn.execute(b"COMMIT")
                     else:
@@ -232,6 +258,9 @@ class PgTransaction:
                 except psycopg.Error as commit_exc:
                     _rollback_quietly(conn)
                     raise store._error("commit transaction", commit_exc) from commit_exc
+                except StorageError:
+                    _rollback_quietly(conn)
+                    raise
             else:
                 try:
                     conn.execute(b"ROLLBACK")
@@ -240,6 +269,45 @@ class PgTransaction:
         finally:
             if borrowed is not None:
                 borrowed.__exit__(None, None, None)
+
+    def _end_block(
+        self, conn: Conn, level: int, *, failed: bool, cause: BaseException | None
+    ) -> None:
+        """End the inner block at ``level``: keep it, or undo what it wrote."""
+        store = self._store
+        made = level <= self._made
+        if not failed:
+            store._counts_release()
+            _check_usable(conn)
+            if made:
+                self._made, self._done = level - 1, max(self._done, level)
+            return
+        store._counts_rollback_to()
+        if not made:
+            # Nothing was written in the block. A statement that failed in it
+            # has left the whole transaction unusable, with no savepoint to
+            # return to: say so rather than let the step go on.
+            _check_usable(conn, cause)
+            return
+        try:
+            conn.execute(f"ROLLBACK TO sp{level}; RELEASE sp{level}".encode())
+        except psycopg.Error as db_exc:
+            raise store._error("end nested transaction", db_exc) from (cause or db_exc)
+        self._made, self._done = level - 1, 0
+
+
+def _check_usable(conn: Conn, cause: BaseException | None = None) -> None:
+    """Refuse to go on in a transaction a failed statement has aborted.
+
+    A caller may catch the error of a failed statement and carry on; the
+    server has aborted the transaction all the same, and would turn its
+    ``COMMIT`` into a silent ``ROLLBACK``.
+    """
+    if conn.info.transaction_status == _INERROR:
+        raise StorageError(
+            "postgres store: a statement failed inside this transaction, so PostgreSQL "
+            "aborted the whole transaction; it was rolled back: retry the step"
+        ) from cause
 
 
 def _rollback_quietly(conn: Conn) -> None:

@@ -476,21 +476,25 @@ class PostgresStore(PgRetryRecords):
 
     def _write(self, sql: str, params: Any, operation: str) -> int:
         """Run one writing statement (under the owner's lock); the rows it changed."""
-        if self._tx_conn is None:
+        conn = self._tx_conn
+        if conn is None:
             with self._transaction:
                 return self._write(sql, params, operation)
+        self._transaction.before_write(conn)
         try:
-            return self._tx_conn.execute(sql.encode(), params).rowcount
+            return conn.execute(sql.encode(), params).rowcount
         except psycopg.Error as exc:
             raise self._error(operation, exc) from exc
 
     def _write_rows(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
         """Run one writing statement with ``RETURNING`` (under the owner's lock); its rows."""
-        if self._tx_conn is None:
+        conn = self._tx_conn
+        if conn is None:
             with self._transaction:
                 return self._write_rows(sql, params, operation)
+        self._transaction.before_write(conn)
         try:
-            return self._tx_conn.execute(sql.encode(), params).fetchall()
+            return conn.execute(sql.encode(), params).fetchall()
         except psycopg.Error as exc:
             raise self._error(operation, exc) from exc
 
