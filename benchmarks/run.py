@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             f"## axolotl simulate {' '.join(extra)}\n\n(exit {status}, {wall:.1f} s wall, "
             f"peak RSS {rss_kib / 1024:.0f} MiB)\n\n```\n{report.rstrip()}\n```\n"
         )
+    sections.append(_simulate_on_postgres())
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmark results",
@@ -145,6 +146,22 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text("\n".join(lines))
     print(f"wrote {args.out}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _simulate_on_postgres() -> str:
+    """The main job with every device in PostgreSQL (no target; for comparison)."""
+    dsn = os.environ.get("AXOLOTL_BENCH_PG_DSN") or os.environ.get("AXOLOTL_TEST_PG_DSN")
+    title = "## axolotl simulate --store postgres"
+    if not dsn:
+        return f"{title}\n\nnot run: set AXOLOTL_BENCH_PG_DSN to a PostgreSQL DSN\n"
+    print("running axolotl simulate --store postgres ...", file=sys.stderr, flush=True)
+    cmd = [PY, "-m", "axolotl", "simulate", "--store", "postgres", "--dsn", dsn]
+    status, text, wall, rss_kib = _run(cmd, ROOT)
+    report = "\n".join(line for line in text.splitlines() if not line.startswith("sent "))
+    return (
+        f"{title}\n\n(defaults, the server on the same machine; exit {status}, "
+        f"{wall:.1f} s wall, peak RSS {rss_kib / 1024:.0f} MiB)\n\n```\n{report.rstrip()}\n```\n"
+    )
 
 
 if __name__ == "__main__":
