@@ -330,6 +330,26 @@ def test_sender_key_delete(store: ProtocolStore) -> None:
         store.delete_sender_key(5, ALICE)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.delete_all_sessions(5),
+        lambda s: s.get_sub_device_sessions(5),
+        lambda s: s.load_sender_key(5, ALICE),
+        lambda s: s.store_sender_key(5, ALICE, b"k"),
+        lambda s: s.delete_sender_key(5, ALICE),
+    ],
+    ids=["delete_all_sessions", "get_sub_device_sessions", "load", "store", "delete"],
+)
+def test_a_name_or_group_id_that_is_not_a_str_is_refused_alike(
+    store: ProtocolStore, call: Any
+) -> None:
+    store.store_session(ProtocolAddress("5", 1), b"s")
+    with pytest.raises(UsageError, match="must be a str"):
+        call(store)
+    assert store.load_session(ProtocolAddress("5", 1)) == b"s", "account '5' untouched"
+
+
 def test_sender_key_deleted_in_a_rolled_back_transaction_is_still_there(
     store: ProtocolStore,
 ) -> None:

@@ -14,7 +14,7 @@ from typing import Final, TypeVar
 
 from axolotl.errors import AxolotlError, StorageError, UsageError
 
-__all__ = ["NEXT_PRE_KEY_ID", "check_record", "check_registration_id", "decode"]
+__all__ = ["NEXT_PRE_KEY_ID", "check_name", "check_record", "check_registration_id", "decode"]
 
 NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
 """The name of the persisted next-prekey-id counter (a key-counter row in the SQL stores)."""
@@ -31,6 +31,20 @@ def check_record(record: object, what: str) -> bytes:
     if not isinstance(record, (bytes, bytearray, memoryview)):
         raise UsageError(f"{what} must be bytes, got {type(record).__name__}")
     return bytes(record)
+
+
+def check_name(value: object, what: str) -> str:
+    """``value`` if it is a ``str`` (an account name or a group id).
+
+    Every backend refuses other types alike (SQLite would otherwise compare
+    ``5`` equal to ``"5"``, and the memory store would find nothing).
+
+    Raises:
+        UsageError: it is not a str.
+    """
+    if not isinstance(value, str):
+        raise UsageError(f"{what} must be a str, got {type(value).__name__}")
+    return value
 
 
 def check_registration_id(registration_id: object) -> int:

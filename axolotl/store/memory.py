@@ -27,9 +27,15 @@ from typing import Any, Final
 
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
-from axolotl.errors import InvalidKeyId, StorageError, UsageError
+from axolotl.errors import InvalidKeyId, StorageError
 from axolotl.keys import IdentityKeyPair, PreKeyRecord, SignedPreKeyRecord
-from axolotl.store._common import NEXT_PRE_KEY_ID, check_record, check_registration_id, decode
+from axolotl.store._common import (
+    NEXT_PRE_KEY_ID,
+    check_name,
+    check_record,
+    check_registration_id,
+    decode,
+)
 from axolotl.store._record_args import (
     check_due_ms,
     check_key,
@@ -254,24 +260,38 @@ class MemoryStore:
         self._delete(self._sessions, (address.name, address.device_id))
 
     def delete_all_sessions(self, name: str) -> None:
-        """Delete the session records of every device of ``name``."""
+        """Delete the session records of every device of ``name``.
+
+        Raises:
+            UsageError: ``name`` is not a str.
+        """
+        check_name(name, "name")
         for key in [k for k in self._sessions if k[0] == name]:
             self._delete(self._sessions, key)
 
     def get_sub_device_sessions(self, name: str) -> list[int]:
-        """Device ids of ``name`` with a session, sorted."""
+        """Device ids of ``name`` with a session, sorted.
+
+        Raises:
+            UsageError: ``name`` is not a str.
+        """
+        check_name(name, "name")
         return sorted(device for n, device in self._sessions if n == name)
 
     # -- SenderKeyStore ----------------------------------------------------
 
     def load_sender_key(self, group_id: str, sender: ProtocolAddress) -> bytes | None:
-        """The sender-key record of ``sender`` in ``group_id``, or ``None``."""
+        """The sender-key record of ``sender`` in ``group_id``, or ``None``.
+
+        Raises:
+            UsageError: ``group_id`` is not a str.
+        """
+        check_name(group_id, "group id")
         return self._sender_keys.get((group_id, sender.name, sender.device_id))
 
     def store_sender_key(self, group_id: str, sender: ProtocolAddress, record: bytes) -> None:
         """Store (or replace) the sender-key record of ``sender`` in ``group_id``."""
-        if not isinstance(group_id, str):
-            raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
+        check_name(group_id, "group id")
         self._set(
             self._sender_keys,
             (group_id, sender.name, sender.device_id),
@@ -285,8 +305,7 @@ class MemoryStore:
             UsageError: ``group_id`` is not a str.
             StorageError: the store was closed.
         """
-        if not isinstance(group_id, str):
-            raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
+        check_name(group_id, "group id")
         self._delete(self._sender_keys, (group_id, sender.name, sender.device_id))
 
     # -- RetryStore --------------------------------------------------------

@@ -49,7 +49,7 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import StorageError, UsageError
 from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_registration_id
 from axolotl.rng import Rng, default_rng
-from axolotl.store._common import check_record, check_registration_id, decode
+from axolotl.store._common import check_name, check_record, check_registration_id, decode
 from axolotl.store._sql_store import Statements
 from axolotl.store._sqlite_connection import SQLiteTransaction, StrPath, connect
 from axolotl.store._sqlite_retry import SQLiteRetryRecords
@@ -290,11 +290,10 @@ class SQLiteStore(SQLiteRetryRecords):
         return (address.name, address.device_id)
 
     def _account(self, name: str) -> tuple[str]:
-        return (name,)
+        return (check_name(name, "name"),)
 
     def _sender_key(self, group_id: str, sender: ProtocolAddress) -> tuple[str, str, int]:
-        if not isinstance(group_id, str):
-            raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
+        check_name(group_id, "group id")
         return (group_id, sender.name, sender.device_id)
 
     def _rollback_quietly(self) -> None:
@@ -336,6 +335,7 @@ class SQLiteStore(SQLiteRetryRecords):
         Raises:
             StorageError: SQLite failed.
         """
+        check_name(group_id, "group id")
         try:
             row = self._conn.execute(
                 _SQL_GET_SENDER_KEY, (group_id, sender.name, sender.device_id)
@@ -351,8 +351,7 @@ class SQLiteStore(SQLiteRetryRecords):
             UsageError: ``group_id`` is not a str, or ``record`` not bytes.
             StorageError: SQLite failed.
         """
-        if not isinstance(group_id, str):
-            raise UsageError(f"group id must be a str, got {type(group_id).__name__}")
+        check_name(group_id, "group id")
         data = check_record(record, "sender key record")
         try:
             self._conn.execute(_SQL_PUT_SENDER_KEY, (group_id, sender.name, sender.device_id, data))
