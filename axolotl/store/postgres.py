@@ -85,7 +85,15 @@ from axolotl.store._pg_schema import (
     PG_SCHEMA_VERSION,
     migrate,
 )
-from axolotl.store._sql_store import Statements
+from axolotl.store._pg_sql import (
+    SQL,
+    SQL_GET_LOCAL,
+    SQL_GET_SENDER_KEY,
+    SQL_GET_SESSION,
+    SQL_PUT_SENDER_KEY,
+    SQL_PUT_SESSION,
+    SQL_SET_LOCAL,
+)
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -94,73 +102,6 @@ __all__ = ["DEFAULT_LOCK_TIMEOUT_MS", "PG_SCHEMA_VERSION", "PostgresStore"]
 
 DEFAULT_LOCK_TIMEOUT_MS: Final = 10_000
 """How long a step waits for its device's lock before :class:`~axolotl.errors.LockTimeout`."""
-
-# -- prepared SQL ----------------------------------------------------------
-
-_SQL_GET_LOCAL = (
-    "SELECT identity_key_pair, registration_id FROM axolotl_local_identity WHERE owner = %s"
-)
-_SQL_SET_LOCAL = (
-    "INSERT INTO axolotl_local_identity (owner, identity_key_pair, registration_id) "
-    "VALUES (%s, %s, %s)"
-)
-_SQL_GET_SESSION = (
-    "SELECT record FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s"
-)
-_SQL_PUT_SESSION = (
-    "INSERT INTO axolotl_sessions (owner, name, device_id, record) VALUES (%s, %s, %s, %s) "
-    "ON CONFLICT (owner, name, device_id) DO UPDATE SET record = excluded.record"
-)
-_SQL_GET_SENDER_KEY = (
-    "SELECT record FROM axolotl_sender_keys "
-    "WHERE owner = %s AND group_id = %s AND sender_name = %s AND sender_device_id = %s"
-)
-_SQL_PUT_SENDER_KEY = (
-    "INSERT INTO axolotl_sender_keys (owner, group_id, sender_name, sender_device_id, record) "
-    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (owner, group_id, sender_name, sender_device_id) "
-    "DO UPDATE SET record = excluded.record"
-)
-_SQL = Statements(
-    get_identity=(
-        "SELECT public_key FROM axolotl_identities "
-        "WHERE owner = %s AND name = %s AND device_id = %s"
-    ),
-    put_identity=(
-        "INSERT INTO axolotl_identities (owner, name, device_id, public_key) "
-        "VALUES (%s, %s, %s, %s) "
-        "ON CONFLICT (owner, name, device_id) DO UPDATE SET public_key = excluded.public_key"
-    ),
-    get_pre_key="SELECT record FROM axolotl_pre_keys WHERE owner = %s AND id = %s",
-    put_pre_key=(
-        "INSERT INTO axolotl_pre_keys (owner, id, record) VALUES (%s, %s, %s) "
-        "ON CONFLICT (owner, id) DO UPDATE SET record = excluded.record"
-    ),
-    has_pre_key="SELECT 1 FROM axolotl_pre_keys WHERE owner = %s AND id = %s",
-    del_pre_key="DELETE FROM axolotl_pre_keys WHERE owner = %s AND id = %s",
-    get_counter="SELECT value FROM axolotl_key_counters WHERE owner = %s AND name = %s",
-    put_counter=(
-        "INSERT INTO axolotl_key_counters (owner, name, value) VALUES (%s, %s, %s) "
-        "ON CONFLICT (owner, name) DO UPDATE SET value = excluded.value"
-    ),
-    get_signed="SELECT record FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s",
-    all_signed="SELECT id, record FROM axolotl_signed_pre_keys WHERE owner = %s ORDER BY id",
-    put_signed=(
-        "INSERT INTO axolotl_signed_pre_keys (owner, id, record) VALUES (%s, %s, %s) "
-        "ON CONFLICT (owner, id) DO UPDATE SET record = excluded.record"
-    ),
-    has_signed="SELECT 1 FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s",
-    del_signed="DELETE FROM axolotl_signed_pre_keys WHERE owner = %s AND id = %s",
-    has_session="SELECT 1 FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s",
-    del_session="DELETE FROM axolotl_sessions WHERE owner = %s AND name = %s AND device_id = %s",
-    del_sessions="DELETE FROM axolotl_sessions WHERE owner = %s AND name = %s",
-    sub_devices=(
-        "SELECT device_id FROM axolotl_sessions WHERE owner = %s AND name = %s ORDER BY device_id"
-    ),
-    del_sender_key=(
-        "DELETE FROM axolotl_sender_keys "
-        "WHERE owner = %s AND group_id = %s AND sender_name = %s AND sender_device_id = %s"
-    ),
-)
 
 
 def _text(value: str, what: str) -> str:
@@ -211,7 +152,7 @@ class PostgresStore(PgRetryRecords):
             simulations, benchmarks and state that can be rebuilt.
     """
 
-    _sql = _SQL
+    _sql = SQL
     _store_name = "postgres"
 
     def __init__(
@@ -414,7 +355,7 @@ class PostgresStore(PgRetryRecords):
                 migrate(conn, PG_MIGRATIONS, where)
             store = cls(source, owner, lock_timeout_ms, synchronous_commit)
             with store._transaction:
-                rows = store._read(_SQL_GET_LOCAL, (owner,), "read local identity")
+                rows = store._read(SQL_GET_LOCAL, (owner,), "read local identity")
                 if not rows:
                     if make is None:
                         raise StorageError(
@@ -423,7 +364,7 @@ class PostgresStore(PgRetryRecords):
                         )
                     identity, registration_id = make()
                     store._write(
-                        _SQL_SET_LOCAL,
+                        SQL_SET_LOCAL,
                         (owner, identity.serialize(), registration_id),
                         "provision local identity",
                     )
@@ -527,7 +468,7 @@ class PostgresStore(PgRetryRecords):
         Raises:
             StorageError: PostgreSQL failed.
         """
-        rows = self._read(_SQL_GET_SESSION, self._address(address), "load_session")
+        rows = self._read(SQL_GET_SESSION, self._address(address), "load_session")
         return bytes(rows[0][0]) if rows else None
 
     def store_session(self, address: ProtocolAddress, record: bytes) -> None:
@@ -537,7 +478,7 @@ class PostgresStore(PgRetryRecords):
             StorageError: PostgreSQL failed.
         """
         data = check_record(record, "session")
-        self._write(_SQL_PUT_SESSION, (*self._address(address), data), "store_session")
+        self._write(SQL_PUT_SESSION, (*self._address(address), data), "store_session")
 
     def load_sender_key(self, group_id: str, sender: ProtocolAddress) -> bytes | None:
         """The sender-key record of ``sender`` in ``group_id``, or ``None``.
@@ -546,7 +487,7 @@ class PostgresStore(PgRetryRecords):
             StorageError: PostgreSQL failed.
         """
         params = (self.owner, _text(group_id, "group id"), *self._address(sender)[1:])
-        rows = self._read(_SQL_GET_SENDER_KEY, params, "load_sender_key")
+        rows = self._read(SQL_GET_SENDER_KEY, params, "load_sender_key")
         return bytes(rows[0][0]) if rows else None
 
     def store_sender_key(self, group_id: str, sender: ProtocolAddress, record: bytes) -> None:
@@ -558,7 +499,7 @@ class PostgresStore(PgRetryRecords):
         group = _text(group_id, "group id")
         data = check_record(record, "sender key record")
         params = (self.owner, group, *self._address(sender)[1:], data)
-        self._write(_SQL_PUT_SENDER_KEY, params, "store_sender_key")
+        self._write(SQL_PUT_SENDER_KEY, params, "store_sender_key")
 
     # -- ProtocolStore -----------------------------------------------------
 
