@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from axolotl.keys import IdentityKeyPair
-from axolotl.simulate.network import Crash, CrashingStore, Device, Faults, WriteCounter
+from axolotl.simulate.crash import Crash, CrashingStore, WriteCounter
+from axolotl.simulate.network import Device, Faults
 from axolotl.simulate.network import Network as _Network
 from axolotl.simulate.stores import DeviceStores, MemoryStores, SQLiteStores
 from axolotl.store.base import ProtocolStore
