@@ -73,3 +73,17 @@ def test_plot_without_matplotlib_is_a_clear_error(
     else:
         assert main(["simulate", "--messages", "20", "--plot", str(tmp_path / "p.png")]) == 0
         assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_postgres_without_the_extra_is_a_clear_error() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['psycopg'] = sys.modules['psycopg_pool'] = None\n"
+        "from axolotl.cli import main\n"
+        "sys.exit(main(['simulate', '--store', 'postgres', '--dsn', 'postgresql://x']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "pip install 'axolotl-retry[postgres]'" in done.stderr
