@@ -34,13 +34,12 @@ from axolotl.errors import AxolotlError
 from axolotl.keys import (
     PreKeyBundle,
     generate_identity_key_pair,
-    generate_pre_keys,
     generate_signed_pre_key,
 )
 from axolotl.retry import Deliver, RetryLayer, RetryPolicy, SendReceipt, Transmit
 from axolotl.retry.jid import address_to_jid
 from axolotl.retry.records import DELIVERED, SENDLOG
-from axolotl.session import decrypt, encrypt, process_prekey_bundle
+from axolotl.session import decrypt, encrypt, new_bundle, process_prekey_bundle
 from axolotl.store import MemoryStore
 from tests.helpers import Faults, Network
 
@@ -56,19 +55,9 @@ def _store() -> MemoryStore:
 
 
 def _bundle(store: MemoryStore, device: int) -> PreKeyBundle:
-    (pre,) = generate_pre_keys(store.next_pre_key_id(), 1)
-    store.store_pre_key(pre)
-    signed = store.load_signed_pre_keys()[0]
-    return PreKeyBundle(
-        registration_id=store.get_local_registration_id(),
-        device_id=device,
-        pre_key_id=pre.id,
-        pre_key_public=pre.key_pair.public_key,
-        signed_pre_key_id=signed.id,
-        signed_pre_key_public=signed.key_pair.public_key,
-        signed_pre_key_signature=signed.signature,
-        identity_key=store.get_identity_key_pair().public_key,
-    )
+    bundle = new_bundle(store, device)
+    assert bundle is not None  # _store() holds a signed prekey
+    return bundle
 
 
 def _pair() -> tuple[RetryLayer, RetryLayer, MemoryStore]:

@@ -263,3 +263,32 @@ def test_session_record_roundtrip() -> None:
     data = bob.store.load_session(alice.address) or b""
     assert SessionRecord.deserialize(data).serialize() == data
     assert MemoryStore(generate_identity_key_pair(), 1) is not None
+
+
+def test_new_bundle_publishes_a_fresh_prekey_and_the_newest_signed_prekey() -> None:
+    from axolotl.address import ProtocolAddress
+    from axolotl.keys import generate_signed_pre_key
+    from axolotl.rng import DeterministicRng
+    from axolotl.session import new_bundle
+
+    rng = DeterministicRng("new-bundle")
+    identity = generate_identity_key_pair(rng)
+    bob = MemoryStore(identity, 77)
+    assert new_bundle(bob, 3, rng) is None
+    assert bob.next_pre_key_id() == 1, "nothing generated or stored without a signed prekey"
+    older = generate_signed_pre_key(identity, 9, 1_000, rng)
+    newer = generate_signed_pre_key(identity, 2, 2_000, rng)
+    bob.store_signed_pre_key(older)
+    bob.store_signed_pre_key(newer)
+    first, second = new_bundle(bob, 3, rng), new_bundle(bob, 3, rng)
+    assert first is not None and second is not None
+    assert (first.pre_key_id, second.pre_key_id) == (1, 2)
+    assert bob.load_pre_key(1).key_pair.public_key == first.pre_key_public
+    assert first.signed_pre_key_id == 2 and first.signed_pre_key_public == newer.key_pair.public_key
+    assert (first.device_id, first.registration_id) == (3, 77)
+    assert first.identity_key == identity.public_key
+    alice = MemoryStore(generate_identity_key_pair(rng), 1)
+    bob_address = ProtocolAddress("bob", 3)
+    process_prekey_bundle(alice, bob_address, first, rng=rng)
+    message = encrypt(alice, bob_address, b"hi")
+    assert decrypt(bob, ProtocolAddress("alice", 1), message.type, message.body, rng=rng) == b"hi"

@@ -26,7 +26,6 @@ from axolotl.errors import (
     UntrustedIdentity,
     UsageError,
 )
-from axolotl.keys import generate_pre_keys
 from axolotl.receipts import KeyBundle, OutgoingRetryReceipt, RetryReason
 from axolotl.retry import gaps
 from axolotl.retry._context import Collected, Context, log
@@ -37,6 +36,7 @@ from axolotl.retry.records import DELIVERED, RECV, Payload, ReceiveRecord, messa
 from axolotl.session import (
     decrypt_message,
     group_decrypt,
+    new_bundle,
     process_sender_key_distribution,
 )
 from axolotl.wire import (
@@ -234,20 +234,18 @@ def fresh_key_bundle(ctx: Context) -> KeyBundle | None:
 
     ``None`` when we have no signed prekey to offer.
     """
-    signed = ctx.store.load_signed_pre_keys()
-    if not signed:
+    bundle = new_bundle(ctx.store, ctx.local.device_id, ctx.rng)
+    if bundle is None:
         log.warning("no signed prekey in the store: retry receipts go without a key bundle")
         return None
-    newest = max(signed, key=lambda r: (r.timestamp, r.id))
-    (pre_key,) = generate_pre_keys(ctx.store.next_pre_key_id(), 1, ctx.rng)
-    ctx.store.store_pre_key(pre_key)
+    assert bundle.pre_key_id is not None and bundle.pre_key_public is not None
     return KeyBundle.from_public_keys(
-        identity=ctx.store.get_identity_key_pair().public_key,
-        signed_pre_key_id=newest.id,
-        signed_pre_key=newest.key_pair.public_key,
-        signed_pre_key_signature=newest.signature,
-        pre_key_id=pre_key.id,
-        pre_key=pre_key.key_pair.public_key,
+        identity=bundle.identity_key,
+        signed_pre_key_id=bundle.signed_pre_key_id,
+        signed_pre_key=bundle.signed_pre_key_public,
+        signed_pre_key_signature=bundle.signed_pre_key_signature,
+        pre_key_id=bundle.pre_key_id,
+        pre_key=bundle.pre_key_public,
     )
 
 

@@ -1,6 +1,6 @@
 """Pairwise (X3DH + Double Ratchet) and group (sender key) sessions over a protocol store."""
 
-from axolotl.session.builder import process_prekey_bundle
+from axolotl.session.builder import new_bundle, process_prekey_bundle
 from axolotl.session.cipher import (
     CiphertextMessage,
     DecryptedMessage,
@@ -32,6 +32,7 @@ __all__ = [
     "encrypt",
     "group_decrypt",
     "group_encrypt",
+    "new_bundle",
     "process_prekey_bundle",
     "process_sender_key_distribution",
     "reject_changed_identity",

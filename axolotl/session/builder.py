@@ -1,6 +1,7 @@
 """Starting sessions: from a prekey bundle (initiator) or a PreKeySignalMessage (responder).
 
-X3DH spec, section 3.3 (sending the initial message) and 3.4 (receiving it).
+X3DH spec, section 3.2 (publishing keys: :func:`new_bundle`), 3.3 (sending
+the initial message) and 3.4 (receiving it).
 The responder side is used by :mod:`axolotl.session.cipher` inside the same
 transaction as the decryption, so a prekey message that fails to decrypt
 neither consumes the one-time prekey nor stores a session.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import KeyPair
-from axolotl.keys import PreKeyBundle
+from axolotl.keys import PreKeyBundle, generate_pre_keys
 from axolotl.rng import Rng, default_rng
 from axolotl.session.config import DEFAULT_CONFIG, SessionConfig
 from axolotl.session.state import PendingPreKey, SessionRecord, SessionState
@@ -19,7 +20,40 @@ from axolotl.session.x3dh import initialize_alice, initialize_bob
 from axolotl.store.base import ProtocolStore
 from axolotl.wire import PreKeySignalMessage
 
-__all__ = ["process_prekey_bundle", "state_from_prekey_message"]
+__all__ = ["new_bundle", "process_prekey_bundle", "state_from_prekey_message"]
+
+
+def new_bundle(store: ProtocolStore, device_id: int, rng: Rng = default_rng) -> PreKeyBundle | None:
+    """A bundle of ours to publish (X3DH 3.2): a fresh one-time prekey and our newest signed prekey.
+
+    The one-time prekey gets the store's next prekey id and is stored, so the
+    session it starts can be accepted.
+
+    Args:
+        store: our store (it must hold a signed prekey).
+        device_id: our device id, as the bundle names it.
+        rng: randomness for the one-time prekey.
+
+    Returns:
+        The bundle, or ``None`` when the store holds no signed prekey (store
+        one first; nothing was generated or stored).
+    """
+    signed = store.load_signed_pre_keys()
+    if not signed:
+        return None
+    newest = max(signed, key=lambda r: (r.timestamp, r.id))
+    (pre_key,) = generate_pre_keys(store.next_pre_key_id(), 1, rng)
+    store.store_pre_key(pre_key)
+    return PreKeyBundle(
+        registration_id=store.get_local_registration_id(),
+        device_id=device_id,
+        pre_key_id=pre_key.id,
+        pre_key_public=pre_key.key_pair.public_key,
+        signed_pre_key_id=newest.id,
+        signed_pre_key_public=newest.key_pair.public_key,
+        signed_pre_key_signature=newest.signature,
+        identity_key=store.get_identity_key_pair().public_key,
+    )
 
 
 def process_prekey_bundle(

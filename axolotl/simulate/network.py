@@ -27,7 +27,6 @@ from axolotl.errors import UsageError
 from axolotl.keys import (
     PreKeyBundle,
     generate_identity_key_pair,
-    generate_pre_keys,
     generate_registration_id,
     generate_signed_pre_key,
 )
@@ -50,7 +49,7 @@ from axolotl.retry import (
 )
 from axolotl.retry.jid import address_to_jid
 from axolotl.rng import DeterministicRng
-from axolotl.session import accept_changed_identity
+from axolotl.session import accept_changed_identity, new_bundle
 from axolotl.simulate.crash import Crash, CrashingStore, WriteCounter
 from axolotl.simulate.stores import DeviceStores, MemoryStores, SQLiteStores
 from axolotl.store.base import ProtocolStore
@@ -188,20 +187,9 @@ class Network:
 
     def bundle(self, address: ProtocolAddress) -> PreKeyBundle:
         """A fresh bundle of ``address`` from the server's directory."""
-        store = self.devices[address].store
-        (pre_key,) = generate_pre_keys(store.next_pre_key_id(), 1, self.rng)
-        store.store_pre_key(pre_key)
-        signed = store.load_signed_pre_keys()[0]
-        return PreKeyBundle(
-            registration_id=store.get_local_registration_id(),
-            device_id=address.device_id,
-            pre_key_id=pre_key.id,
-            pre_key_public=pre_key.key_pair.public_key,
-            signed_pre_key_id=signed.id,
-            signed_pre_key_public=signed.key_pair.public_key,
-            signed_pre_key_signature=signed.signature,
-            identity_key=store.get_identity_key_pair().public_key,
-        )
+        bundle = new_bundle(self.devices[address].store, address.device_id, self.rng)
+        assert bundle is not None  # every device is installed with a signed prekey
+        return bundle
 
     def address(self, name: str) -> ProtocolAddress:
         """The address of the device called ``name``."""
