@@ -75,7 +75,7 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import StorageError, UsageError
 from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_registration_id
 from axolotl.rng import Rng, default_rng
-from axolotl.store._common import check_record, check_registration_id, decode
+from axolotl.store._common import check_name, check_record, check_registration_id, decode
 from axolotl.store._pg_connection import Conn, PgTransaction, Source, map_error, owner_lock_key
 from axolotl.store._pg_retry import PgRetryRecords
 from axolotl.store._pg_schema import (
@@ -106,9 +106,7 @@ DEFAULT_LOCK_TIMEOUT_MS: Final = 10_000
 
 def _text(value: str, what: str) -> str:
     """A name or group id as PostgreSQL TEXT can hold it."""
-    if not isinstance(value, str):
-        raise UsageError(f"{what} must be a str, got {type(value).__name__}")
-    if "\x00" in value:
+    if "\x00" in check_name(value, what):
         raise StorageError(f"postgres store: a {what} cannot hold NUL characters: {value!r}")
     return value
 
@@ -322,14 +320,12 @@ class PostgresStore(PgRetryRecords):
             with src.borrow() as conn:
                 migrate(conn, PG_MIGRATIONS, src.describe())
             store = cls(src, owner, lock_timeout_ms)
-            existed = False
             with store._transaction:
                 for table in OWNER_TABLES:
-                    n = store._write(
+                    deleted = store._write(
                         f"DELETE FROM {table} WHERE owner = %s", (owner,), f"delete {table}"
                     )
-                existed = n > 0  # the local identity goes last
-            return existed
+            return deleted > 0  # rows of the local identity, the last table
         finally:
             src.close()
 
