@@ -234,3 +234,42 @@ def test_group_receipt_names_the_asking_device_by_default(net: Network) -> None:
     actions = alice.layer.receive_receipt(incoming, net.now)  # no device given
     (resend,) = [a for a in actions if isinstance(a, Transmit)]
     assert resend.envelope.recipient == carol and resend.envelope.retry_count == 1
+
+
+@pytest.mark.parametrize("bad", ["too many", "short key", "wrong key type"])
+def test_malformed_replaced_positions_in_a_payload_fail_the_message_and_change_nothing(
+    net: Network, bad: str
+) -> None:
+    from axolotl._pb import retry_state_pb2 as pb
+    from axolotl.retry import Deliver, SendReceipt
+    from axolotl.retry.records import Payload
+    from axolotl.session import encrypt
+
+    alice, bob = net.devices[net.address("alice")], net.devices[net.address("bob")]
+    net.send("alice", ["bob"], b"a session first")
+    net.send("bob", ["alice"], b"and back")
+    net.run()
+    payload = pb.Payload(body=b"authentic, but its payload is malformed")
+    key, count = {
+        "too many": (b"\x05" + bytes(32), Payload.MAX_REPLACES + 1),
+        "short key": (b"\x05" + bytes(31), 1),
+        "wrong key type": (b"\x08" + bytes(32), 1),
+    }[bad]
+    for counter in range(count):
+        payload.replaces.add(ratchet_key=key, counter=counter)
+    message = encrypt(alice.store, bob.address, payload.SerializeToString())
+    before = _snapshot(net, "bob")
+    env = Envelope(
+        message_id="BADPAYLOAD",
+        sender=alice.address,
+        recipient=bob.address,
+        type=message.type,
+        body=message.body,
+        timestamp_ms=0,
+    )
+    actions = bob.layer.receive(env, net.now)
+    assert not any(isinstance(a, Deliver) for a in actions)
+    assert any(isinstance(a, SendReceipt) for a in actions)
+    after = _snapshot(net, "bob")
+    assert after["sessions"] == before["sessions"], "the failed decrypt left the session as it was"
+    assert after["delivered"] == before["delivered"]
