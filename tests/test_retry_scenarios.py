@@ -93,6 +93,43 @@ def test_reinstalled_device_gets_new_messages(net: Network) -> None:
     assert _delivered(net, "alice")[back] == b"hello from new bob"
 
 
+def test_a_copy_re_emitted_to_a_reinstalled_device_is_delivered_again_not_doubled(
+    net: Network,
+) -> None:
+    m = net.send("alice", ["bob"], b"before the reinstall")
+    net.disconnect("alice")  # never sees the server's ack: the copy stays in her outbox
+    net.faults = Faults(drop=1.0)  # and bob's delivery receipt is lost
+    net.run(until_ms=net.now + 100)
+    net.faults = Faults()
+    assert _delivered(net, "bob")[m] == b"before the reinstall"
+    net.reinstall("bob")  # the new bob has no record of having delivered it
+    net.reconnect("alice")  # re-emits it; the new bob asks, alice rebuilds and resends
+    net.run()
+    assert (m, net.address("bob")) in net.delivered_again
+    net.check_exactly_once()  # still exactly once within each incarnation
+    again = net.send("alice", ["bob"], b"after")
+    net.run()
+    assert _delivered(net, "bob")[again] == b"after"
+    net.check_exactly_once()
+
+
+def test_a_failure_pending_at_a_reinstalled_device_is_gone_with_it(net: Network) -> None:
+    net.send("alice", ["carol"], b"a session first")
+    net.run()
+    net.faults = Faults(corrupt=1.0)
+    m = net.send("alice", ["carol"], b"unreadable")
+    net.faults = Faults(drop=1.0)  # carol's retry receipt is lost on its way
+    net.run(until_ms=net.now + 100)
+    carol = net.devices[net.address("carol")]
+    assert carol.receipts_sent == 1 and m not in _delivered(net, "carol")
+    net.reinstall("carol")  # her receive record, and its timer, go with the old install
+    net.faults = Faults()
+    net.run()
+    assert (m, net.address("carol")) in net.lost_with_receiver
+    assert m not in _delivered(net, "carol")
+    net.check_exactly_once()  # not counted lost: the reinstall took it, as with a sender's
+
+
 def test_lost_sender_key_is_resent_pairwise(net: Network) -> None:
     net.send("alice", ["bob", "carol"], b"first", group="g@g.example")
     net.run()

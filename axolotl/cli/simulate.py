@@ -169,10 +169,16 @@ def render(report: SimulationReport) -> str:
         f"  sent:              {report.sent} messages, {report.copies} copies (pairwise + group)",
         f"  delivered:         {report.delivered} copies"
         f" ({report.undecryptable} undecryptable, {report.send_failed} send failed,"
-        f" {report.lost_with_reinstalled_sender} lost with a reinstalled sender)",
+        f" {report.lost_with_reinstalled_sender} lost with a reinstalled sender,"
+        f" {report.lost_with_reinstalled_receiver} with a reinstalled recipient)",
         f"  exactly once:      {'yes' if report.exactly_once else 'NO'}"
         f" ({len(report.lost)} lost, {len(report.wrong)} doubled or altered;"
-        f" {report.duplicates_refused} duplicates refused)",
+        f" {report.duplicates_refused} duplicates refused"
+        + (
+            f"; {report.delivered_again_after_reinstall} delivered again to a reinstalled device)"
+            if report.delivered_again_after_reinstall
+            else ")"
+        ),
         f"  failures:          {failures_summary(report)}",
         f"  receipts sent:     {report.receipts_sent}",
         f"  resends:           {report.resends} (retransmissions {report.retransmissions})",

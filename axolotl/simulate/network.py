@@ -48,6 +48,7 @@ from axolotl.retry import (
     WakeAt,
 )
 from axolotl.retry.jid import address_to_jid
+from axolotl.retry.records import RECV, ReceiveRecord
 from axolotl.rng import DeterministicRng
 from axolotl.session import accept_changed_identity, new_bundle
 from axolotl.simulate.crash import Crash, CrashingStore, WriteCounter
@@ -88,8 +89,11 @@ class Device:
     layer: RetryLayer
     key: str  # names the store of this incarnation in the network's DeviceStores
     online: bool = True
+    # What the user saw on this address, across reinstalls (the history).
     delivered: dict[tuple[ProtocolAddress, str], bytes] = field(default_factory=dict)
     delivered_at: dict[tuple[ProtocolAddress, str], int] = field(default_factory=dict)
+    # What this incarnation delivered: it must never deliver one of these again.
+    delivered_here: set[tuple[ProtocolAddress, str]] = field(default_factory=set)
     undecryptable: list[Undecryptable] = field(default_factory=list)
     send_failed: list[SendFailed] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
@@ -150,6 +154,8 @@ class Network:
         self.wake: dict[ProtocolAddress, int] = {}
         self.held: dict[ProtocolAddress, list[tuple[str, Any]]] = {}
         self.lost_with_sender: set[str] = set()
+        self.lost_with_receiver: set[tuple[str, ProtocolAddress]] = set()
+        self.delivered_again: set[tuple[str, ProtocolAddress]] = set()
         self.sent: dict[str, tuple[ProtocolAddress, list[ProtocolAddress], bytes, str | None]] = {}
         self.sent_at: dict[str, int] = {}
         self.violations: list[str] = []
@@ -220,6 +226,13 @@ class Network:
         # yet got across is gone with it (the application knows it reinstalled).
         self.lost_with_sender |= {m for m, sent in self.sent.items() if sent[0] == address}
         old = self.devices.pop(address)
+        # It also wipes the failures it was still asking resends for: a
+        # message its old incarnation took from the server but could not read
+        # is gone with it unless a resend already on its way reaches the new one.
+        for _, value, _ in old.store.records(RECV):
+            pending = ReceiveRecord.deserialize(value)
+            if (pending.sender, pending.message_id) not in old.delivered:
+                self.lost_with_receiver.add((pending.message_id, address))
         old.store.close()
         fresh = self._install(address)
         fresh.delivered = old.delivered  # the user's history, for the exactly-once check
@@ -303,8 +316,15 @@ class Network:
                     self._travel("receipt", action.device, (d.address, action.receipt), self.faults)
             elif isinstance(action, Deliver):
                 key = (action.sender, action.message_id)
-                if key in d.delivered:
+                if key in d.delivered_here:
                     self.violations.append(f"{d.address} got {action.message_id} twice")
+                elif key in d.delivered:
+                    # A reinstalled device has no record of what its old
+                    # incarnation delivered; a copy that reaches it again (a
+                    # re-emission the sender never saw confirmed) is delivered
+                    # again: at least once across a reinstall, exactly once within one.
+                    self.delivered_again.add((action.message_id, d.address))
+                d.delivered_here.add(key)
                 d.delivered[key] = action.plaintext
                 d.delivered_at[key] = self.now
                 if self.on_deliver is not None:
@@ -402,14 +422,19 @@ class Network:
 
     # -- checks --------------------------------------------------------------
     def lost(self) -> list[str]:
-        """Messages neither delivered to a recipient nor reported there or at the sender."""
+        """Messages neither delivered to a recipient nor reported there or at the sender.
+
+        Copies gone with a reinstall are left out: those whose sender's send
+        log it wiped, and those a reinstalled recipient had taken but could
+        not read yet (its pending failures went with it).
+        """
         problems = []
         for message_id, (src, recipients, _, _) in self.sent.items():
             if message_id in self.lost_with_sender:
                 continue
             for r in recipients:
                 d = self.devices[r]
-                if (src, message_id) in d.delivered:
+                if (src, message_id) in d.delivered or (message_id, r) in self.lost_with_receiver:
                     continue
                 reported = any(u.message_id == message_id for u in d.undecryptable) or any(
                     f.message_id == message_id and f.device == r

@@ -123,6 +123,8 @@ class SimulationReport:
     undecryptable: int = 0
     send_failed: int = 0
     lost_with_reinstalled_sender: int = 0  # copies whose sender's send log a reinstall wiped
+    lost_with_reinstalled_receiver: int = 0  # copies a recipient had failed on when reinstalled
+    delivered_again_after_reinstall: int = 0  # copies a reinstalled recipient got again
     gaps_reported: int = 0
     crashes: int = 0
     latency_ms: dict[str, float] = field(default_factory=dict)
@@ -268,6 +270,12 @@ def _report(
         for r in net.sent[message_id][1]
         if (net.sent[message_id][0], message_id) not in net.devices[r].delivered
     )
+    report.lost_with_reinstalled_receiver = sum(
+        1
+        for message_id, r in net.lost_with_receiver
+        if (net.sent[message_id][0], message_id) not in net.devices[r].delivered
+    )
+    report.delivered_again_after_reinstall = len(net.delivered_again)
     report.gaps_reported = sum(len(d.gaps) for d in net.devices.values())
     report.crashes = net.counter.crashes
     if latencies:
