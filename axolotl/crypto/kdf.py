@@ -19,6 +19,7 @@ __all__ = [
     "hkdf",
     "kdf_root",
     "kdf_chain",
+    "kdf_next_chain_key",
     "derive_message_keys",
     "MessageKeys",
 ]
@@ -97,6 +98,11 @@ def kdf_chain(chain_key: bytes) -> tuple[bytes, bytes]:
     """``KDF_CK``: derive (message key seed, next chain key) from a chain key."""
     pads = _hmac_pads(chain_key)
     return _hmac(pads, b"\x01"), _hmac(pads, b"\x02")
+
+
+def kdf_next_chain_key(chain_key: bytes) -> bytes:
+    """The next chain key alone (``KDF_CK`` with constant 0x02): one HMAC, for walking a chain."""
+    return _hmac(_hmac_pads(chain_key), b"\x02")
 
 
 MessageKeys = tuple[bytes, bytes, bytes]

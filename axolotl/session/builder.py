@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import KeyPair
+from axolotl.errors import InvalidMessage
 from axolotl.keys import PreKeyBundle, generate_pre_keys
 from axolotl.rng import Rng, default_rng
 from axolotl.session.config import DEFAULT_CONFIG, SessionConfig
@@ -117,19 +118,31 @@ def state_from_prekey_message(
     """Install the responder's session for ``message`` in ``record`` (X3DH 3.4).
 
     A message whose base key built a state already (a replay, or the
-    initiator's later prekey messages) changes nothing.
+    initiator's later prekey messages) changes nothing; its identity key
+    must then be the one that state was built with. That field lies outside
+    the MAC, so this check comes first: a forged identity key never reaches
+    the trust policy, and only an identity the decrypting session binds is
+    ever saved (see :func:`~axolotl.session.cipher.decrypt_message`).
 
     Returns:
         (whether a new state was installed, the one-time prekey id the caller
         must remove once the message decrypted or ``None``).
 
     Raises:
+        InvalidMessage: the base key built a state with another identity key
+            (the field was altered in transit).
         UntrustedIdentity: the message's identity key was refused.
         InvalidKeyId: the signed prekey or one-time prekey is unknown.
     """
-    if record.has_base_key(message.base_key):
-        return False, None
+    known = record.state_with_base_key(message.base_key)
+    if known is not None and known.remote_identity != message.identity_key:
+        raise InvalidMessage(
+            f"prekey message from {address}: its identity key differs from the one of the "
+            "session its base key built (the unauthenticated field was altered)"
+        )
     check_identity(store, address, message.identity_key, trust)
+    if known is not None:
+        return False, None
     signed = store.load_signed_pre_key(message.signed_pre_key_id)
     one_time = (
         store.load_pre_key(message.pre_key_id).key_pair if message.pre_key_id is not None else None

@@ -26,8 +26,14 @@ from axolotl.errors import (
 from axolotl.rng import Rng, default_rng
 from axolotl.session.builder import state_from_prekey_message
 from axolotl.session.config import DEFAULT_CONFIG, SessionConfig
-from axolotl.session.ratchet import message_key_seed, next_sending_seed, ratchet_receiving_chain
-from axolotl.session.state import SessionRecord, SessionState, dump_record, load_record
+from axolotl.session.ratchet import (
+    LocatedKey,
+    TrialBudget,
+    commit_message_key,
+    locate_message_key,
+    next_sending_seed,
+)
+from axolotl.session.state import SessionRecord, dump_record, load_record, return_record
 from axolotl.session.trust import TrustPolicy, reject_changed_identity
 from axolotl.store.base import ProtocolStore
 from axolotl.wire import MessageType, PreKeySignalMessage, SignalMessage
@@ -126,62 +132,51 @@ def encrypt(
     return result
 
 
-def _decrypt_with_state(
-    state: SessionState, message: SignalMessage, rng: Rng, config: SessionConfig
-) -> bytes:
-    chain = ratchet_receiving_chain(state, message.ratchet_key, rng, config)
-    seed = message_key_seed(state, chain, message.counter, config)
-    cipher_key, mac_key, iv = derive_message_keys(seed)
-    message.verify_mac(
-        sender_identity=state.remote_identity,
-        receiver_identity=state.local_identity,
-        mac_key=mac_key,
-    )
-    plaintext = aes_cbc_decrypt(cipher_key, iv, message.ciphertext)
-    state.pending_pre_key = None
-    return plaintext
-
-
-def _decrypt_with_record(
-    data: bytes | None,
+def _trial_decrypt(
     record: SessionRecord,
     message: SignalMessage,
     address: ProtocolAddress,
     rng: Rng,
     config: SessionConfig,
-) -> tuple[SessionRecord, bytes]:
-    """Trial decryption: the current state, then each archived one (promoted on success).
+) -> tuple[LocatedKey, bytes]:
+    """Trial decryption over the record's states, none of them changed.
 
-    ``data`` is the stored form of ``record`` (``None`` for a record built in
-    memory); a failed trial may have mutated a state, so the archive is tried
-    on pristine copies.
+    States with a chain for the message's ratchet key go first (the current
+    one, then the archive, newest first), then those that would need a DH
+    ratchet step, in the same order. All trials share one
+    :class:`~axolotl.session.ratchet.TrialBudget`. The error reported is the
+    first one met, so a duplicate on the chain the message names is reported
+    as such.
     """
-    if record.current is None and not record.previous:
+    states = record.states()
+    if not states:
         raise NoSession(f"no session with {address}", str(address))
+    key = message.ratchet_key
+    with_chain = [s for s in states if s.receiver_chain(key) is not None]
+    ordered = with_chain + [s for s in states if all(s is not w for w in with_chain)]
+    budget = TrialBudget(config)
     first_error: AxolotlError | None = None
-    if record.current is not None:
+    for state in ordered:
         try:
-            return record, _decrypt_with_state(record.current, message, rng, config)
-        except (InvalidMessage, DuplicateMessage, FutureMessage) as exc:
-            first_error = exc
-        record = SessionRecord.deserialize(data) if data is not None else _without_current(record)
-    for i in range(len(record.previous)):
-        candidate = SessionRecord.deserialize(record.serialize())
-        try:
-            plaintext = _decrypt_with_state(candidate.previous[i], message, rng, config)
+            located = locate_message_key(state, key, message.counter, rng, config, budget)
+            cipher_key, mac_key, iv = derive_message_keys(located.seed)
+            message.verify_mac(
+                sender_identity=state.remote_identity,
+                receiver_identity=state.local_identity,
+                mac_key=mac_key,
+            )
+            return located, aes_cbc_decrypt(cipher_key, iv, message.ciphertext)
         except (InvalidMessage, DuplicateMessage, FutureMessage) as exc:
             first_error = first_error or exc
-            continue
-        candidate.promote(i, config.max_archived_states)
-        return candidate, plaintext
     assert first_error is not None
     raise first_error
 
 
-def _without_current(record: SessionRecord) -> SessionRecord:
-    copy = SessionRecord.deserialize(record.serialize())
-    copy.current = None
-    return copy
+def _commit(record: SessionRecord, located: LocatedKey, config: SessionConfig) -> None:
+    """The message decrypted on ``located.state``: use its key and make that state current."""
+    commit_message_key(located, config)
+    located.state.pending_pre_key = None
+    record.make_current(located.state, config.max_archived_states)
 
 
 def decrypt_message(
@@ -221,9 +216,13 @@ def decrypt_message(
         signal = SignalMessage.parse(body)
         with store.transaction():
             data = _load(store, address)
-            record, plaintext = _decrypt_with_record(
-                data, load_record(data), signal, address, rng, config
-            )
+            record = load_record(data)
+            try:
+                located, plaintext = _trial_decrypt(record, signal, address, rng, config)
+            except AxolotlError:
+                return_record(data, record)
+                raise
+            _commit(record, located, config)
             store.store_session(address, dump_record(record))
         return DecryptedMessage(
             plaintext, signal.counter, signal.previous_counter, signal.ratchet_key
@@ -233,18 +232,26 @@ def decrypt_message(
         with store.transaction():
             stored = store.load_session(address)
             record = load_record(stored) if stored is not None else SessionRecord()
-            created, used_pre_key = state_from_prekey_message(
-                store, address, record, prekey, trust, config
-            )
-            record, plaintext = _decrypt_with_record(
-                None if created else stored,
-                record,
-                prekey.message,
-                address,
-                rng,
-                config,
-            )
-            store.save_identity(address, prekey.identity_key)
+            created = False
+            try:
+                created, used_pre_key = state_from_prekey_message(
+                    store, address, record, prekey, trust, config
+                )
+                located, plaintext = _trial_decrypt(record, prekey.message, address, rng, config)
+                # The MAC binds the identity of the state that decrypted: only
+                # that one is saved, and only when it is the one the message
+                # names (which the trust policy has accepted).
+                if located.state.remote_identity != prekey.identity_key:
+                    raise InvalidMessage(
+                        f"prekey message from {address}: its identity key is not the one of "
+                        "the session that decrypts it (the unauthenticated field was altered)"
+                    )
+            except AxolotlError:
+                if stored is not None and not created:
+                    return_record(stored, record)
+                raise
+            _commit(record, located, config)
+            store.save_identity(address, located.state.remote_identity)
             store.store_session(address, dump_record(record))
             if used_pre_key is not None:
                 store.remove_pre_key(used_pre_key)

@@ -30,6 +30,7 @@ __all__ = [
     "RECORD_VERSION",
     "load_record",
     "dump_record",
+    "return_record",
 ]
 
 RECORD_VERSION = 1
@@ -114,11 +115,21 @@ class SessionRecord:
     current: SessionState | None = None
     previous: list[SessionState] = field(default_factory=list)
 
-    def has_base_key(self, base_key: PublicKey) -> bool:
-        """Whether any state was built from this initiator base key (a replayed prekey message)."""
+    def states(self) -> list[SessionState]:
+        """The current state (if any), then the archived ones, newest first."""
+        return [self.current, *self.previous] if self.current is not None else list(self.previous)
+
+    def state_with_base_key(self, base_key: PublicKey) -> SessionState | None:
+        """The state built from this initiator base key, if any (a repeated prekey message)."""
         wanted = base_key.serialize()
-        states = [self.current] if self.current else []
-        return any(s.alice_base_key == wanted for s in [*states, *self.previous])
+        return next((s for s in self.states() if s.alice_base_key == wanted), None)
+
+    def make_current(self, state: SessionState, max_archived: int) -> None:
+        """Make ``state`` (the current one, or an archived one) current, archiving the present."""
+        if state is self.current:
+            return
+        index = next(i for i, s in enumerate(self.previous) if s is state)
+        self.promote(index, max_archived)
 
     def archive_current(self, max_archived: int) -> None:
         """Move the current state to the front of the archive, keeping at most ``max_archived``."""
@@ -249,6 +260,15 @@ _cache: RecordCache[SessionRecord] = RecordCache(SessionRecord.deserialize)
 def load_record(data: bytes) -> SessionRecord:
     """Parse stored bytes into a record the caller owns (from the cache when possible)."""
     return _cache.take(data)
+
+
+def return_record(data: bytes, record: SessionRecord) -> None:
+    """Give back a record :func:`load_record` handed out for ``data`` and that was not changed.
+
+    A failed decrypt leaves the record untouched (trials locate keys without
+    changing a state), so a flood of forged messages parses it only once.
+    """
+    _cache.put(data, record)
 
 
 def dump_record(record: SessionRecord) -> bytes:
