@@ -292,3 +292,51 @@ def test_new_bundle_publishes_a_fresh_prekey_and_the_newest_signed_prekey() -> N
     process_prekey_bundle(alice, bob_address, first, rng=rng)
     message = encrypt(alice, bob_address, b"hi")
     assert decrypt(bob, ProtocolAddress("alice", 1), message.type, message.body, rng=rng) == b"hi"
+
+
+def _as_version_1(data: bytes) -> bytes:
+    """The same record in format version 1 (skipped keys as repeated MessageKey)."""
+    import struct
+
+    from axolotl._pb import storage_pb2
+
+    msg = storage_pb2.RecordStructure()
+    msg.ParseFromString(data)
+    msg.version = 1
+    states = [msg.current_session, *msg.previous_sessions]
+    for state in states:
+        for chain in state.receiver_chains:
+            packed = chain.packed_message_keys
+            for index, seed in struct.iter_unpack(">I32s", packed):
+                chain.message_keys.add(index=index, seed=seed)
+            chain.ClearField("packed_message_keys")
+    return msg.SerializeToString()
+
+
+def test_a_version_1_record_migrates_and_still_decrypts_its_skipped_messages() -> None:
+    alice, bob = _pair()
+    recv(bob, alice, send(alice, bob, b"0"))
+    msgs = [send(alice, bob, bytes([i])) for i in range(20)]
+    recv(bob, alice, msgs[19])
+    data = bob.store.load_session(alice.address) or b""
+    old = _as_version_1(data)
+    assert old != data
+    assert SessionRecord.deserialize(old) == SessionRecord.deserialize(data)
+    assert SessionRecord.deserialize(old).serialize() == data, "rewritten as version 2"
+    bob.store.store_session(alice.address, old)
+    assert recv(bob, alice, msgs[3]) == bytes([3])
+    assert recv(bob, alice, msgs[18]) == bytes([18])
+
+
+def test_packed_skipped_keys_of_a_bad_length_are_a_decode_error() -> None:
+    from axolotl._pb import storage_pb2
+    from axolotl.errors import DecodeError
+
+    alice, bob = _pair()
+    recv(bob, alice, send(alice, bob, b"0"))
+    recv(bob, alice, [send(alice, bob, b"") for _ in range(3)][-1])
+    msg = storage_pb2.RecordStructure()
+    msg.ParseFromString(bob.store.load_session(alice.address) or b"")
+    msg.current_session.receiver_chains[0].packed_message_keys += b"\x00"
+    with pytest.raises(DecodeError, match="multiple of 36"):
+        SessionRecord.deserialize(msg.SerializeToString())

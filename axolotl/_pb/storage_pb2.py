@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rstorage.proto\x12\x0f\x61xolotl.storage\"\xaa\x06\n\x10SessionStructure\x12\x17\n\x0fsession_version\x18\x01 \x01(\r\x12\x1d\n\x15local_identity_public\x18\x02 \x01(\x0c\x12\x1e\n\x16remote_identity_public\x18\x03 \x01(\x0c\x12\x10\n\x08root_key\x18\x04 \x01(\x0c\x12\x18\n\x10previous_counter\x18\x05 \x01(\r\x12=\n\x0csender_chain\x18\x06 \x01(\x0b\x32\'.axolotl.storage.SessionStructure.Chain\x12@\n\x0freceiver_chains\x18\x07 \x03(\x0b\x32\'.axolotl.storage.SessionStructure.Chain\x12H\n\x0fpending_pre_key\x18\t \x01(\x0b\x32/.axolotl.storage.SessionStructure.PendingPreKey\x12\x1e\n\x16remote_registration_id\x18\n \x01(\r\x12\x1d\n\x15local_registration_id\x18\x0b \x01(\r\x12\x16\n\x0e\x61lice_base_key\x18\r \x01(\x0c\x1a&\n\x08\x43hainKey\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\x0c\x1a)\n\nMessageKey\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04seed\x18\x02 \x01(\x0c\x1a\xca\x01\n\x05\x43hain\x12\x1a\n\x12sender_ratchet_key\x18\x01 \x01(\x0c\x12\"\n\x1asender_ratchet_key_private\x18\x02 \x01(\x0c\x12=\n\tchain_key\x18\x03 \x01(\x0b\x32*.axolotl.storage.SessionStructure.ChainKey\x12\x42\n\x0cmessage_keys\x18\x04 \x03(\x0b\x32,.axolotl.storage.SessionStructure.MessageKey\x1aP\n\rPendingPreKey\x12\x12\n\npre_key_id\x18\x01 \x01(\r\x12\x10\n\x08\x62\x61se_key\x18\x02 \x01(\x0c\x12\x19\n\x11signed_pre_key_id\x18\x03 \x01(\r\"\x9c\x01\n\x0fRecordStructure\x12:\n\x0f\x63urrent_session\x18\x01 \x01(\x0b\x32!.axolotl.storage.SessionStructure\x12<\n\x11previous_sessions\x18\x02 \x03(\x0b\x32!.axolotl.storage.SessionStructure\x12\x0f\n\x07version\x18\x0f \x01(\r\"]\n\x15PreKeyRecordStructure\x12\n\n\x02id\x18\x01 \x01(\r\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12\x13\n\x0bprivate_key\x18\x03 \x01(\x0c\x12\x0f\n\x07version\x18\x0f \x01(\r\"\x89\x01\n\x1bSignedPreKeyRecordStructure\x12\n\n\x02id\x18\x01 \x01(\r\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12\x13\n\x0bprivate_key\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x11\n\ttimestamp\x18\x05 \x01(\x04\x12\x0f\n\x07version\x18\x0f \x01(\r\"T\n\x18IdentityKeyPairStructure\x12\x12\n\npublic_key\x18\x01 \x01(\x0c\x12\x13\n\x0bprivate_key\x18\x02 \x01(\x0c\x12\x0f\n\x07version\x18\x0f \x01(\r\"\xcf\x03\n\x17SenderKeyStateStructure\x12\x15\n\rsender_key_id\x18\x01 \x01(\r\x12Q\n\x10sender_chain_key\x18\x02 \x01(\x0b\x32\x37.axolotl.storage.SenderKeyStateStructure.SenderChainKey\x12U\n\x12sender_signing_key\x18\x03 \x01(\x0b\x32\x39.axolotl.storage.SenderKeyStateStructure.SenderSigningKey\x12V\n\x13sender_message_keys\x18\x04 \x03(\x0b\x32\x39.axolotl.storage.SenderKeyStateStructure.SenderMessageKey\x1a\x31\n\x0eSenderChainKey\x12\x11\n\titeration\x18\x01 \x01(\r\x12\x0c\n\x04seed\x18\x02 \x01(\x0c\x1a\x33\n\x10SenderMessageKey\x12\x11\n\titeration\x18\x01 \x01(\r\x12\x0c\n\x04seed\x18\x02 \x01(\x0c\x1a\x33\n\x10SenderSigningKey\x12\x0e\n\x06public\x18\x01 \x01(\x0c\x12\x0f\n\x07private\x18\x02 \x01(\x0c\"p\n\x18SenderKeyRecordStructure\x12\x43\n\x11sender_key_states\x18\x01 \x03(\x0b\x32(.axolotl.storage.SenderKeyStateStructure\x12\x0f\n\x07version\x18\x0f \x01(\r')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rstorage.proto\x12\x0f\x61xolotl.storage\"\xc7\x06\n\x10SessionStructure\x12\x17\n\x0fsession_version\x18\x01 \x01(\r\x12\x1d\n\x15local_identity_public\x18\x02 \x01(\x0c\x12\x1e\n\x16remote_identity_public\x18\x03 \x01(\x0c\x12\x10\n\x08root_key\x18\x04 \x01(\x0c\x12\x18\n\x10previous_counter\x18\x05 \x01(\r\x12=\n\x0csender_chain\x18\x06 \x01(\x0b\x32\'.axolotl.storage.SessionStructure.Chain\x12@\n\x0freceiver_chains\x18\x07 \x03(\x0b\x32\'.axolotl.storage.SessionStructure.Chain\x12H\n\x0fpending_pre_key\x18\t \x01(\x0b\x32/.axolotl.storage.SessionStructure.PendingPreKey\x12\x1e\n\x16remote_registration_id\x18\n \x01(\r\x12\x1d\n\x15local_registration_id\x18\x0b \x01(\r\x12\x16\n\x0e\x61lice_base_key\x18\r \x01(\x0c\x1a&\n\x08\x43hainKey\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\x0c\x1a)\n\nMessageKey\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04seed\x18\x02 \x01(\x0c\x1a\xe7\x01\n\x05\x43hain\x12\x1a\n\x12sender_ratchet_key\x18\x01 \x01(\x0c\x12\"\n\x1asender_ratchet_key_private\x18\x02 \x01(\x0c\x12=\n\tchain_key\x18\x03 \x01(\x0b\x32*.axolotl.storage.SessionStructure.ChainKey\x12\x42\n\x0cmessage_keys\x18\x04 \x03(\x0b\x32,.axolotl.storage.SessionStructure.MessageKey\x12\x1b\n\x13packed_message_keys\x18\x05 \x01(\x0c\x1aP\n\rPendingPreKey\x12\x12\n\npre_key_id\x18\x01 \x01(\r\x12\x10\n\x08\x62\x61se_key\x18\x02 \x01(\x0c\x12\x19\n\x11signed_pre_key_id\x18\x03 \x01(\r\"\x9c\x01\n\x0fRecordStructure\x12:\n\x0f\x63urrent_session\x18\x01 \x01(\x0b\x32!.axolotl.storage.SessionStructure\x12<\n\x11previous_sessions\x18\x02 \x03(\x0b\x32!.axolotl.storage.SessionStructure\x12\x0f\n\x07version\x18\x0f \x01(\r\"]\n\x15PreKeyRecordStructure\x12\n\n\x02id\x18\x01 \x01(\r\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12\x13\n\x0bprivate_key\x18\x03 \x01(\x0c\x12\x0f\n\x07version\x18\x0f \x01(\r\"\x89\x01\n\x1bSignedPreKeyRecordStructure\x12\n\n\x02id\x18\x01 \x01(\r\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12\x13\n\x0bprivate_key\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x11\n\ttimestamp\x18\x05 \x01(\x04\x12\x0f\n\x07version\x18\x0f \x01(\r\"T\n\x18IdentityKeyPairStructure\x12\x12\n\npublic_key\x18\x01 \x01(\x0c\x12\x13\n\x0bprivate_key\x18\x02 \x01(\x0c\x12\x0f\n\x07version\x18\x0f \x01(\r\"\xcf\x03\n\x17SenderKeyStateStructure\x12\x15\n\rsender_key_id\x18\x01 \x01(\r\x12Q\n\x10sender_chain_key\x18\x02 \x01(\x0b\x32\x37.axolotl.storage.SenderKeyStateStructure.SenderChainKey\x12U\n\x12sender_signing_key\x18\x03 \x01(\x0b\x32\x39.axolotl.storage.SenderKeyStateStructure.SenderSigningKey\x12V\n\x13sender_message_keys\x18\x04 \x03(\x0b\x32\x39.axolotl.storage.SenderKeyStateStructure.SenderMessageKey\x1a\x31\n\x0eSenderChainKey\x12\x11\n\titeration\x18\x01 \x01(\r\x12\x0c\n\x04seed\x18\x02 \x01(\x0c\x1a\x33\n\x10SenderMessageKey\x12\x11\n\titeration\x18\x01 \x01(\r\x12\x0c\n\x04seed\x18\x02 \x01(\x0c\x1a\x33\n\x10SenderSigningKey\x12\x0e\n\x06public\x18\x01 \x01(\x0c\x12\x0f\n\x07private\x18\x02 \x01(\x0c\"p\n\x18SenderKeyRecordStructure\x12\x43\n\x11sender_key_states\x18\x01 \x03(\x0b\x32(.axolotl.storage.SenderKeyStateStructure\x12\x0f\n\x07version\x18\x0f \x01(\r')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,31 +32,31 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'storage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SESSIONSTRUCTURE']._serialized_start=35
-  _globals['_SESSIONSTRUCTURE']._serialized_end=845
+  _globals['_SESSIONSTRUCTURE']._serialized_end=874
   _globals['_SESSIONSTRUCTURE_CHAINKEY']._serialized_start=477
   _globals['_SESSIONSTRUCTURE_CHAINKEY']._serialized_end=515
   _globals['_SESSIONSTRUCTURE_MESSAGEKEY']._serialized_start=517
   _globals['_SESSIONSTRUCTURE_MESSAGEKEY']._serialized_end=558
   _globals['_SESSIONSTRUCTURE_CHAIN']._serialized_start=561
-  _globals['_SESSIONSTRUCTURE_CHAIN']._serialized_end=763
-  _globals['_SESSIONSTRUCTURE_PENDINGPREKEY']._serialized_start=765
-  _globals['_SESSIONSTRUCTURE_PENDINGPREKEY']._serialized_end=845
-  _globals['_RECORDSTRUCTURE']._serialized_start=848
-  _globals['_RECORDSTRUCTURE']._serialized_end=1004
-  _globals['_PREKEYRECORDSTRUCTURE']._serialized_start=1006
-  _globals['_PREKEYRECORDSTRUCTURE']._serialized_end=1099
-  _globals['_SIGNEDPREKEYRECORDSTRUCTURE']._serialized_start=1102
-  _globals['_SIGNEDPREKEYRECORDSTRUCTURE']._serialized_end=1239
-  _globals['_IDENTITYKEYPAIRSTRUCTURE']._serialized_start=1241
-  _globals['_IDENTITYKEYPAIRSTRUCTURE']._serialized_end=1325
-  _globals['_SENDERKEYSTATESTRUCTURE']._serialized_start=1328
-  _globals['_SENDERKEYSTATESTRUCTURE']._serialized_end=1791
-  _globals['_SENDERKEYSTATESTRUCTURE_SENDERCHAINKEY']._serialized_start=1636
-  _globals['_SENDERKEYSTATESTRUCTURE_SENDERCHAINKEY']._serialized_end=1685
-  _globals['_SENDERKEYSTATESTRUCTURE_SENDERMESSAGEKEY']._serialized_start=1687
-  _globals['_SENDERKEYSTATESTRUCTURE_SENDERMESSAGEKEY']._serialized_end=1738
-  _globals['_SENDERKEYSTATESTRUCTURE_SENDERSIGNINGKEY']._serialized_start=1740
-  _globals['_SENDERKEYSTATESTRUCTURE_SENDERSIGNINGKEY']._serialized_end=1791
-  _globals['_SENDERKEYRECORDSTRUCTURE']._serialized_start=1793
-  _globals['_SENDERKEYRECORDSTRUCTURE']._serialized_end=1905
+  _globals['_SESSIONSTRUCTURE_CHAIN']._serialized_end=792
+  _globals['_SESSIONSTRUCTURE_PENDINGPREKEY']._serialized_start=794
+  _globals['_SESSIONSTRUCTURE_PENDINGPREKEY']._serialized_end=874
+  _globals['_RECORDSTRUCTURE']._serialized_start=877
+  _globals['_RECORDSTRUCTURE']._serialized_end=1033
+  _globals['_PREKEYRECORDSTRUCTURE']._serialized_start=1035
+  _globals['_PREKEYRECORDSTRUCTURE']._serialized_end=1128
+  _globals['_SIGNEDPREKEYRECORDSTRUCTURE']._serialized_start=1131
+  _globals['_SIGNEDPREKEYRECORDSTRUCTURE']._serialized_end=1268
+  _globals['_IDENTITYKEYPAIRSTRUCTURE']._serialized_start=1270
+  _globals['_IDENTITYKEYPAIRSTRUCTURE']._serialized_end=1354
+  _globals['_SENDERKEYSTATESTRUCTURE']._serialized_start=1357
+  _globals['_SENDERKEYSTATESTRUCTURE']._serialized_end=1820
+  _globals['_SENDERKEYSTATESTRUCTURE_SENDERCHAINKEY']._serialized_start=1665
+  _globals['_SENDERKEYSTATESTRUCTURE_SENDERCHAINKEY']._serialized_end=1714
+  _globals['_SENDERKEYSTATESTRUCTURE_SENDERMESSAGEKEY']._serialized_start=1716
+  _globals['_SENDERKEYSTATESTRUCTURE_SENDERMESSAGEKEY']._serialized_end=1767
+  _globals['_SENDERKEYSTATESTRUCTURE_SENDERSIGNINGKEY']._serialized_start=1769
+  _globals['_SENDERKEYSTATESTRUCTURE_SENDERSIGNINGKEY']._serialized_end=1820
+  _globals['_SENDERKEYRECORDSTRUCTURE']._serialized_start=1822
+  _globals['_SENDERKEYRECORDSTRUCTURE']._serialized_end=1934
 # @@protoc_insertion_point(module_scope)

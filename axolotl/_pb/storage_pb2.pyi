@@ -23,16 +23,18 @@ class SessionStructure(_message.Message):
         seed: bytes
         def __init__(self, index: _Optional[int] = ..., seed: _Optional[bytes] = ...) -> None: ...
     class Chain(_message.Message):
-        __slots__ = ("sender_ratchet_key", "sender_ratchet_key_private", "chain_key", "message_keys")
+        __slots__ = ("sender_ratchet_key", "sender_ratchet_key_private", "chain_key", "message_keys", "packed_message_keys")
         SENDER_RATCHET_KEY_FIELD_NUMBER: _ClassVar[int]
         SENDER_RATCHET_KEY_PRIVATE_FIELD_NUMBER: _ClassVar[int]
         CHAIN_KEY_FIELD_NUMBER: _ClassVar[int]
         MESSAGE_KEYS_FIELD_NUMBER: _ClassVar[int]
+        PACKED_MESSAGE_KEYS_FIELD_NUMBER: _ClassVar[int]
         sender_ratchet_key: bytes
         sender_ratchet_key_private: bytes
         chain_key: SessionStructure.ChainKey
         message_keys: _containers.RepeatedCompositeFieldContainer[SessionStructure.MessageKey]
-        def __init__(self, sender_ratchet_key: _Optional[bytes] = ..., sender_ratchet_key_private: _Optional[bytes] = ..., chain_key: _Optional[_Union[SessionStructure.ChainKey, _Mapping]] = ..., message_keys: _Optional[_Iterable[_Union[SessionStructure.MessageKey, _Mapping]]] = ...) -> None: ...
+        packed_message_keys: bytes
+        def __init__(self, sender_ratchet_key: _Optional[bytes] = ..., sender_ratchet_key_private: _Optional[bytes] = ..., chain_key: _Optional[_Union[SessionStructure.ChainKey, _Mapping]] = ..., message_keys: _Optional[_Iterable[_Union[SessionStructure.MessageKey, _Mapping]]] = ..., packed_message_keys: _Optional[bytes] = ...) -> None: ...
     class PendingPreKey(_message.Message):
         __slots__ = ("pre_key_id", "base_key", "signed_pre_key_id")
         PRE_KEY_ID_FIELD_NUMBER: _ClassVar[int]

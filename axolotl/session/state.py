@@ -12,6 +12,7 @@ a record with 2,000 skipped keys stays around 80 KB.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError as _PbDecodeError
@@ -33,8 +34,10 @@ __all__ = [
     "return_record",
 ]
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+"""1: skipped keys as repeated ``MessageKey``; 2: packed (read both, write 2)."""
 SESSION_VERSION = 3
+_KEY = struct.Struct(">I32s")
 
 
 @dataclass(slots=True)
@@ -46,18 +49,66 @@ class SenderChain:
     index: int
 
 
-@dataclass(slots=True)
 class ReceiverChain:
     """A receiving chain for one of the peer's ratchet keys.
 
     Attributes:
-        skipped: message-key seeds of skipped counters, oldest first.
+        ratchet_key: the peer's ratchet public key of this chain.
+        chain_key: the chain key at ``index``.
+        index: the next counter this chain derives.
+        skipped: message-key seeds of skipped counters, oldest first. A chain
+            loaded from a record keeps them packed until first used, so
+            loading a record costs the same however many keys it keeps.
     """
 
-    ratchet_key: PublicKey
-    chain_key: bytes
-    index: int
-    skipped: dict[int, bytes] = field(default_factory=dict)
+    __slots__ = ("_packed", "_skipped", "chain_key", "index", "ratchet_key")
+
+    def __init__(
+        self,
+        ratchet_key: PublicKey,
+        chain_key: bytes,
+        index: int,
+        skipped: dict[int, bytes] | None = None,
+        *,
+        packed: bytes = b"",
+    ) -> None:
+        self.ratchet_key = ratchet_key
+        self.chain_key = chain_key
+        self.index = index
+        self._skipped = skipped if skipped is not None or packed else {}
+        self._packed = packed
+
+    @property
+    def skipped(self) -> dict[int, bytes]:
+        """The skipped keys, decoded from their packed form on first use."""
+        if self._skipped is None:
+            self._skipped = dict(_KEY.iter_unpack(self._packed))
+            self._packed = b""
+        return self._skipped
+
+    @skipped.setter
+    def skipped(self, value: dict[int, bytes]) -> None:
+        self._skipped, self._packed = value, b""
+
+    def skipped_count(self) -> int:
+        """How many skipped keys the chain keeps (without decoding them)."""
+        return len(self._skipped) if self._skipped is not None else len(self._packed) // _KEY.size
+
+    def packed_skipped(self) -> bytes:
+        """The skipped keys as stored: ``(index u32 BE || seed 32 B)*``, oldest first."""
+        if self._skipped is None:
+            return self._packed
+        return b"".join(_KEY.pack(i, seed) for i, seed in self._skipped.items())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReceiverChain):
+            return NotImplemented
+        return (self.ratchet_key, self.chain_key, self.index, self.skipped) == (
+            other.ratchet_key, other.chain_key, other.index, other.skipped,
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"ReceiverChain(index={self.index}, skipped={self.skipped_count()})"
 
 
 @dataclass(slots=True)
@@ -95,7 +146,7 @@ class SessionState:
 
     def skipped_key_count(self) -> int:
         """Message keys kept across all receiving chains."""
-        return sum(len(c.skipped) for c in self.receiver_chains)
+        return sum(c.skipped_count() for c in self.receiver_chains)
 
     def evict_skipped_keys(self, limit: int) -> None:
         """Drop the oldest skipped keys (oldest chain first) until at most ``limit`` remain."""
@@ -199,10 +250,9 @@ def _state_to_pb(state: SessionState, out: storage_pb2.SessionStructure) -> None
         rc.sender_ratchet_key = chain.ratchet_key.serialize()
         rc.chain_key.key = chain.chain_key
         rc.chain_key.index = chain.index
-        for index, seed in chain.skipped.items():
-            mk = rc.message_keys.add()
-            mk.index = index
-            mk.seed = seed
+        packed = chain.packed_skipped()
+        if packed:
+            rc.packed_message_keys = packed
     if state.pending_pre_key is not None:
         pp = out.pending_pre_key
         if state.pending_pre_key.pre_key_id is not None:
@@ -238,20 +288,25 @@ def _state_from_pb(msg: storage_pb2.SessionStructure) -> SessionState:
             sc.chain_key.key,
             sc.chain_key.index,
         ),
-        receiver_chains=[
-            ReceiverChain(
-                PublicKey.deserialize(rc.sender_ratchet_key),
-                rc.chain_key.key,
-                rc.chain_key.index,
-                {mk.index: mk.seed for mk in rc.message_keys},
-            )
-            for rc in msg.receiver_chains
-        ],
+        receiver_chains=[_chain_from_pb(rc) for rc in msg.receiver_chains],
         pending_pre_key=pending,
         remote_registration_id=msg.remote_registration_id,
         local_registration_id=msg.local_registration_id,
         alice_base_key=msg.alice_base_key,
     )
+
+
+def _chain_from_pb(rc: storage_pb2.SessionStructure.Chain) -> ReceiverChain:
+    ratchet_key = PublicKey.deserialize(rc.sender_ratchet_key)
+    if rc.message_keys:  # record version 1
+        skipped = {mk.index: mk.seed for mk in rc.message_keys}
+        if any(len(seed) != 32 for seed in skipped.values()):
+            raise ValueError("a skipped message key seed is not 32 bytes")
+        return ReceiverChain(ratchet_key, rc.chain_key.key, rc.chain_key.index, skipped)
+    packed = rc.packed_message_keys
+    if len(packed) % _KEY.size:
+        raise ValueError(f"packed message keys are {len(packed)} bytes, not a multiple of 36")
+    return ReceiverChain(ratchet_key, rc.chain_key.key, rc.chain_key.index, packed=packed)
 
 
 _cache: RecordCache[SessionRecord] = RecordCache(SessionRecord.deserialize)
