@@ -33,7 +33,13 @@ from axolotl.session.ratchet import (
     locate_message_key,
     next_sending_seed,
 )
-from axolotl.session.state import SessionRecord, dump_record, load_record, return_record
+from axolotl.session.state import (
+    SessionRecord,
+    SessionState,
+    dump_record,
+    load_record,
+    return_record,
+)
 from axolotl.session.trust import TrustPolicy, reject_changed_identity
 from axolotl.store.base import ProtocolStore
 from axolotl.wire import MessageType, PreKeySignalMessage, SignalMessage
@@ -152,8 +158,11 @@ def _trial_decrypt(
     if not states:
         raise NoSession(f"no session with {address}", str(address))
     key = message.ratchet_key
-    with_chain = [s for s in states if s.receiver_chain(key) is not None]
-    ordered = with_chain + [s for s in states if all(s is not w for w in with_chain)]
+    with_chain: list[SessionState] = []
+    without: list[SessionState] = []
+    for state in states:
+        (without if state.receiver_chain(key) is None else with_chain).append(state)
+    ordered = with_chain + without
     budget = TrialBudget(config)
     first_error: AxolotlError | None = None
     for state in ordered:

@@ -186,7 +186,7 @@ def commit_message_key(located: LocatedKey, config: SessionConfig) -> None:
         index += 1
     chain.chain_key = located.next_chain_key
     chain.index = counter + 1
-    if chain.skipped and state.skipped_key_count() > config.max_skipped_keys:
+    if chain.skipped_count() and state.skipped_key_count() > config.max_skipped_keys:
         state.evict_skipped_keys(config.max_skipped_keys)
 
 
