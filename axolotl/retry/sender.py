@@ -15,13 +15,12 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt, KeyBundle
-from axolotl.retry import outbox
+from axolotl.retry import incarnation, outbox
 from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import SendEvent, SendState, next_send_state
 from axolotl.retry.events import DeliveryReceipt, Envelope
 from axolotl.retry.policy import Priority
 from axolotl.retry.records import (
-    REBUILD,
     SENDLOG,
     SKDM,
     DeviceState,
@@ -198,13 +197,18 @@ def _repair(
     device: ProtocolAddress,
     ds: DeviceState,
     now_ms: int,
+    accepted: bool,
 ) -> None:
-    """Rebuild the session from the receipt's bundle when the receipt says it is broken."""
+    """Rebuild the session from the receipt's bundle when the receipt says it is broken.
+
+    ``accepted``: the receipt's registration id is the incarnation we answer
+    (see :mod:`axolotl.retry.incarnation`); a refused one is no reason to rebuild.
+    """
     base_key, registration_id = _base_key(ctx, device)
     reasons = []
     if registration_id is None:
         reasons.append("no session")
-    elif registration_id and registration_id != receipt.registration_id:
+    elif accepted and registration_id and registration_id != receipt.registration_id:
         reasons.append("registration id changed")
     if receipt.keys is not None:
         reasons.append("key bundle attached")
@@ -224,14 +228,7 @@ def _repair(
             ", ".join(reasons),
         )
         return
-    # The window is per device incarnation: a reinstalled device (a new
-    # registration id) is rebuilt at once, a looping one at most once a window.
-    last = ctx.store.get_record(REBUILD, address_key(device))
-    if (
-        last is not None
-        and int.from_bytes(last[8:], "big") == receipt.registration_id
-        and now_ms - int.from_bytes(last[:8], "big") < ctx.policy.rebuild_window_ms
-    ):
+    if not incarnation.may_rebuild(ctx, device, receipt.registration_id, now_ms):
         log.info(
             "receipt %s from %s: rebuild (%s) skipped, one already in this window",
             receipt.message_id,
@@ -248,11 +245,7 @@ def _repair(
         config=ctx.config,
     )
     ctx.stats.rebuilds += 1
-    ctx.store.put_record(
-        REBUILD,
-        address_key(device),
-        now_ms.to_bytes(8, "big") + receipt.registration_id.to_bytes(4, "big"),
-    )
+    incarnation.note_rebuild(ctx, device, receipt.registration_id, now_ms)
 
 
 def on_retry_receipt(
@@ -295,9 +288,22 @@ def on_retry_receipt(
         )
         ctx.stats.receipts_ignored += 1
         return
-    if ds.registration_id and ds.registration_id != receipt.registration_id:
-        # A reinstalled device counts its receipts from 1 again: a new
-        # incarnation gets a fresh budget, and its session is rebuilt below.
+    session_registration_id = _base_key(ctx, device)[1] or 0
+    known = ds.registration_id or session_registration_id
+    changed = bool(known) and receipt.registration_id != known
+    accepted = not changed or incarnation.accept_registration_id(
+        ctx, device, receipt.registration_id, known, now_ms
+    )
+    if changed and not accepted:
+        log.info(
+            "retry receipt %s from %s: registration id changed again within the rebuild "
+            "window: budget kept, no rebuild for it",
+            receipt.message_id,
+            device,
+        )
+    elif changed and ds.registration_id:
+        # A reinstalled device counts its receipts from 1 again: this message's
+        # budget moves to the new incarnation (once), its session is rebuilt below.
         log.info(
             "retry receipt %s from %s: registration id changed, budget reset",
             receipt.message_id,
@@ -305,6 +311,7 @@ def on_retry_receipt(
         )
         ds.last_count = ds.receipts_answered = 0
         ds.base_key_at_answer = b""
+        ds.registration_id = receipt.registration_id
     if receipt.count <= ds.last_count:
         log.info(
             "retry receipt %s count %d from %s already answered: ignored",
@@ -323,7 +330,7 @@ def on_retry_receipt(
         )
         ctx.stats.receipts_ignored += 1
         return
-    _repair(ctx, receipt, device, ds, now_ms)
+    _repair(ctx, receipt, device, ds, now_ms, accepted)
     if ctx.store.load_session(device) is None:
         log.info(
             "retry receipt %s from %s: no session and no bundle, cannot resend",
@@ -336,7 +343,8 @@ def on_retry_receipt(
     ds.state = next_send_state(ds.state, SendEvent.RETRY_RECEIPT)
     ds.receipts_answered += 1
     ds.last_count = receipt.count
-    ds.registration_id = receipt.registration_id
+    if not ds.registration_id:
+        ds.registration_id = receipt.registration_id
     ds.base_key_at_answer = _base_key(ctx, device)[0]
     ctx.stats.resends += 1
     outbox.enqueue(ctx, envelope, now_ms, out)

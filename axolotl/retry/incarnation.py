@@ -1,0 +1,126 @@
+"""Which incarnation of a peer device we answer, and when its session was last rebuilt.
+
+A retry receipt carries the asking device's registration id; a new one means
+the device was reinstalled: it counts its receipts from 1 again and needs a
+new session. Nothing authenticates that field, so a peer could claim a new
+one on every receipt to get a fresh resend budget and a session rebuild each
+time. One small record per device (``records.REBUILD``) holds the line:
+
+* a change of registration id is *accepted* at most once per
+  ``RetryPolicy.rebuild_window_ms``; a refused change resets nothing;
+* a (message, device) budget moves to an accepted incarnation once, and a
+  receipt from any other claimed incarnation is judged on the budget as it is;
+* a session is rebuilt at most once per window, except for the first rebuild
+  of a newly accepted incarnation (a real reinstall is repaired at once).
+
+A clock that stepped back counts as "within the window" (the cautious side).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from axolotl.address import ProtocolAddress
+from axolotl.errors import DecodeError
+from axolotl.retry._context import Context
+from axolotl.retry.records import REBUILD, address_key
+
+__all__ = ["DeviceIncarnation", "accept_registration_id", "load", "may_rebuild", "note_rebuild"]
+
+NEVER = -(2**63)
+_V1 = struct.Struct(">BqIqI")  # version 1, rebuilt_ms, rebuilt id, changed_ms, accepted id
+_LEGACY = struct.Struct(">QI")  # before versioning: last rebuild time, its registration id
+
+
+@dataclass(slots=True)
+class DeviceIncarnation:
+    """What we know of one peer device's incarnations.
+
+    Attributes:
+        registration_id: the registration id we accept for it (0: none recorded).
+        changed_ms: when we last accepted a change of it (``NEVER``: no change).
+        rebuilt_ms: when we last rebuilt its session from a receipt's bundle.
+        rebuilt_registration_id: the registration id that rebuild was for.
+    """
+
+    registration_id: int = 0
+    changed_ms: int = NEVER
+    rebuilt_ms: int = NEVER
+    rebuilt_registration_id: int = 0
+
+    def serialize(self) -> bytes:
+        """Version 1: ``01 || rebuilt_ms i64 || rebuilt id u32 || changed_ms i64 || id u32``."""
+        return _V1.pack(
+            1, self.rebuilt_ms, self.rebuilt_registration_id, self.changed_ms, self.registration_id
+        )
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> DeviceIncarnation:
+        """Read :meth:`serialize` output, or the unversioned 12-byte record of earlier releases.
+
+        Raises:
+            DecodeError: any other length or version.
+        """
+        if len(data) == _LEGACY.size:
+            rebuilt_ms, registration_id = _LEGACY.unpack(data)
+            return cls(registration_id, NEVER, rebuilt_ms, registration_id)
+        if len(data) != _V1.size or data[0] != 1:
+            raise DecodeError(
+                "device incarnation record", f"{len(data)} bytes, version {data[:1]!r}"
+            )
+        _, rebuilt_ms, rebuilt_id, changed_ms, registration_id = _V1.unpack(data)
+        return cls(registration_id, changed_ms, rebuilt_ms, rebuilt_id)
+
+
+def load(ctx: Context, device: ProtocolAddress) -> DeviceIncarnation:
+    """The device's record (an empty one when none is stored)."""
+    data = ctx.store.get_record(REBUILD, address_key(device))
+    return DeviceIncarnation.deserialize(data) if data is not None else DeviceIncarnation()
+
+
+def _save(ctx: Context, device: ProtocolAddress, record: DeviceIncarnation) -> None:
+    ctx.store.put_record(REBUILD, address_key(device), record.serialize())
+
+
+def _within(ctx: Context, now_ms: int, then_ms: int) -> bool:
+    return then_ms != NEVER and now_ms - then_ms < ctx.policy.rebuild_window_ms
+
+
+def accept_registration_id(
+    ctx: Context, device: ProtocolAddress, registration_id: int, known: int, now_ms: int
+) -> bool:
+    """Whether to treat ``registration_id`` (``known`` before) as the device's incarnation.
+
+    The one already accepted is; another is accepted (and recorded) only when
+    no change was accepted within the rebuild window.
+    """
+    record = load(ctx, device)
+    current = record.registration_id or known
+    if registration_id == current:
+        return True
+    if _within(ctx, now_ms, record.changed_ms):
+        return False
+    record.registration_id, record.changed_ms = registration_id, now_ms
+    _save(ctx, device, record)
+    return True
+
+
+def may_rebuild(ctx: Context, device: ProtocolAddress, registration_id: int, now_ms: int) -> bool:
+    """Whether a receipt from incarnation ``registration_id`` may rebuild the session now."""
+    record = load(ctx, device)
+    first_for_new_incarnation = (
+        record.changed_ms != NEVER
+        and registration_id == record.registration_id
+        and registration_id != record.rebuilt_registration_id
+    )
+    return first_for_new_incarnation or not _within(ctx, now_ms, record.rebuilt_ms)
+
+
+def note_rebuild(ctx: Context, device: ProtocolAddress, registration_id: int, now_ms: int) -> None:
+    """Record a rebuild for incarnation ``registration_id`` at ``now_ms``."""
+    record = load(ctx, device)
+    record.rebuilt_ms, record.rebuilt_registration_id = now_ms, registration_id
+    if not record.registration_id:
+        record.registration_id = registration_id
+    _save(ctx, device, record)
