@@ -57,3 +57,57 @@ class Party:
             signed_pre_key_signature=signed.signature,
             identity_key=self.store.get_identity_key_pair().public_key,
         )
+
+
+def talking_pair(alice_name: str = "alice", bob_name: str = "bob") -> tuple[Party, Party]:
+    """Two parties with a session both ways (a prekey message, then a reply)."""
+    from axolotl.session import decrypt, encrypt, process_prekey_bundle
+
+    alice, bob = Party.memory(alice_name), Party.memory(bob_name)
+    process_prekey_bundle(alice.store, bob.address, bob.bundle(), rng=alice.rng)
+    first = encrypt(alice.store, bob.address, b"x" * 200)
+    decrypt(bob.store, alice.address, first.type, first.body, rng=bob.rng)
+    reply = encrypt(bob.store, alice.address, b"y")
+    decrypt(alice.store, bob.address, reply.type, reply.body, rng=alice.rng)
+    return alice, bob
+
+
+def with_full_archive(data: bytes, skipped_per_chain: int) -> bytes:
+    """The session record ``data`` with its archive filled to ``max_archived_states``.
+
+    Each archived state is the current one's shape under fresh random keys
+    (what a peer that re-established its session that often leaves): every
+    one has ``max_receiver_chains`` receiving chains holding
+    ``skipped_per_chain`` skipped keys each.
+    """
+    import os
+
+    from axolotl.crypto.curve import KeyPair
+    from axolotl.session import SessionRecord
+    from axolotl.session.config import DEFAULT_CONFIG
+    from axolotl.session.state import ReceiverChain, SenderChain, SessionState
+
+    record = SessionRecord.deserialize(data)
+    current = record.current
+    assert current is not None
+
+    def chain(index: int) -> ReceiverChain:
+        skipped = {index - 1 - k: os.urandom(32) for k in range(skipped_per_chain)}
+        return ReceiverChain(KeyPair.generate().public_key, os.urandom(32), index, skipped)
+
+    def clone() -> SessionState:
+        return SessionState(
+            local_identity=current.local_identity,
+            remote_identity=current.remote_identity,
+            root_key=os.urandom(32),
+            sender_chain=SenderChain(KeyPair.generate(), os.urandom(32), 7),
+            local_registration_id=current.local_registration_id,
+            remote_registration_id=current.remote_registration_id,
+            receiver_chains=[
+                chain(skipped_per_chain + 1 + i) for i in range(DEFAULT_CONFIG.max_receiver_chains)
+            ],
+            alice_base_key=KeyPair.generate().public_key.serialize(),
+        )
+
+    record.previous = [clone() for _ in range(DEFAULT_CONFIG.max_archived_states)]
+    return record.serialize()

@@ -26,7 +26,7 @@ from axolotl.session import (
     reject_changed_identity,
 )
 from axolotl.wire import MessageType, PreKeySignalMessage
-from tests.parties import Party
+from tests.parties import Party, with_full_archive
 
 MALLORY = generate_identity_key_pair(DeterministicRng("mallory")).public_key
 
@@ -129,38 +129,9 @@ def test_no_unauthenticated_field_of_a_second_prekey_message_changes_the_identit
 
 def _maximal_record(bob: Party, alice: Party) -> bytes:
     """Bob's record of Alice with the archive full of states that hold many skipped keys."""
-    import os
-
-    from axolotl.crypto.curve import KeyPair
-    from axolotl.session import SessionRecord
-    from axolotl.session.config import DEFAULT_CONFIG
-    from axolotl.session.state import ReceiverChain, SenderChain, SessionState
-
     data = bob.store.load_session(alice.address)
     assert data is not None
-    record = SessionRecord.deserialize(data)
-    current = record.current
-    assert current is not None
-
-    def clone() -> SessionState:
-        chains = [
-            ReceiverChain(
-                KeyPair.generate().public_key, os.urandom(32), 500,
-                {k: os.urandom(32) for k in range(100, 500)},
-            )
-            for _ in range(DEFAULT_CONFIG.max_receiver_chains)
-        ]
-        return SessionState(
-            local_identity=current.local_identity,
-            remote_identity=current.remote_identity,
-            root_key=os.urandom(32),
-            sender_chain=SenderChain(KeyPair.generate(), os.urandom(32), 3),
-            local_registration_id=current.local_registration_id,
-            receiver_chains=chains,
-        )
-
-    record.previous = [clone() for _ in range(DEFAULT_CONFIG.max_archived_states)]
-    return record.serialize()
+    return with_full_archive(data, 400)
 
 
 @pytest.mark.parametrize("shape", ["new ratchet key", "known chain", "skipped counter"])
