@@ -41,6 +41,7 @@ class World:
     server: WhatsAppServer
 
     def user(self, **kwargs: object) -> YowsupUser:
+        kwargs.setdefault("prekeys", 16)
         user = YowsupUser(self.peer, str(next(_phones)), **kwargs)  # type: ignore[arg-type]
         return self.server.join(user)  # type: ignore[no-any-return]
 
@@ -401,6 +402,9 @@ def test_pin_unparseable_message_gets_no_retry(
     assert b.bodies().count("lost") == 0
     assert world.server.sent("receipt", b.jid) == []
     assert [r["error"] for r in b.raised] == [error]
+    # Raised where the manager builds the message, outside its try block.
+    assert b.raised[0]["yowsup_frame"].startswith("manager.py:")
+    assert b.raised[0]["yowsup_frame"].endswith(" decrypt_" + kind)
     assert b.state()["retries"] == {} and b.state()["wedged"] == []
     # The session is untouched: the next message reads.
     world.send(a, b.jid, "next", "U-2")
@@ -448,7 +452,9 @@ def test_pin_reinstalled_receiver(world: World, autotrust: bool) -> None:
     world.send(a, b.jid, "before", "R-1")
     world.send(b, a.jid, "before too", "R-2")
     b2 = world.server.join(
-        YowsupUser(world.peer, b.jid.split("@")[0], autotrust=autotrust, instance=b.jid + "/2")
+        YowsupUser(
+            world.peer, b.jid.split("@")[0], autotrust=autotrust, prekeys=16, instance=b.jid + "/2"
+        )
     )
     world.send(a, b.jid, "after", "R-3")
     if autotrust:
@@ -508,8 +514,36 @@ def test_pin_duplicate_gets_a_delivery_receipt(world: World) -> None:
     assert "type" not in out[0]["attrs"]
 
 
+def test_pin_exception_on_the_way_down_leaves_a_lock_held(world: World) -> None:
+    """YowLayer.toLower takes the layer's Lock and releases it only when the layer
+    below returns. A text protobuf refuses (a lone surrogate) raises on the way
+    down, the app layer's lock stays held, and that layer's next send would block
+    forever: the harness reports the user as wedged and refuses instead."""
+    a, b = world.user(), world.user()
+    assert a.send_text(b.jid, "\ud800", "V-1") == []
+    assert [r["error"] for r in a.raised] == ["ValueError"]
+    assert a.state()["wedged"] == ["App"]
+    with pytest.raises(PeerError) as wedged:
+        a.send_text(b.jid, "fine", "V-2")
+    assert wedged.value.error == "Wedged"
+
+
 # ---------------------------------------------------------------------------
 # the harness itself
+
+
+def test_harness_user_as_yowsup_connects(yowsup_layers_peer: YowsupLayersPeer) -> None:  # noqa: F811
+    user = YowsupUser(yowsup_layers_peer, str(next(_phones)))
+    # Connecting runs AxolotlControlLayer.on_connected: level_prekeys() makes 812.
+    assert user.prekeys == 812
+    state = user.state()
+    assert state["prekeys_pending"] == 812 and state["sessions"] == []
+    assert user.up == [] and user.app == [] and user.raised == []
+    bundle = user.bundle()
+    assert bundle["registration_id"] == user.registration_id
+    assert bytes.fromhex(bundle["identity_key"]) == user.identity_key
+    assert len(bytes.fromhex(bundle["signed_pre_key_signature"])) == 64
+    assert [bundle["pre_key_id"], user.bundle()["pre_key_id"]] == [1, 2]
 
 
 def test_harness_rejects_bad_requests(yowsup_layers_peer: YowsupLayersPeer) -> None:  # noqa: F811

@@ -3,34 +3,62 @@
 Runs INSIDE the peer venv built by ``tests/peers/envs.py`` (there ``axolotl`` is
 python-axolotl 0.2.3); drive it through ``tests/peers/yowsup_client.py``.
 
-Each *instance* is one yowsup user: a real ``YowStack`` built like yowsup's default
-stack, with a loopback where the network, noise and coder layers would be::
+Each *instance* is one yowsup user: the layers of yowsup's default stack from the
+axolotl layers up, wired as ``YowStack`` wires them, with a loopback in place of
+the network/noise/coder layers (bottom to top)::
 
-    App          records what reaches the application (entities), sends entities
+    Loopback     captures every node sent down; the driver's nodes go up from here
+    AxolotlControlLayer
+    Parallel     AxolotlSendLayer, AxolotlReceivelayer
+    Tap          records every node the axolotl layers pass up (decrypted <proto>)
     Parallel     YowAuthenticationProtocolLayer (own jid), YowMessagesProtocolLayer
                  (text <-> <message><proto>), YowReceiptProtocolLayer, YowAckProtocolLayer
-    Tap          records every node the axolotl layers pass up (decrypted <proto>)
-    Parallel     AxolotlSendLayer, AxolotlReceivelayer
-    AxolotlControlLayer
-    Loopback     captures every node sent down; the driver's nodes go up from here
+    App          records the entities that reach the application, sends entities
 
-with ``AxolotlManager`` on yowsup's own ``LiteAxolotlStore`` (sqlite, ``:memory:`` or
-a file), its own identity, registration id and the 812 prekeys yowsup generates when
-it connects (the loopback emits ``EVENT_STATE_CONNECTED`` as the network layer does).
+``AxolotlManager`` runs on yowsup's own ``LiteAxolotlStore`` (sqlite, in memory or a
+file) with its own identity and registration id; ``create`` emits
+``EVENT_STATE_CONNECTED`` from the loopback, so the control layer generates the
+prekeys (``level_prekeys``) as on a real connect.
 
-Protocol: one JSON object per line each way, as in ``pyaxolotl_peer.py``:
-request ``{"id", "cmd", ...}``, answer ``{"id", "ok": true, ...}`` or
-``{"id", "ok": false, "error", "message"}``. Nodes are ``{"tag", "attrs",
-"children", "data"}`` (data hex or null). Commands that run the stack answer a
-*step*: ``out`` (nodes sent down, in order), ``up`` (nodes the axolotl layers passed
-up, each with ``message`` = the decoded ``Message`` protobuf when it has a
-``<proto>``), ``app`` (entities that reached the top) and ``raised`` (null, or what
-yowsup's code raised: ``{"error", "message", "where"}``).
+Protocol: one JSON object per line each way: request ``{"id", "cmd", ...args}``,
+answer ``{"id", "ok": true, ...}`` or ``{"id", "ok": false, "error", "message"}``
+(``error`` = ``BadRequest`` for bad arguments, ``Wedged``, or the exception class).
+Nodes are ``{"tag", "attrs", "children", "data"}`` (data hex or null). A *step*
+answers ``out`` (nodes the stack sent down, in order), ``up`` (``{"node",
+"message"}`` per node the axolotl layers passed up; ``message`` decodes its
+``<proto>`` as a WhatsApp ``Message``: ``fields``, ``conversation``,
+``sender_key_distribution_message {group_id, axolotl_sender_key_distribution_message}``),
+``app`` (``{"entity", ...}``; texts add ``id, from, participant, body``), ``framing``
+(``{"op": "pad", "n", "padding"}`` / ``{"op": "unpad", "n", "length", "tail"}`` per
+padding the manager added or stripped), ``raised`` (null or ``{"error", "message",
+"where", "yowsup_frame"}``: what yowsup's code raised, its last frame and
+the last frame inside yowsup) and ``wedged`` (layers whose lock is stuck).
 
-Harness-only workarounds (yowsup's logic is not patched; see the client's docstring
-for the bugs they answer): ``sys.stdout`` is the protocol channel only, so every
-stray write by yowsup goes to stderr; an instance whose layer locks stay held after
-an exception is *wedged* and refuses further commands instead of deadlocking.
+- ``ping`` -> ``{yowsup, python_axolotl}``
+- ``create {instance, phone (digits), [db_path], [autotrust], [prekeys 1..812]}`` ->
+  step + ``{jid, registration_id, identity_key, prekeys}``
+- ``bundle {instance}`` -> ``{jid, registration_id, device_id: 1, identity_key,
+  signed_pre_key_id, signed_pre_key_public, signed_pre_key_signature, pre_key_id,
+  pre_key_public}`` (public keys 33 bytes with 0x05; a fresh prekey each call)
+- ``send_text {instance, to, text, [message_id]}`` -> step (a
+  ``TextMessageProtocolEntity`` sent by the app)
+- ``send_message {instance, to, message_id, message (hex Message), [type], [mediatype]}``
+  -> step (a ``<message><proto>`` handed to the axolotl layers)
+- ``receive {instance, node}`` -> step (the node goes up from the loopback)
+- ``wipe_session {instance, jid}`` / ``wipe_sender_key {instance, group, sender}`` ->
+  ``{existed}``
+- ``state {instance}`` -> ``{jid, registration_id, sessions, sender_keys [{group_id,
+  sender}], retries {id: count}, sent_queue [ids], pending_incoming, skip_enc_jids,
+  iq_pending, prekeys_pending, wedged}``
+- ``shutdown`` -> ``{}``
+
+Harness-only measures (yowsup's logic is not patched; ``test_pin_*`` in
+``tests/test_peers_yowsup_layers.py`` pin the bugs they answer): ``sys.stdout`` is
+the protocol channel only, so yowsup's stray writes go to stderr, and the manager's
+logger is set to INFO (``level_prekeys`` prints progress at an unset level); the
+manager's two padding methods are wrapped to record what they return, unchanged; an
+instance whose layer lock stays held after an exception is *wedged* and refuses
+further steps instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -89,14 +117,12 @@ class Loopback(YowLayer):
     def __init__(self) -> None:
         super().__init__()
         self.outbox: list[Any] = []
-        self.events: list[str] = []
 
     def send(self, data: Any) -> None:
         self.outbox.append(data)
 
     def onEvent(self, yowLayerEvent: Any) -> bool:
         # Events broadcast down (EVENT_AUTH, DISCONNECT) end here: there is no socket.
-        self.events.append(yowLayerEvent.getName())
         return True
 
     def connect(self) -> None:
@@ -238,11 +264,17 @@ def entity_to_json(entity: Any) -> Json:
 
 
 class Instance:
-    def __init__(self, phone: str, db_path: str | None, autotrust: bool) -> None:
+    def __init__(
+        self, phone: str, db_path: str | None, autotrust: bool, prekeys: int | None
+    ) -> None:
         self.phone = phone
         self.jid = f"{phone}@{SERVER}"
         self.store = LiteAxolotlStore(db_path or ":memory:")
         self.manager = AxolotlManager(self.store, phone)
+        if prekeys is not None:
+            # How many prekeys level_prekeys() makes on connect (a class constant,
+            # 812); fewer only saves time: ~0.17 s per user at 812.
+            self.manager.COUNT_GEN_PREKEYS = prekeys
         self.loopback, self.tap, self.app = Loopback(), Tap(), App()
         self.axolotl = YowParallelLayer((AxolotlSendLayer, AxolotlReceivelayer))
         self.control = AxolotlControlLayer()
@@ -292,9 +324,13 @@ class Instance:
     # -- running the stack ------------------------------------------------------
     def _layers(self) -> list[tuple[str, Any]]:
         return [
-            (type(layer).__name__, layer)
-            for layer in (self.loopback, self.control, self.axolotl, self.tap, self.protocol)
-        ] + [("App", self.app)]
+            ("Loopback", self.loopback),
+            ("AxolotlControlLayer", self.control),
+            ("Parallel(AxolotlSendLayer, AxolotlReceivelayer)", self.axolotl),
+            ("Tap", self.tap),
+            ("Parallel(protocol layers)", self.protocol),
+            ("App", self.app),
+        ]
 
     def step(self, action: Callable[[], None]) -> Json:
         if self.wedged:
@@ -303,11 +339,13 @@ class Instance:
         try:
             action()
         except Exception as exc:  # what yowsup's own code raised, reported as observed
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            frames = traceback.extract_tb(exc.__traceback__)
+            ours = [f for f in frames if f"{os.sep}yowsup{os.sep}" in f.filename]
             raised = {
                 "error": type(exc).__name__,
                 "message": str(exc),
-                "where": f"{os.path.basename(frame.filename)}:{frame.lineno} {frame.name}",
+                "where": _where(frames[-1]),
+                "yowsup_frame": _where(ours[-1]) if ours else None,
             }
         # yowsup's toLower() takes a plain Lock and releases it only on success.
         self.wedged = [name for name, layer in self._layers() if layer.lock.locked()]
@@ -384,6 +422,10 @@ class Instance:
         }
 
 
+def _where(frame: traceback.FrameSummary) -> str:
+    return f"{os.path.basename(frame.filename)}:{frame.lineno} {frame.name}"
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -428,10 +470,14 @@ class Peer:
         if not phone.isdigit():
             # yowsup's sqlite tables key sessions on an INTEGER recipient_id.
             raise BadRequest("phone must be digits")
+        prekeys = _arg(req, "prekeys", int, optional=True)
+        if prekeys is not None and not 1 <= prekeys <= 812:
+            raise BadRequest("prekeys must be 1..812")
         instance = Instance(
             phone,
             _arg(req, "db_path", str, optional=True),
             bool(_arg(req, "autotrust", bool, optional=True)),
+            prekeys,
         )
         self.instances[name] = instance
         step = instance.step(instance.loopback.connect)
