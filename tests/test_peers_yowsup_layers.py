@@ -25,8 +25,8 @@ from tests.peers.yowsup_client import (
     break_mac,
     data_of,
     flip_byte,
-    kid,
     kids,
+    need,
     replace_enc,
 )
 
@@ -40,10 +40,10 @@ class World:
     peer: YowsupLayersPeer
     server: WhatsAppServer
 
-    def user(self, **kwargs: object) -> YowsupUser:
-        kwargs.setdefault("prekeys", 16)
-        user = YowsupUser(self.peer, str(next(_phones)), **kwargs)  # type: ignore[arg-type]
-        return self.server.join(user)  # type: ignore[no-any-return]
+    def user(self, *, autotrust: bool = False) -> YowsupUser:
+        # 16 prekeys instead of yowsup's 812 per connect: ~0.17 s less per user.
+        user = YowsupUser(self.peer, str(next(_phones)), autotrust=autotrust, prekeys=16)
+        return self.server.join(user)
 
     def group(self, *members: YowsupUser) -> str:
         jid = f"{members[0].jid.split('@')[0]}-{next(_groups)}@g.us"
@@ -96,7 +96,7 @@ def tamper(
 
 
 def retry_counts(server: WhatsAppServer, user: YowsupUser) -> list[str]:
-    return [kid(r, "retry")["attrs"]["count"] for r in server.sent("receipt", user.jid)]  # type: ignore[index]
+    return [need(r, "retry")["attrs"]["count"] for r in server.sent("receipt", user.jid)]
 
 
 def tags_since(server: WhatsAppServer, start: int, src: str) -> list[str]:
@@ -133,7 +133,7 @@ def test_pairwise_messages_both_ways(world: World) -> None:
         "xmlns": "encrypt",
         "to": "s.whatsapp.net",
     }
-    assert [u["attrs"] for u in kids(kid(get_keys, "key"), "user")] == [{"jid": b.jid}]  # type: ignore[arg-type]
+    assert [u["attrs"] for u in kids(need(get_keys, "key"), "user")] == [{"jid": b.jid}]
 
     sent = world.server.sent("message", a.jid)
     assert [m["attrs"] for m in sent] == [
@@ -190,8 +190,8 @@ def test_group_fan_out_then_sender_key_only(world: World) -> None:
     first = world.server.sent("message", a.jid)[0]
     assert first["attrs"] == {"type": "text", "id": "G-1", "to": group}
     assert [ch["tag"] for ch in first["children"]] == ["enc", "participants"]
-    assert kid(first, "enc")["attrs"] == {"type": "skmsg", "v": "2"}  # type: ignore[index]
-    to_nodes = kids(kid(first, "participants"), "to")  # type: ignore[arg-type]
+    assert need(first, "enc")["attrs"] == {"type": "skmsg", "v": "2"}
+    to_nodes = kids(need(first, "participants"), "to")
     assert [t["attrs"] for t in to_nodes] == [{"jid": b.jid}, {"jid": c.jid}]
     assert [[e["attrs"] for e in t["children"]] for t in to_nodes] == [
         [{"type": "pkmsg", "v": "2"}],
@@ -224,13 +224,13 @@ def test_corrupted_message_retry_resend_delivered_once(world: World, established
     assert b.bodies().count("precious") == 1
 
     original = world.server.delivered("message", b.jid)[-2]
-    assert kid(original, "enc")["attrs"]["type"] == ("msg" if established else "pkmsg")  # type: ignore[index]
+    assert need(original, "enc")["attrs"]["type"] == ("msg" if established else "pkmsg")
     [receipt] = world.server.sent("receipt", b.jid)
     assert receipt["attrs"] == {"id": "C-1", "to": a.jid, "type": "retry"}
     assert [c["tag"] for c in receipt["children"]] == ["retry", "registration"]
-    retry = kid(receipt, "retry")
-    assert retry["attrs"] == {"count": "1", "id": "C-1", "v": "1", "t": original["attrs"]["t"]}  # type: ignore[index]
-    assert data_of(kid(receipt, "registration")) == b.registration_id.to_bytes(4, "big")
+    retry = need(receipt, "retry")
+    assert retry["attrs"] == {"count": "1", "id": "C-1", "v": "1", "t": original["attrs"]["t"]}
+    assert data_of(need(receipt, "registration")) == b.registration_id.to_bytes(4, "big")
     incoming = world.server.delivered("receipt", a.jid)[0]
     assert set(incoming["attrs"]) == {"id", "type", "from", "t"}
 
@@ -266,13 +266,10 @@ def test_second_failure_at_count_two(world: World) -> None:
     deliveries = world.server.delivered("message", b.jid)[-3:]
     receipts = world.server.sent("receipt", b.jid)
     # Each receipt carries the t of the copy that failed (the server stamps each copy).
-    assert (
-        [kid(r, "retry")["attrs"]["t"] for r in receipts]
-        == [  # type: ignore[index]
-            d["attrs"]["t"] for d in deliveries[:2]
-        ]
-    )
-    assert [kid(d, "enc")["attrs"]["type"] for d in deliveries] == ["msg", "pkmsg", "pkmsg"]  # type: ignore[index]
+    assert [need(r, "retry")["attrs"]["t"] for r in receipts] == [
+        d["attrs"]["t"] for d in deliveries[:2]
+    ]
+    assert [need(d, "enc")["attrs"]["type"] for d in deliveries] == ["msg", "pkmsg", "pkmsg"]
     assert b.state()["retries"] == {}
     assert_clean(a, b)
 
@@ -434,7 +431,7 @@ def test_pin_group_sender_key_only_to_members_without_session(world: World) -> N
     group = world.group(a, b, c)
     world.send(a, group, "group", "Q-2")
     first = world.server.sent("message", a.jid)[1]
-    assert [t["attrs"]["jid"] for t in kids(kid(first, "participants"), "to")] == [c.jid]  # type: ignore[arg-type]
+    assert [t["attrs"]["jid"] for t in kids(need(first, "participants"), "to")] == [c.jid]
     assert world.server.key_requests[1] == [c.jid]
     assert retry_counts(world.server, b) == ["1"]  # recovered by its own retry
     assert b.bodies() == ["pairwise first", "group"] and c.bodies() == ["group"]
@@ -460,7 +457,7 @@ def test_pin_reinstalled_receiver(world: World, autotrust: bool) -> None:
     if autotrust:
         assert b2.bodies() == ["after"]
         assert retry_counts(world.server, b2) == ["1", "2"]
-        resends = [kid(m, "enc")["attrs"]["type"] for m in world.server.sent("message", a.jid)]  # type: ignore[index]
+        resends = [need(m, "enc")["attrs"]["type"] for m in world.server.sent("message", a.jid)]
         assert resends[-3:] == ["msg", "msg", "pkmsg"]
     else:
         assert b2.bodies() == []

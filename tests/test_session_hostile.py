@@ -145,7 +145,9 @@ def _maximal_record(bob: Party, alice: Party) -> bytes:
     def clone() -> SessionState:
         chains = [
             ReceiverChain(
-                KeyPair.generate().public_key, os.urandom(32), 500,
+                KeyPair.generate().public_key,
+                os.urandom(32),
+                500,
                 {k: os.urandom(32) for k in range(100, 500)},
             )
             for _ in range(DEFAULT_CONFIG.max_receiver_chains)

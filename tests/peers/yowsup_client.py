@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from tests.peers.client import DEFAULT_TIMEOUT, Peer
 
@@ -82,6 +82,18 @@ def kid(parent: Node, tag: str) -> Node | None:
     """Return the first child named ``tag``, or None."""
     found = kids(parent, tag)
     return found[0] if found else None
+
+
+def need(parent: Node, tag: str) -> Node:
+    """Return the first child named ``tag``.
+
+    Raises:
+        AssertionError: there is none (tests use this where the child must exist).
+    """
+    found = kid(parent, tag)
+    if found is None:
+        raise AssertionError(f"<{parent['tag']}> has no <{tag}> child:\n{render(parent)}")
+    return found
 
 
 def data_of(n: Node | None) -> bytes | None:
@@ -325,6 +337,7 @@ class Hop:
 
 
 Intercept = Callable[[str, str, Node], Node | None]
+E = TypeVar("E", bound=Endpoint)
 
 
 def _be(value: int, size: int) -> bytes:
@@ -416,7 +429,7 @@ class WhatsAppServer:
         self.exhausted: set[str] = set()
         self._queue: deque[tuple[str, str, Node]] = deque()
 
-    def join(self, endpoint: Any) -> Any:
+    def join(self, endpoint: E) -> E:
         """Register an endpoint under its ``jid``; return it."""
         self.endpoints[endpoint.jid] = endpoint
         return endpoint
