@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -487,6 +488,36 @@ def test_pin_no_timer_a_lost_resend_is_never_asked_for_again(world: World) -> No
     world.server.intercept = None
     world.send(a, b.jid, "later", "L-2")
     assert b.bodies()[-1] == "later" and retry_counts(world.server, b) == ["1"]
+
+
+def test_pin_retry_count_does_not_survive_a_restart(world: World, tmp_path: Path) -> None:
+    """The receive layer counts retries in memory (``_retries``): a receiver that
+    restarts between two failures of one message says count 1 again. Its sqlite
+    store (identity, sessions) does survive."""
+    db = str(tmp_path / "axolotl.db")
+    a = world.user()
+    b = world.server.join(YowsupUser(world.peer, str(next(_phones)), db_path=db, prekeys=16))
+    world.send(a, b.jid, "setup", "RS-0")
+    restarted: list[YowsupUser] = []
+    seen = itertools.count()
+
+    def intercept(src: str, to: str, stanza: Node) -> Node | None:
+        if stanza["tag"] != "message" or stanza["attrs"]["id"] != "RS-1":
+            return stanza
+        n = next(seen)
+        if n == 1:  # b restarts on the same store before the resend arrives
+            phone = b.jid.split("@")[0]
+            again = YowsupUser(world.peer, phone, db_path=db, instance=phone + "/restarted")
+            restarted.append(world.server.join(again))
+        return replace_enc(stanza, break_mac) if n < 2 else stanza
+
+    world.server.intercept = intercept
+    world.send(a, b.jid, "across a restart", "RS-1")
+    [b2] = restarted
+    assert (b2.registration_id, b2.identity_key) == (b.registration_id, b.identity_key)
+    assert b2.bodies() == ["across a restart"]
+    assert retry_counts(world.server, b) == ["1", "1"]
+    assert_clean(a, b, b2)
 
 
 def test_pin_no_one_time_prekey_no_message(world: World) -> None:
