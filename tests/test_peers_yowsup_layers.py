@@ -531,6 +531,21 @@ def test_pin_no_one_time_prekey_no_message(world: World) -> None:
     assert a.app == [] and a.raised == []
 
 
+def test_pin_jid_without_keys_is_then_sent_plaintext(world: World) -> None:
+    """A get-keys answer without the jid puts it on the send layer's skipEncJids
+    (and the first send dies in NotImplementedError): every later message to that
+    jid goes out unencrypted, the Message protobuf in a bare ``<proto>``."""
+    a = world.user()
+    ghost = f"{next(_phones)}@s.whatsapp.net"  # no such user on the server
+    world.send(a, ghost, "first", "H-1")
+    assert [r["error"] for r in a.raised] == ["NotImplementedError"]
+    assert a.state()["skip_enc_jids"] == [ghost]
+    [clear] = a.send_text(ghost, "second", "H-2")
+    assert clear["attrs"] == {"type": "text", "id": "H-2", "to": ghost}
+    assert [c["tag"] for c in clear["children"]] == ["proto"]
+    assert data_of(need(clear, "proto")) == b"\x0a\x06second"
+
+
 def test_pin_duplicate_gets_a_delivery_receipt(world: World) -> None:
     a, b = world.pair()
     world.send(a, b.jid, "once", "D-1")

@@ -2,8 +2,8 @@
 
 Three pieces, all on our side of the process boundary:
 
-* :class:`YowsupLayersPeer`: the peer process (one per test module is plenty; it
-  hosts any number of yowsup users, each a full axolotl stack on its own store).
+* :class:`YowsupLayersPeer`: the peer process (one is plenty: it hosts any number
+  of yowsup users, each a full axolotl stack on its own store).
 * :class:`YowsupUser`: one user in it. Whatever its stack sends down comes back as
   JSON nodes (``{"tag", "attrs", "children", "data"}``, data hex); whatever reaches
   its application is recorded in :attr:`YowsupUser.delivered`.
@@ -17,6 +17,9 @@ Three pieces, all on our side of the process boundary:
   with ``participant`` rewritten to the sender. Any endpoint with ``jid``,
   ``receive(node) -> list[node]`` and ``bundle()`` can join, so our own stack can
   later sit beside yowsup's.
+
+Not modelled: server acks and delivery receipts, offline queues, ``notify``,
+multi-device, prekey counts (each bundle comes from the endpoint on demand).
 
 Example::
 
