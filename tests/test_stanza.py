@@ -22,7 +22,7 @@ from axolotl.retry.stanza import (
     parse_message_node,
     stanza_to_node,
 )
-from axolotl.retry.stanza_yowsup import envelope_to_yowsup, message_from_yowsup
+from axolotl.retry.stanza.yowsup import envelope_to_yowsup, message_from_yowsup
 from axolotl.wire import MessageType
 
 ALICE = ProtocolAddress("491700000001@s.whatsapp.net", 0)

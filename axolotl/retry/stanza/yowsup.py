@@ -15,7 +15,9 @@ from typing import Any
 from axolotl.address import ProtocolAddress
 from axolotl.receipts.yowsup import NodeFactory, node_from_yowsup, node_to_yowsup
 from axolotl.retry.events import Envelope
-from axolotl.retry.stanza import MessageStanza, envelope_to_node, parse_message_node
+from axolotl.retry.stanza._layout import MessageStanza
+from axolotl.retry.stanza.build import envelope_to_node
+from axolotl.retry.stanza.parse import parse_message_node
 
 __all__ = ["envelope_to_yowsup", "message_from_yowsup"]
 

@@ -1,0 +1,212 @@
+"""Building ``<message>`` stanzas from envelopes (see :mod:`axolotl.retry.stanza`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from axolotl.errors import UsageError
+from axolotl.receipts import Node
+from axolotl.receipts.fields import is_utf8
+from axolotl.retry.events import Envelope
+from axolotl.retry.jid import address_to_jid
+from axolotl.retry.stanza._layout import (
+    ENC_NAME,
+    ENC_VERSION,
+    MAX_ATTR_CHARS,
+    MAX_ENC_BYTES,
+    MAX_FANOUT,
+    PAIRWISE,
+    MessageStanza,
+)
+from axolotl.wire import MessageType
+
+__all__ = ["envelope_to_node", "envelopes_to_node", "stanza_to_node"]
+
+
+def _check_extras(kind: str, media_type: str | None, device_identity: bytes | None) -> None:
+    _name_attr_usage("kind", kind)
+    if media_type is not None:
+        _name_attr_usage("media_type", media_type)
+    if device_identity is not None:
+        if not isinstance(device_identity, bytes) or not device_identity:
+            raise UsageError("device_identity must be non-empty bytes")
+        if len(device_identity) > MAX_ENC_BYTES:
+            raise UsageError(f"device_identity is over {MAX_ENC_BYTES} bytes")
+
+
+def _name_attr_usage(what: str, value: object) -> None:
+    if not isinstance(value, str) or not value or len(value) > MAX_ATTR_CHARS:
+        raise UsageError(f"{what} must be a non-empty string of at most {MAX_ATTR_CHARS} chars")
+    if not value.isprintable() or not is_utf8(value):
+        raise UsageError(f"{what} must be printable UTF-8 text")
+
+
+def _enc(envelope: Envelope, media_type: str | None) -> Node:
+    attrs = {"v": ENC_VERSION, "type": ENC_NAME[envelope.type]}
+    if envelope.retry_count:
+        attrs["count"] = str(envelope.retry_count)
+    if media_type is not None:
+        attrs["mediatype"] = media_type
+    return Node("enc", attrs, data=envelope.body)
+
+
+def _message_attrs(envelope: Envelope, to: str, kind: str) -> dict[str, str]:
+    _name_attr_usage("message_id", envelope.message_id)
+    _name_attr_usage("to", to)
+    return {
+        "id": envelope.message_id,
+        "to": to,
+        "type": kind,
+        "t": str(envelope.timestamp_ms // 1000),
+    }
+
+
+def envelope_to_node(
+    envelope: Envelope,
+    *,
+    kind: str = "text",
+    media_type: str | None = None,
+    device_identity: bytes | None = None,
+) -> Node:
+    """Build the single-recipient stanza for one envelope.
+
+    A pairwise envelope goes ``to`` its device, or for a group message (and
+    its resends) ``to`` the group with ``participant`` = the device; a
+    ``skmsg`` goes ``to`` the group, directed at the device with
+    ``participant`` unless its recipient is the group itself. The retry count
+    rides on the ``<enc>``.
+
+    Args:
+        envelope: the envelope (``Transmit.envelope``).
+        kind: the message ``type`` (``"text"``; ``"media"`` for media).
+        media_type: the ``<enc mediatype>`` for media (``"image"``, ...).
+        device_identity: the stack's ``ADVSignedDeviceIdentity`` bytes;
+            written only beside a ``pkmsg``, as whatsmeow and Baileys do.
+
+    Returns:
+        The ``<message>`` node (outgoing: ``to``).
+
+    Raises:
+        UsageError: ``envelope`` is not an :class:`Envelope`, or an extra is
+            malformed.
+    """
+    if not isinstance(envelope, Envelope):
+        raise UsageError(f"expected an Envelope, got {type(envelope).__name__}")
+    _check_extras(kind, media_type, device_identity)
+    device = address_to_jid(envelope.recipient)
+    _name_attr_usage("recipient jid", device)
+    if envelope.group_id is None:
+        attrs = _message_attrs(envelope, device, kind)
+    else:
+        attrs = _message_attrs(envelope, envelope.group_id, kind)
+        if device != envelope.group_id:
+            attrs["participant"] = device
+    children = [_enc(envelope, media_type)]
+    if device_identity is not None and envelope.type == MessageType.PREKEY:
+        children.append(Node("device-identity", data=device_identity))
+    return Node("message", attrs, children)
+
+
+def envelopes_to_node(
+    envelopes: Sequence[Envelope],
+    *,
+    to: str | None = None,
+    kind: str = "text",
+    media_type: str | None = None,
+    device_identity: bytes | None = None,
+) -> Node:
+    """Build one fan-out stanza for the envelopes of one message.
+
+    The ``skmsg`` envelopes (one per device that holds our sender key, all
+    with the same body) become one shared ``<enc type="skmsg">``; each
+    pairwise envelope becomes ``<to jid=DEVICE><enc/></to>`` inside
+    ``<participants>``, in the given order.
+
+    Args:
+        envelopes: the message's envelopes (``Transmit`` actions of one send):
+            one message id, sender, timestamp and group.
+        to: the chat: defaults to the group, else to the one account every
+            recipient device belongs to; required for a pairwise fan-out
+            over several accounts.
+        kind: the message ``type``.
+        media_type: ``mediatype`` on every ``<enc>``.
+        device_identity: written once, when any envelope is a ``pkmsg``.
+
+    Returns:
+        The ``<message>`` node.
+
+    Raises:
+        UsageError: no envelopes, envelopes of different messages, senders,
+            timestamps or groups, ``skmsg`` bodies that differ, a device
+            listed twice, more than :data:`MAX_FANOUT` devices, or no ``to``
+            where none can be derived.
+    """
+    envs = tuple(envelopes)
+    if not envs:
+        raise UsageError("a fan-out needs at least one envelope")
+    for env in envs:
+        if not isinstance(env, Envelope):
+            raise UsageError(f"expected Envelopes, got {type(env).__name__}")
+    _check_extras(kind, media_type, device_identity)
+    first = envs[0]
+    for env in envs[1:]:
+        if (env.message_id, env.sender, env.timestamp_ms, env.group_id) != (
+            first.message_id,
+            first.sender,
+            first.timestamp_ms,
+            first.group_id,
+        ):
+            raise UsageError("a fan-out carries one message: same id, sender, timestamp, group")
+    pairwise = [env for env in envs if env.type in PAIRWISE]
+    shared = [env for env in envs if env.type == MessageType.SENDER_KEY]
+    if len({env.body for env in shared}) > 1:
+        raise UsageError("the skmsg envelopes of one message must share one body")
+    if len({env.retry_count for env in shared}) > 1:
+        raise UsageError("the skmsg envelopes of one message must share one retry count")
+    if len(pairwise) > MAX_FANOUT:
+        raise UsageError(f"more than {MAX_FANOUT} devices in one fan-out")
+    jids = [address_to_jid(env.recipient) for env in pairwise]
+    for jid in jids:
+        _name_attr_usage("recipient jid", jid)
+    if len(set(jids)) != len(jids):
+        raise UsageError("a fan-out lists a device twice")
+    if to is None:
+        to = first.group_id
+    if to is None:
+        accounts = {env.recipient.name for env in pairwise}
+        if len(accounts) != 1:
+            raise UsageError("a pairwise fan-out over several accounts needs `to`")
+        to = accounts.pop()
+    _name_attr_usage("to", to)
+    children: list[Node] = []
+    if shared:
+        children.append(_enc(shared[0], media_type))
+    if pairwise:
+        children.append(
+            Node(
+                "participants",
+                children=[
+                    Node("to", {"jid": jid}, [_enc(env, media_type)])
+                    for jid, env in zip(jids, pairwise, strict=True)
+                ],
+            )
+        )
+    if device_identity is not None and any(e.type == MessageType.PREKEY for e in pairwise):
+        children.append(Node("device-identity", data=device_identity))
+    return Node("message", _message_attrs(first, to, kind), children)
+
+
+def stanza_to_node(stanza: MessageStanza) -> Node:
+    """Build the single-recipient stanza of a :class:`MessageStanza` with one envelope.
+
+    Raises:
+        UsageError: the stanza does not hold exactly one envelope.
+    """
+    if len(stanza.envelopes) != 1:
+        raise UsageError("stanza_to_node builds single-recipient stanzas; use envelopes_to_node")
+    return envelope_to_node(
+        stanza.envelopes[0],
+        kind=stanza.kind,
+        media_type=stanza.media_type,
+        device_identity=stanza.device_identity,
+    )

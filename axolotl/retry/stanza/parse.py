@@ -1,0 +1,297 @@
+"""Parsing ``<message>`` stanzas into envelopes (see :mod:`axolotl.retry.stanza`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from axolotl.address import ProtocolAddress
+from axolotl.errors import InvalidReceipt, UsageError
+from axolotl.receipts import Node
+from axolotl.receipts.fields import MAX_COUNT
+from axolotl.retry.events import Envelope
+from axolotl.retry.jid import address_from_jid
+from axolotl.retry.stanza._layout import (
+    ENC_NAME,
+    ENC_TYPE,
+    ENC_VERSION,
+    MAX_ATTR_CHARS,
+    MAX_ENC_BYTES,
+    MAX_FANOUT,
+    MAX_MESSAGE_CHILDREN,
+    MAX_T,
+    MessageStanza,
+    fail,
+    is_group_jid,
+)
+from axolotl.wire import MessageType
+
+__all__ = ["parse_message_node"]
+
+
+def _text(value: object, what: str) -> str:
+    if type(value) is not str:
+        fail(what, f"must be text, got {type(value).__name__}")
+    if not value:
+        fail(what, "must not be empty")
+    if len(value) > MAX_ATTR_CHARS:
+        fail(what, f"longer than {MAX_ATTR_CHARS} characters")
+    if not value.isprintable():  # lone surrogates are not printable either
+        fail(what, "is not printable UTF-8 text")
+    return value
+
+
+def _canonical(value: object, what: str, low: int, high: int) -> int:
+    """A decimal attribute in its one canonical spelling (no sign, no leading zero)."""
+    if (
+        type(value) is not str
+        or not value.isascii()
+        or not value.isdigit()
+        or (value[0] == "0" and len(value) > 1)
+    ):
+        fail(what, f"not a canonical decimal number: {str(value)[:24]!r}")
+    if len(value) > 20:
+        fail(what, f"number too large: {value[:24]}")
+    number = int(value)
+    if not low <= number <= high:
+        fail(what, f"must be in {low}..{high}, got {number}")
+    return number
+
+
+def _address(jid: str, what: str) -> ProtocolAddress:
+    try:
+        return address_from_jid(jid)
+    except InvalidReceipt as exc:
+        fail(what, exc.reason)
+
+
+def _data(node: Node, what: str) -> bytes:
+    data = node.data
+    if node.children or data is None:
+        fail(what, "must carry bytes")
+    if not data:
+        fail(what, "must not be empty")
+    if len(data) > MAX_ENC_BYTES:
+        fail(what, f"larger than {MAX_ENC_BYTES} bytes ({len(data)})")
+    return data
+
+
+class _Enc:
+    __slots__ = ("body", "count", "media_type", "type")
+
+    def __init__(self, node: Node, what: str) -> None:
+        attrs = node.attrs
+        version = attrs.get("v")
+        if version is None:
+            fail(f"{what}.v", "missing")
+        if version != ENC_VERSION:
+            fail(f"{what}.v", f'must be "2", got {version[:24]!r}')
+        name = attrs.get("type")
+        if name is None:
+            fail(f"{what}.type", "missing")
+        kind = ENC_TYPE.get(name)
+        if kind is None:
+            fail(f"{what}.type", f"unknown enc type {name[:24]!r}")
+        self.type = kind
+        count = attrs.get("count")
+        self.count = 0 if count is None else _canonical(count, f"{what}.count", 1, MAX_COUNT)
+        media = attrs.get("mediatype")
+        self.media_type = None if media is None else _text(media, f"{what}.mediatype")
+        self.body = _data(node, what)
+
+
+def _pick_encs(encs: list[_Enc], what: str) -> tuple[_Enc | None, _Enc | None]:
+    """The pairwise and the skmsg ``<enc>`` of one stanza (or of one ``<to>``)."""
+    pairwise = shared = None
+    for enc in encs:
+        if enc.type == MessageType.SENDER_KEY:
+            if shared is not None:
+                fail(what, "duplicated enc of type skmsg")
+            shared = enc
+        else:
+            if pairwise is not None:
+                fail(
+                    what,
+                    f"more than one pairwise enc ({ENC_NAME[pairwise.type]}, {ENC_NAME[enc.type]})",
+                )
+            pairwise = enc
+    return pairwise, shared
+
+
+def parse_message_node(node: Node, local: ProtocolAddress) -> MessageStanza:
+    """Read a ``<message>`` stanza into its envelopes.
+
+    An incoming stanza (``from``) names its sender: ``from`` is the sending
+    device, or the group with ``participant`` = the author's device; ``t`` is
+    required (the server stamps every delivery). An outgoing one (``to``)
+    is read with ``local`` as the sender, its ``<participants>`` included.
+
+    Args:
+        node: the ``<message>`` node.
+        local: this device: the recipient of an incoming stanza, the sender
+            of an outgoing one.
+
+    Returns:
+        The :class:`MessageStanza`.
+
+    Raises:
+        DecodeError: an attribute is missing, malformed or out of range, an
+            ``<enc>`` has an unknown ``type`` or ``v``, a non-canonical
+            ``count``, no or oversized bytes, two ``<enc>`` of a kind, a
+            ``skmsg`` outside a group, a limit is passed, ``<device-identity>``
+            without a ``pkmsg``, or ``mediatype`` values disagree; ``what``
+            names the field (``"message.enc.count"``).
+        UsageError: ``node`` is not a :class:`Node` or ``local`` not a
+            :class:`ProtocolAddress`.
+    """
+    if not isinstance(node, Node):
+        raise UsageError(f"expected a Node, got {type(node).__name__}")
+    if not isinstance(local, ProtocolAddress):
+        raise UsageError(f"local must be a ProtocolAddress, got {type(local).__name__}")
+    if node.tag != "message":
+        fail("message", f"expected a <message> node, got <{node.tag}>")
+    attrs = node.attrs
+    message_id = attrs.get("id")
+    if message_id is None:
+        fail("message.id", "missing")
+    _text(message_id, "message.id")
+    kind = attrs.get("type")
+    if kind is None:
+        fail("message.type", "missing")
+    _text(kind, "message.type")
+    incoming = "from" in attrs
+    jid_name = "from" if incoming else "to"
+    jid = attrs.get(jid_name)
+    if jid is None:
+        fail("message.from", "missing, and no `to` either")
+    _text(jid, f"message.{jid_name}")
+    participant = attrs.get("participant")
+    if participant is not None:
+        _text(participant, "message.participant")
+    t = attrs.get("t")
+    if t is None:
+        if incoming:
+            fail("message.t", "missing")
+        timestamp_ms = 0
+    else:
+        timestamp_ms = _canonical(t, "message.t", 0, MAX_T) * 1000
+
+    if node.data is not None:
+        fail("message", "must carry nodes, not bytes")
+    if len(node.children) > MAX_MESSAGE_CHILDREN:
+        fail("message", f"more than {MAX_MESSAGE_CHILDREN} children")
+    encs: list[_Enc] = []
+    fanout: list[tuple[str, _Enc]] = []
+    device_identity = None
+    seen_participants = seen_identity = False
+    for kid in node.children:
+        if kid.tag == "enc":
+            encs.append(_Enc(kid, "message.enc"))
+        elif kid.tag == "participants":
+            if incoming:
+                fail("message.participants", "not allowed in an incoming stanza")
+            if seen_participants:
+                fail("message.participants", "duplicated")
+            seen_participants = True
+            fanout = _participants(kid)
+        elif kid.tag == "device-identity":
+            if seen_identity:
+                fail("message.device-identity", "duplicated")
+            seen_identity = True
+            device_identity = _data(kid, "message.device-identity")
+    pairwise, shared = _pick_encs(encs, "message.enc")
+    if pairwise is None and shared is None and not fanout:
+        fail("message.enc", "missing")
+
+    # Who is who: the sender and group of every envelope in the stanza.
+    group_id: str | None = None
+    if incoming:
+        recipient = local
+        if participant is not None:
+            group_id = jid
+            sender = _address(participant, "message.participant")
+        elif is_group_jid(jid):
+            fail("message.participant", "missing on a group message")
+        else:
+            sender = _address(jid, "message.from")
+        direct_to = recipient
+    else:
+        sender = local
+        if participant is not None or is_group_jid(jid):
+            group_id = jid
+        direct_to = _address(
+            participant or jid, f"message.{'participant' if participant else 'to'}"
+        )
+    if shared is not None and group_id is None:
+        fail("message.enc", "a skmsg outside a group")
+    if pairwise is not None and not incoming and participant is None and is_group_jid(jid):
+        fail("message.participant", "missing on a pairwise message to a group")
+
+    def envelope(enc: _Enc, recipient: ProtocolAddress) -> Envelope:
+        try:
+            return Envelope(
+                message_id=message_id,
+                sender=sender,
+                recipient=recipient,
+                type=enc.type,
+                body=enc.body,
+                timestamp_ms=timestamp_ms,
+                retry_count=enc.count,
+                group_id=group_id,
+            )
+        except UsageError as exc:  # the checks above should leave nothing for this
+            fail("message", str(exc))
+
+    out: list[Envelope] = []
+    if pairwise is not None:
+        out.append(envelope(pairwise, direct_to))
+    out.extend(envelope(enc, device) for device, enc in _fanout_addresses(fanout))
+    if shared is not None:
+        out.append(envelope(shared, direct_to))
+    all_encs = [e for e in (pairwise, shared) if e is not None] + [e for _, e in fanout]
+    media_types = {e.media_type for e in all_encs if e.media_type is not None}
+    if len(media_types) > 1:
+        fail("message.enc.mediatype", f"differs between enc nodes: {sorted(media_types)}")
+    if device_identity is not None and not any(e.type == MessageType.PREKEY for e in all_encs):
+        fail("message.device-identity", "only accompanies a pkmsg")
+    return MessageStanza(
+        envelopes=tuple(out),
+        kind=kind,
+        media_type=media_types.pop() if media_types else None,
+        device_identity=device_identity,
+    )
+
+
+def _participants(node: Node) -> list[tuple[str, _Enc]]:
+    if node.data is not None:
+        fail("message.participants", "must carry nodes, not bytes")
+    if len(node.children) > MAX_FANOUT:
+        fail("message.participants", f"more than {MAX_FANOUT} devices")
+    out: list[tuple[str, _Enc]] = []
+    seen: set[str] = set()
+    for to in node.children:
+        if to.tag != "to":
+            continue
+        jid = to.attrs.get("jid")
+        if jid is None:
+            fail("message.participants.to.jid", "missing")
+        _text(jid, "message.participants.to.jid")
+        if jid in seen:
+            fail("message.participants.to", f"device {jid[:64]!r} listed twice")
+        seen.add(jid)
+        if to.data is not None:
+            fail("message.participants.to", "must carry nodes, not bytes")
+        if len(to.children) > MAX_MESSAGE_CHILDREN:
+            fail("message.participants.to", f"more than {MAX_MESSAGE_CHILDREN} children")
+        encs = [_Enc(e, "message.participants.to.enc") for e in to.children if e.tag == "enc"]
+        pairwise, shared = _pick_encs(encs, "message.participants.to.enc")
+        if shared is not None:
+            fail("message.participants.to.enc", "a skmsg goes once, beside <participants>")
+        if pairwise is None:
+            fail("message.participants.to.enc", "missing")
+        out.append((jid, pairwise))
+    return out
+
+
+def _fanout_addresses(fanout: Iterable[tuple[str, _Enc]]) -> Iterable[tuple[ProtocolAddress, _Enc]]:
+    for jid, enc in fanout:
+        yield _address(jid, "message.participants.to.jid"), enc
