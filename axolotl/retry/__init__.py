@@ -17,6 +17,12 @@ from axolotl.retry.events import (
 from axolotl.retry.jid import address_from_jid, address_to_jid
 from axolotl.retry.layer import RetryLayer
 from axolotl.retry.policy import DEFAULT_POLICY, Backoff, Priority, PriorityClass, RetryPolicy
+from axolotl.retry.stanza import (
+    MessageStanza,
+    envelope_to_node,
+    envelopes_to_node,
+    parse_message_node,
+)
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -28,6 +34,7 @@ __all__ = [
     "Envelope",
     "Gap",
     "LayerStats",
+    "MessageStanza",
     "Priority",
     "PriorityClass",
     "RetryLayer",
@@ -39,4 +46,7 @@ __all__ = [
     "WakeAt",
     "address_from_jid",
     "address_to_jid",
+    "envelope_to_node",
+    "envelopes_to_node",
+    "parse_message_node",
 ]
