@@ -1,8 +1,10 @@
 """Message stanzas against yowsup 3.3.0's own axolotl layers (tests/peers/yowsup_layers_peer.py).
 
-* Stanzas we build (``envelope_to_node``), after the server's rewrite (``to`` ->
-  ``from``, a ``t`` stamp), are read by yowsup's ``AxolotlReceivelayer``: the text
-  reaches its application, whatever ``count`` or ``<device-identity>`` we add.
+* Stanzas we build (``envelope_to_node``, ``envelopes_to_node``), after the
+  server's rewrite (``to`` -> ``from``, a ``t`` stamp), are read by yowsup's
+  ``AxolotlReceivelayer``: pairwise ``pkmsg`` (with ``count`` and
+  ``<device-identity>``), a group handover directed at one member, then the
+  shared ``skmsg``; every text reaches its application.
 * Stanzas yowsup builds, as sent and as delivered, parse into envelopes whose
   bodies are the Signal messages yowsup encrypted.
 
@@ -20,8 +22,13 @@ from axolotl.crypto.curve import PublicKey
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import Node
 from axolotl.retry import Envelope
-from axolotl.retry.stanza import envelope_to_node, parse_message_node
-from axolotl.session import encrypt, process_prekey_bundle
+from axolotl.retry.stanza import envelope_to_node, envelopes_to_node, parse_message_node
+from axolotl.session import (
+    create_sender_key_distribution,
+    encrypt,
+    group_encrypt,
+    process_prekey_bundle,
+)
 from axolotl.wire import MessageType, PreKeySignalMessage, SenderKeyMessage
 from tests.parties import Party
 from tests.peers.fixtures import yowsup_layers_peer  # noqa: F401 (registers the fixture)
@@ -57,10 +64,24 @@ def _bundle(user: YowsupUser) -> PreKeyBundle:
     )
 
 
-def _whatsapp_text(text: str, pad: int) -> bytes:
-    raw = text.encode()
-    assert len(raw) < 128
-    return b"\x0a" + bytes([len(raw)]) + raw + bytes([pad]) * pad
+def _field(number: int, value: bytes) -> bytes:
+    """One length-delimited protobuf field."""
+    out = bytearray([number << 3 | 2])
+    n = len(value)
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out) + value
+
+
+def _whatsapp_text(text: str, pad: int, handover: tuple[str, bytes] | None = None) -> bytes:
+    """``Message{conversation = 1 [, senderKeyDistributionMessage = 2]}`` and n bytes of n."""
+    message = _field(1, text.encode())
+    if handover is not None:
+        group, skdm = handover
+        message += _field(2, _field(1, group.encode()) + _field(2, skdm))
+    return message + bytes([pad]) * pad
 
 
 def _delivered(node: Node) -> dict[str, object]:
@@ -108,6 +129,58 @@ def test_yowsup_reads_our_stanzas(yowsup_layers_peer: YowsupLayersPeer) -> None:
     ]
     assert bob.raised == []
     assert bob.state()["sessions"] == [_US_JID.split("@")[0]]
+
+
+def test_yowsup_reads_our_group_stanzas(yowsup_layers_peer: YowsupLayersPeer) -> None:  # noqa: F811
+    bob = _user(yowsup_layers_peer)
+    us = Party.memory(_US_JID, 0)
+    them = ProtocolAddress(bob.jid, 0)
+    group = f"{_US_JID.split('@')[0]}-{next(_groups)}@g.us"
+    process_prekey_bundle(us.store, them, _bundle(bob), rng=us.rng)
+    skdm = create_sender_key_distribution(us.store, group, us.address, rng=us.rng)
+
+    def deliver(node: Node) -> None:
+        attrs = {k: v for k, v in node.attrs.items() if k not in ("to", "participant", "t")}
+        attrs.update({"from": group, "participant": _US_JID, "t": str(SERVER_T)})
+        bob.receive(Node("message", attrs, node.children).to_dict())
+
+    # the sender key goes pairwise, directed at bob (as a resend to one member goes)
+    handover = encrypt(us.store, them, _whatsapp_text("first", 5, (group, skdm.serialized)))
+    directed = envelope_to_node(
+        Envelope(
+            message_id="G-1",
+            sender=us.address,
+            recipient=them,
+            type=handover.type,
+            body=handover.body,
+            timestamp_ms=SERVER_T * 1000,
+            retry_count=1,
+            group_id=group,
+        )
+    )
+    assert (directed.attrs["to"], directed.attrs["participant"]) == (group, bob.jid)
+    deliver(directed)
+    # then the group message itself: one shared skmsg
+    body = group_encrypt(us.store, group, us.address, _whatsapp_text("second", 2), rng=us.rng)
+    shared = envelopes_to_node(
+        [
+            Envelope(
+                message_id="G-2",
+                sender=us.address,
+                recipient=ProtocolAddress(group, 0),
+                type=MessageType.SENDER_KEY,
+                body=body,
+                timestamp_ms=SERVER_T * 1000,
+                group_id=group,
+            )
+        ]
+    )
+    assert [k.tag for k in shared.children] == ["enc"] and "participant" not in shared.attrs
+    deliver(shared)
+    assert bob.raised == []
+    assert bob.bodies() == ["first", "second"]
+    assert [(m["from"], m["participant"]) for m in bob.delivered] == [(group, _US_JID)] * 2
+    assert [k["group_id"] for k in bob.state()["sender_keys"]] == [group]
 
 
 def test_we_read_yowsups_stanzas(yowsup_layers_peer: YowsupLayersPeer) -> None:  # noqa: F811
