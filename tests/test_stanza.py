@@ -208,6 +208,14 @@ def test_builders_refuse_bad_extras() -> None:
         envelope_to_node(env(), device_identity=b"x" * (MAX_ENC_BYTES + 1))
     with pytest.raises(UsageError):
         stanza_to_node(MessageStanza(envelopes=()))
+    with pytest.raises(UsageError):
+        envelope_to_node(env(group_id="not-a-group-jid"))
+    with pytest.raises(UsageError):
+        envelopes_to_node([env(group_id=GROUP)], to="491700000009-1@g.us")
+    with pytest.raises(UsageError):
+        envelopes_to_node([env()], to=GROUP)
+    with pytest.raises(UsageError):
+        MessageStanza(envelopes=[env()])  # type: ignore[arg-type]
 
 
 def test_incoming_pairwise_and_unknown_parts_ignored() -> None:
@@ -296,6 +304,15 @@ _ENC = '<enc v="2" type="msg">0x01</enc>'
         ),
         (f'<message to="{GROUP}" id="X1" type="text">{_ENC}</message>', "message.participant"),
         ("<receipt/>", "message"),
+        (
+            _IN.replace(' t="7"', ' participant="a@s.whatsapp.net" t="7"').format(_ENC),
+            "message.participant",
+        ),
+        (
+            '<message to="a@s.whatsapp.net" participant="b@s.whatsapp.net" id="X1" type="text">'
+            f"{_ENC}</message>",
+            "message.participant",
+        ),
     ],
 )
 def test_bad_stanzas_raise_decode_error_naming_the_field(text: str, what: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, NoReturn
 
-from axolotl.errors import DecodeError
+from axolotl.errors import DecodeError, UsageError
 from axolotl.retry.events import Envelope
 from axolotl.wire import MessageType
 
@@ -75,3 +75,15 @@ class MessageStanza:
     kind: str = "text"
     media_type: str | None = None
     device_identity: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.envelopes, tuple) or not all(
+            isinstance(e, Envelope) for e in self.envelopes
+        ):
+            raise UsageError("MessageStanza.envelopes must be a tuple of Envelopes")
+        if not isinstance(self.kind, str) or not self.kind:
+            raise UsageError("MessageStanza.kind must be a non-empty string")
+        if self.media_type is not None and not isinstance(self.media_type, str):
+            raise UsageError("MessageStanza.media_type must be a string or None")
+        if self.device_identity is not None and not isinstance(self.device_identity, bytes):
+            raise UsageError("MessageStanza.device_identity must be bytes or None")

@@ -17,6 +17,7 @@ from axolotl.retry.stanza._layout import (
     MAX_FANOUT,
     PAIRWISE,
     MessageStanza,
+    is_group_jid,
 )
 from axolotl.wire import MessageType
 
@@ -39,6 +40,13 @@ def _name_attr_usage(what: str, value: object) -> None:
         raise UsageError(f"{what} must be a non-empty string of at most {MAX_ATTR_CHARS} chars")
     if not value.isprintable() or not is_utf8(value):
         raise UsageError(f"{what} must be printable UTF-8 text")
+
+
+def _check_group(group_id: str | None) -> None:
+    # The stanza tells a group by its JID (``...@g.us``): any other group id
+    # would read back as a pairwise chat.
+    if group_id is not None and not is_group_jid(group_id):
+        raise UsageError(f"group_id {group_id!r} is not a group JID (...@g.us, ...@broadcast)")
 
 
 def _enc(envelope: Envelope, media_type: str | None) -> Node:
@@ -93,6 +101,7 @@ def envelope_to_node(
     if not isinstance(envelope, Envelope):
         raise UsageError(f"expected an Envelope, got {type(envelope).__name__}")
     _check_extras(kind, media_type, device_identity)
+    _check_group(envelope.group_id)
     device = address_to_jid(envelope.recipient)
     _name_attr_usage("recipient jid", device)
     if envelope.group_id is None:
@@ -170,6 +179,11 @@ def envelopes_to_node(
         _name_attr_usage("recipient jid", jid)
     if len(set(jids)) != len(jids):
         raise UsageError("a fan-out lists a device twice")
+    _check_group(first.group_id)
+    if first.group_id is not None and to not in (None, first.group_id):
+        raise UsageError(f"a group message goes to its group {first.group_id!r}, not {to!r}")
+    if first.group_id is None and to is not None and is_group_jid(to):
+        raise UsageError(f"`to` {to!r} is a group, but the envelopes have no group_id")
     if to is None:
         to = first.group_id
     if to is None:

@@ -123,7 +123,9 @@ def parse_message_node(node: Node, local: ProtocolAddress) -> MessageStanza:
     An incoming stanza (``from``) names its sender: ``from`` is the sending
     device, or the group with ``participant`` = the author's device; ``t`` is
     required (the server stamps every delivery). An outgoing one (``to``)
-    is read with ``local`` as the sender, its ``<participants>`` included.
+    is read with ``local`` as the sender, its ``<participants>`` included;
+    without ``t`` (yowsup 3.3.0 writes none) its timestamp reads as 0.
+    ``participant`` belongs to group (and broadcast) stanzas only.
 
     Args:
         node: the ``<message>`` node.
@@ -167,6 +169,8 @@ def parse_message_node(node: Node, local: ProtocolAddress) -> MessageStanza:
     participant = attrs.get("participant")
     if participant is not None:
         _text(participant, "message.participant")
+        if not is_group_jid(jid):
+            fail("message.participant", f"only on a group message, not {jid_name} a device")
     t = attrs.get("t")
     if t is None:
         if incoming:
