@@ -558,3 +558,27 @@ def test_random_trees_raise_only_axolotl_errors(tree: Node, root: str | None) ->
 def test_random_text_raises_only_axolotl_errors(text: str) -> None:
     with contextlib.suppress(AxolotlError):
         parse_message_node(parse_text(text), BOB)
+
+
+def _incoming_like(e: Envelope) -> Node:
+    [(_, incoming)] = relay(envelope_to_node(e), e.sender, server_t=e.timestamp_ms // 1000)
+    return incoming
+
+
+@given(single_envelopes() | _trees.map(lambda t: Node("message", t.attrs, t.children, t.data)))
+def test_fast_path_agrees_with_the_full_parser(item: Envelope | Node) -> None:
+    from axolotl.retry.stanza.parse import _fast_incoming, _parse
+
+    node = _incoming_like(item) if isinstance(item, Envelope) else item
+    fast = _fast_incoming(node, BOB)
+    if fast is None:
+        return
+    assert fast == _parse(node, BOB)
+    assert type(fast.envelopes[0].sender) is ProtocolAddress
+
+
+def test_fast_path_takes_the_common_stanza() -> None:
+    from axolotl.retry.stanza.parse import _fast_incoming
+
+    [(_, incoming)] = relay(envelope_to_node(env()), ALICE)
+    assert _fast_incoming(incoming, BOB) is not None

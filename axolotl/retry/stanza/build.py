@@ -23,6 +23,18 @@ from axolotl.wire import MessageType
 
 __all__ = ["envelope_to_node", "envelopes_to_node", "stanza_to_node"]
 
+_new = object.__new__
+
+
+def _make(tag: str, attrs: dict[str, str], children: tuple[Node, ...], data: bytes | None) -> Node:
+    """A node from values checked here already (as receipts' tree codec does)."""
+    node: Node = _new(Node)
+    node.tag = tag
+    node.attrs = attrs
+    node.children = children
+    node.data = data
+    return node
+
 
 def _check_extras(kind: str, media_type: str | None, device_identity: bytes | None) -> None:
     _name_attr_usage("kind", kind)
@@ -36,6 +48,8 @@ def _check_extras(kind: str, media_type: str | None, device_identity: bytes | No
 
 
 def _name_attr_usage(what: str, value: object) -> None:
+    if type(value) is str and 0 < len(value) <= MAX_ATTR_CHARS and value.isprintable():
+        return  # the common case, in one test (isprintable also refuses lone surrogates)
     if not isinstance(value, str) or not value or len(value) > MAX_ATTR_CHARS:
         raise UsageError(f"{what} must be a non-empty string of at most {MAX_ATTR_CHARS} chars")
     if not value.isprintable() or not is_utf8(value):
@@ -55,7 +69,10 @@ def _enc(envelope: Envelope, media_type: str | None) -> Node:
         attrs["count"] = str(envelope.retry_count)
     if media_type is not None:
         attrs["mediatype"] = media_type
-    return Node("enc", attrs, data=envelope.body)
+    body = envelope.body
+    if type(body) is not bytes:
+        return Node("enc", attrs, data=body)  # validates and copies bytes-likes
+    return _make("enc", attrs, (), body)
 
 
 def _message_attrs(envelope: Envelope, to: str, kind: str) -> dict[str, str]:
@@ -98,22 +115,28 @@ def envelope_to_node(
         UsageError: ``envelope`` is not an :class:`Envelope`, or an extra is
             malformed.
     """
-    if not isinstance(envelope, Envelope):
+    # Kept lean (benchmarks/bench_stanza.py): every value is checked, then the
+    # nodes are assembled without Node's own re-validation.
+    if type(envelope) is not Envelope and not isinstance(envelope, Envelope):
         raise UsageError(f"expected an Envelope, got {type(envelope).__name__}")
-    _check_extras(kind, media_type, device_identity)
-    _check_group(envelope.group_id)
+    if kind != "text" or media_type is not None or device_identity is not None:
+        _check_extras(kind, media_type, device_identity)
+    group_id = envelope.group_id
     device = address_to_jid(envelope.recipient)
     _name_attr_usage("recipient jid", device)
-    if envelope.group_id is None:
+    if group_id is None:
         attrs = _message_attrs(envelope, device, kind)
     else:
-        attrs = _message_attrs(envelope, envelope.group_id, kind)
-        if device != envelope.group_id:
+        _check_group(group_id)
+        attrs = _message_attrs(envelope, group_id, kind)
+        if device != group_id:
             attrs["participant"] = device
-    children = [_enc(envelope, media_type)]
+    enc = _enc(envelope, media_type)
     if device_identity is not None and envelope.type == MessageType.PREKEY:
-        children.append(Node("device-identity", data=device_identity))
-    return Node("message", attrs, children)
+        children: tuple[Node, ...] = (enc, _make("device-identity", {}, (), device_identity))
+    else:
+        children = (enc,)
+    return _make("message", attrs, children, None)
 
 
 def envelopes_to_node(
