@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import DecodeError
+from axolotl.framing import Payload
 from axolotl.retry import Deliver, Gap, SendReceipt, Transmit
 from axolotl.retry.jid import address_to_jid
 from axolotl.retry.policy import Priority
-from axolotl.retry.records import DeviceState, Payload, SendLogEntry
+from axolotl.retry.records import DeviceState, SendLogEntry
 from tests.helpers import Network
 
 GRACE_MS = 10_000  # the default policy's gap_grace_ms
@@ -97,7 +98,7 @@ def test_payload_round_trips_its_replaced_positions(body: bytes, positions: list
 
 
 def test_payload_refuses_malformed_positions() -> None:
-    from axolotl._pb import retry_state_pb2 as pb
+    from axolotl._pb import payload_pb2 as pb
 
     too_many = pb.Payload(body=b"x")
     for i in range(Payload.MAX_REPLACES + 1):
