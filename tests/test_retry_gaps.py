@@ -84,6 +84,32 @@ def test_a_recovered_message_is_not_reported_missing(
     assert not [a for a in actions if isinstance(a, Gap)]
 
 
+def test_a_resend_that_crossed_the_delivery_is_not_reported_missing(
+    net: Network, framing: Framing
+) -> None:
+    """A corrupted copy asks, an intact copy delivers, the resend then arrives as a duplicate.
+
+    The resend took a counter on alice's chain that bob never decrypts (the
+    message was delivered already); it arrived, so it is not a gap.
+    """
+    alice_a, bob_a = net.address("alice"), net.address("bob")
+    alice, bob = net.devices[alice_a].layer, net.devices[bob_a].layer
+    now = net.now
+    env = _one_transmit(alice.send([bob_a], "TWICE", body_of(framing, b"twice"), now)).envelope
+    broken = type(env)(
+        **{f: getattr(env, f) for f in env.__slots__ if f != "body"},
+        body=env.body[:-1] + bytes([env.body[-1] ^ 1]),
+    )
+    (ask,) = [a for a in bob.receive(broken, now) if isinstance(a, SendReceipt)]
+    assert any(isinstance(a, Deliver) for a in bob.receive(env, now))  # the intact copy
+    receipt = ask.receipt.received_from(address_to_jid(bob_a))
+    resend = _one_transmit(alice.receive_receipt(receipt, now + 100)).envelope
+    assert not any(isinstance(a, Deliver) for a in bob.receive(resend, now + 200))
+    later = _one_transmit(alice.send([bob_a], "LATER", body_of(framing, b"later"), now)).envelope
+    assert any(isinstance(a, Deliver) for a in bob.receive(later, now + 300))
+    assert not [a for a in bob.tick(now + 2 * GRACE_MS) if isinstance(a, Gap)]
+
+
 def test_a_message_that_never_came_is_still_reported(net: Network, framing: Framing) -> None:
     alice_a, bob_a = net.address("alice"), net.address("bob")
     alice, bob = net.devices[alice_a].layer, net.devices[bob_a].layer

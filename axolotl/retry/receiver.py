@@ -128,6 +128,15 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
     key = message_key(env.sender, env.message_id)
     if ctx.store.get_record(DELIVERED, key) is not None:
         ctx.stats.duplicates += 1
+        header = _header(env)
+        if header is not None:
+            # A resend that crossed the delivery (its receipt was answered
+            # after another copy got through) took a counter on the sender's
+            # chain that no decrypt will ever see: it did arrive, so it is
+            # not missing.
+            gaps.note(
+                ctx, env.sender, header.ratchet_key.raw, header.counter, now_ms, authenticated=False
+            )
         out.add(Ack(env.message_id, env.sender), env.priority)
         return
     record, stored = _load(ctx, env)
@@ -199,6 +208,18 @@ def _failed(
     _ask(ctx, record, RecvEvent.FAILED, now_ms, out)
 
 
+def _header(env: Envelope) -> SignalMessage | None:
+    """The (unauthenticated) SignalMessage of a pairwise envelope, or None if unreadable."""
+    try:
+        if env.type == MessageType.SIGNAL:
+            return SignalMessage.parse(env.body)
+        if env.type == MessageType.PREKEY:
+            return PreKeySignalMessage.parse(env.body).message
+    except RemoteError:
+        return None
+    return None
+
+
 def _note_counter(ctx: Context, env: Envelope, now_ms: int) -> None:
     """Tell gap detection that the failed message's counter did arrive (if it can be read).
 
@@ -210,13 +231,8 @@ def _note_counter(ctx: Context, env: Envelope, now_ms: int) -> None:
     """
     if env.type not in (MessageType.SIGNAL, MessageType.PREKEY):
         return
-    message: SignalMessage
-    try:
-        if env.type == MessageType.SIGNAL:
-            message = SignalMessage.parse(env.body)
-        else:
-            message = PreKeySignalMessage.parse(env.body).message
-    except RemoteError:
+    message = _header(env)
+    if message is None:
         if not ctx.framing.names_replaced:
             gaps.unplaced(ctx, env.sender, env.message_id, env.retry_count, None, None, now_ms)
         return
