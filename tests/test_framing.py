@@ -109,6 +109,7 @@ def test_the_handover_goes_where_yowsup_reserializes_it() -> None:
         text + image + extended: text + handover + image + extended,
         image + extended: handover + image + extended,
         text: text + handover,
+        b"\x08\x01" + image: handover + b"\x08\x01" + image,  # a varint field 1 is not conversation
     }
     for body, merged in cases.items():
         frame = Frame(body=body, distribution=SKDM, group_id=GROUP)

@@ -8,8 +8,9 @@ plaintext (``vectors/README.md``, "Framing"):
 * a sender-key handover is field 2, ``senderKeyDistributionMessage
   {groupId = 1; axolotlSenderKeyDistributionMessage = 2}``, merged into the
   body as yowsup's group resend does (``Message(skdm).MergeFromString(body)``):
-  the field-2 record goes before the body's first field numbered above 1, so
-  for a canonically serialized body the bytes equal yowsup's;
+  the field-2 record goes after the body's leading ``conversation`` records
+  (field 1, length-delimited) and before everything else, so for a
+  canonically serialized body the bytes equal yowsup's;
 * every plaintext, pairwise and group, ends in random padding: ``n`` bytes of
   value ``n``, ``1 <= n <= max_padding`` (yowsup pads 1..255, whatsmeow
   1..15, Baileys 1..16; each one unpads by the last byte).
@@ -229,8 +230,10 @@ class WhatsAppFraming:
             fields = top_level_fields(body)
         except DecodeError as exc:
             raise UsageError(f"{_NOT_A_BODY}: {exc}") from None
-        # Where yowsup's re-serialization puts it: after field 1 (conversation).
-        at = next((start for f, _, start, _ in fields if f > 1), len(body))
+        # Where yowsup's re-serialization puts it: after the leading
+        # conversation (field 1, a string) records, before everything else --
+        # a field 1 of another wire type is unknown to it, so it goes after.
+        at = next((start for f, w, start, _ in fields if (f, w) != (1, 2)), len(body))
         record = _handover_record(frame.group_id, frame.distribution)
         return self._pad(body[:at] + record + body[at:], rng)
 
