@@ -202,7 +202,7 @@ def test_random_plaintexts_raise_only_remote_errors(data: bytes) -> None:
 def test_random_bodies_with_a_handover_spliced_in_anywhere_decode(body: bytes) -> None:
     """A peer may put field 2 anywhere (Baileys and whatsmeow serialize it first)."""
     handover = _skdm_record(GROUP.encode(), SKDM)
-    for at in [0, *(end for _, _, _, end in top_level_fields(body))]:
+    for at in [0, *(end for *_, end in top_level_fields(body))]:
         plaintext = body[:at] + handover + body[at:] + b"\x01"
         assert WA.decode_pairwise(plaintext) == Frame(body=body, distribution=SKDM, group_id=GROUP)
 

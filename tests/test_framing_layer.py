@@ -79,7 +79,7 @@ def test_a_group_message_carries_the_key_merged_in_then_goes_padded_under_the_se
     env = next(e for e in envs if e.recipient == carol.address)
     assert env.type in (MessageType.PREKEY, MessageType.SIGNAL)
     message = unpad(decrypt_message(carol.store, alice.address, env.type, env.body).plaintext)
-    assert [f for f, _, _, _ in top_level_fields(message)] == [1, 2]  # conversation, then the key
+    assert [f for f, *_ in top_level_fields(message)] == [1, 2]  # conversation, then the key
     assert WA.decode_pairwise(message + b"\x01").body == first
     # bob takes it through his layer and confirms: the next message goes as a SenderKeyMessage
     bob_env = next(e for e in envs if e.recipient == bob.address)

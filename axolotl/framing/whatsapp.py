@@ -64,11 +64,12 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
     raise DecodeError(_MESSAGE, "varint longer than 10 bytes")
 
 
-def top_level_fields(data: bytes) -> list[tuple[int, int, int, int]]:
-    """The top-level records of a protobuf message: (field, wire type, start, end) each.
+def top_level_fields(data: bytes) -> list[tuple[int, int, int, int, int]]:
+    """The top-level records of a protobuf message: (field, wire type, start, value, end) each.
 
-    ``data[start:end]`` is the whole record, tag included. Nested messages
-    are not looked into.
+    ``data[start:end]`` is the whole record, tag included; ``data[value:end]``
+    its value (after the length, for a length-delimited one). Nested
+    messages are not looked into.
 
     Raises:
         DecodeError: a truncated record, field number 0 or above 2**29 - 1,
@@ -78,24 +79,32 @@ def top_level_fields(data: bytes) -> list[tuple[int, int, int, int]]:
     pos, end = 0, len(data)
     while pos < end:
         start = pos
-        tag, pos = _varint(data, pos)
+        tag = data[pos]
+        if tag < 0x80:  # one-byte tags (fields 1..15) are the rule: no call
+            pos += 1
+        else:
+            tag, pos = _varint(data, pos)
         field, wire_type = tag >> 3, tag & 7
         if not 1 <= field <= _MAX_FIELD:
             raise DecodeError(_MESSAGE, f"field number {field} out of range")
-        if wire_type == 0:
+        if wire_type == 2:
+            length, pos = _varint(data, pos)
+            value = pos
+            pos += length
+        elif wire_type == 0:
+            value = pos
             _, pos = _varint(data, pos)
         elif wire_type == 1:
+            value = pos
             pos += 8
-        elif wire_type == 2:
-            length, pos = _varint(data, pos)
-            pos += length
         elif wire_type == 5:
+            value = pos
             pos += 4
         else:
             raise DecodeError(_MESSAGE, f"field {field} has wire type {wire_type}")
         if pos > end:
             raise DecodeError(_MESSAGE, f"field {field} runs past the end")
-        records.append((field, wire_type, start, pos))
+        records.append((field, wire_type, start, value, pos))
     return records
 
 
@@ -199,7 +208,7 @@ class WhatsAppFraming:
             fields = top_level_fields(body)
         except DecodeError as exc:
             raise UsageError(f"{_NOT_A_BODY}: {exc}") from None
-        if any(f == _SKDM_FIELD for f, _, _, _ in fields):
+        if any(f == _SKDM_FIELD for f, *_ in fields):
             raise UsageError(
                 "a WhatsApp-framed body must not carry senderKeyDistributionMessage (field 2): "
                 "the retry layer hands sender keys over itself"
@@ -233,7 +242,7 @@ class WhatsAppFraming:
         # Where yowsup's re-serialization puts it: after the leading
         # conversation (field 1, a string) records, before everything else --
         # a field 1 of another wire type is unknown to it, so it goes after.
-        at = next((start for f, w, start, _ in fields if (f, w) != (1, 2)), len(body))
+        at = next((start for f, w, start, _, _ in fields if (f, w) != (1, 2)), len(body))
         record = _handover_record(frame.group_id, frame.distribution)
         return self._pad(body[:at] + record + body[at:], rng)
 
@@ -282,16 +291,14 @@ def _decode(plaintext: bytes) -> Frame:
     if not message:
         raise DecodeError(_MESSAGE, "the Message is empty")
     fields = top_level_fields(message)
-    handover = [(t, s, e) for f, t, s, e in fields if f == _SKDM_FIELD]
-    if not handover:
-        return Frame(body=message)
     values = []
-    for wire_type, start, end in handover:
-        if wire_type != 2:
-            raise DecodeError(_HANDOVER, f"field 2 has wire type {wire_type}, not 2")
-        _, at = _varint(message, start)  # the tag
-        _, at = _varint(message, at)  # the length
-        values.append(message[at:end])
+    for field, wire_type, _, value, end in fields:
+        if field == _SKDM_FIELD:
+            if wire_type != 2:
+                raise DecodeError(_HANDOVER, f"field 2 has wire type {wire_type}, not 2")
+            values.append(message[value:end])
+    if not values:
+        return Frame(body=message)
     group_id, distribution = _read_handover(b"".join(values))
-    body = b"".join(message[s:e] for f, _, s, e in fields if f != _SKDM_FIELD)
+    body = b"".join(message[s:e] for f, _, s, _, e in fields if f != _SKDM_FIELD)
     return Frame(body=body or None, distribution=distribution, group_id=group_id)

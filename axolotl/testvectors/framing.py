@@ -152,7 +152,7 @@ def expected_plaintext(case: Case) -> bytes:
         message = body[:at] + _field_bytes(2, handover) + body[at:]
     if len(draws) != 1 or len(draws[0]) != 1:
         raise MalformedVector("draws", "a WhatsApp plaintext draws one byte")
-    n = 1 + draws[0][0] % case.get("max_padding", 16)
+    n = 1 + draws[0][0] % int(case.get("max_padding", 16))
     return message + bytes([n]) * n
 
 
