@@ -176,9 +176,7 @@ def unplaced(
     _save_unplaced(ctx, key, failures)
 
 
-def recovered(
-    ctx: Context, sender: ProtocolAddress, message_id: str, retry_count: int, now_ms: int
-) -> None:
+def recovered(ctx: Context, sender: ProtocolAddress, message_id: str, retry_count: int) -> None:
     """A message that had failed was delivered: its very transmission no longer counts as unplaced.
 
     A copy of the same transmission (same retry count) that arrived intact
@@ -200,6 +198,8 @@ def recovered(
 
 def _uncovered(ctx: Context, sender: ProtocolAddress, late: list[int], now_ms: int) -> list[int]:
     """The late counters of ``sender`` that no unplaced failure accounts for (those used up)."""
+    if ctx.framing.names_replaced:
+        return late  # resends name what they replace: nothing is ever unplaced
     key = address_key(sender)
     data = ctx.store.get_record(UNPLACED, key)
     if data is None:
@@ -207,6 +207,8 @@ def _uncovered(ctx: Context, sender: ProtocolAddress, late: list[int], now_ms: i
     failures = UnplacedFailures.deserialize(data)
     live: list[Unplaced] = []
     for f in failures.failures:
+        if f.seen_ms + _IDLE_MS <= now_ms:
+            continue  # expired (its timer may not have fired yet in this tick)
         if f.ratchet_key is not None:
             chain = ctx.store.get_record(GAP, _key(sender, f.ratchet_key))
             if chain is not None and GapRecord.deserialize(chain).next > 0:

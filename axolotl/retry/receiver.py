@@ -166,7 +166,7 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
     if stored:  # most messages never failed: no record to delete, no statement to send
         ctx.store.delete_record(RECV, key)
         if not ctx.framing.names_replaced:
-            gaps.recovered(ctx, env.sender, env.message_id, env.retry_count, now_ms)
+            gaps.recovered(ctx, env.sender, env.message_id, env.retry_count)
     ctx.store.put_record(DELIVERED, key, b"", now_ms)
     ctx.store.evict_records(DELIVERED, ctx.policy.delivered_ids_kept)
     ctx.stats.delivered += 1
