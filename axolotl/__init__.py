@@ -25,6 +25,7 @@ from axolotl.errors import (
     UntrustedIdentity,
     UsageError,
 )
+from axolotl.framing import Framing, NativeFraming, WhatsAppFraming, conversation
 from axolotl.keys import (
     IdentityKeyPair,
     KeyPair,
@@ -101,6 +102,7 @@ __all__ = [
     "DeterministicRng",
     "DuplicateMessage",
     "Envelope",
+    "Framing",
     "FutureMessage",
     "Gap",
     "IdentityKeyPair",
@@ -116,6 +118,7 @@ __all__ = [
     "KeyPair",
     "MemoryStore",
     "MessageType",
+    "NativeFraming",
     "NoSenderKey",
     "NoSession",
     "Node",
@@ -148,7 +151,9 @@ __all__ = [
     "UntrustedIdentity",
     "UsageError",
     "WakeAt",
+    "WhatsAppFraming",
     "accept_changed_identity",
+    "conversation",
     "create_sender_key_distribution",
     "decrypt",
     "decrypt_message",

@@ -240,9 +240,9 @@ def test_group_receipt_names_the_asking_device_by_default(net: Network) -> None:
 def test_malformed_replaced_positions_in_a_payload_fail_the_message_and_change_nothing(
     net: Network, bad: str
 ) -> None:
-    from axolotl._pb import retry_state_pb2 as pb
+    from axolotl._pb import payload_pb2 as pb
+    from axolotl.framing import Payload
     from axolotl.retry import Deliver, SendReceipt
-    from axolotl.retry.records import Payload
     from axolotl.session import encrypt
 
     alice, bob = net.devices[net.address("alice")], net.devices[net.address("bob")]

@@ -5,23 +5,29 @@ server hands over again whatever the device had not acknowledged, and the
 application repeats a send call that failed. In every run every message
 reaches every recipient exactly once. The SQLite store takes a crash at every
 write; the other persistent backends (PostgreSQL) at every fourth, for time.
+Under the native framing and the WhatsApp one (texts as ``Message{conversation}``).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Faults, Network
+from tests.framing_helpers import FRAMINGS
+from tests.framing_helpers import FramedNetwork as Network
+from tests.helpers import Faults
 from tests.store_fixtures import PERSISTENT_BACKENDS, StoreBackend
 
 
-def scenario(crash_at: int | None, backend: StoreBackend | None = None) -> Network:
+def scenario(
+    crash_at: int | None, backend: StoreBackend | None = None, framing: str = "native"
+) -> Network:
     net = Network(
         ["alice", "bob", "carol"],
         seed=11,
         sqlite=True,
         crash_at=[crash_at] if crash_at else (),
         backend=backend,
+        framing=FRAMINGS[framing],
     )
     net.send("alice", ["bob"], b"plain")
     net.faults = Faults(corrupt=1.0)
@@ -37,8 +43,8 @@ def scenario(crash_at: int | None, backend: StoreBackend | None = None) -> Netwo
     return net
 
 
-def _writes() -> int:
-    net = scenario(None)
+def _writes(framing: str) -> int:
+    net = scenario(None, framing=framing)
     try:
         net.check_exactly_once()
         return net.counter.writes
@@ -46,24 +52,25 @@ def _writes() -> int:
         net.close()
 
 
-WRITES = _writes()
+WRITES = {framing: _writes(framing) for framing in sorted(FRAMINGS)}
 
 
 def test_the_scenario_writes_enough_to_matter() -> None:
-    assert WRITES > 50
+    assert min(WRITES.values()) > 50
 
 
 CASES = [
-    pytest.param(backend, crash_at, id=f"{backend}-{crash_at}")
+    pytest.param(backend, crash_at, framing, id=f"{framing}-{backend}-{crash_at}")
+    for framing, writes in WRITES.items()
     for backend in PERSISTENT_BACKENDS
-    for crash_at in range(1, WRITES + 1)
+    for crash_at in range(1, writes + 1)
     if backend.name == "sqlite" or crash_at % 4 == 1
 ]
 
 
-@pytest.mark.parametrize(("backend", "crash_at"), CASES)
-def test_crash_at_every_write(backend: StoreBackend, crash_at: int) -> None:
-    net = scenario(crash_at, backend)
+@pytest.mark.parametrize(("backend", "crash_at", "framing"), CASES)
+def test_crash_at_every_write(backend: StoreBackend, crash_at: int, framing: str) -> None:
+    net = scenario(crash_at, backend, framing)
     try:
         assert net.counter.crashes == 1
         net.check_exactly_once()

@@ -1,6 +1,8 @@
 """The retry layer end to end, one fault at a time, over the fault-injecting network.
 
-Every scenario runs on every store backend of ``tests/store_fixtures.py``.
+Every scenario runs on every store backend of ``tests/store_fixtures.py`` and
+under every framing (``tests/framing_helpers.py``: under the WhatsApp framing
+the texts travel as WhatsApp ``Message{conversation}`` bodies).
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from axolotl.framing import Framing
 from axolotl.receipts import RetryReason
 from axolotl.retry import RetryPolicy
-from tests.helpers import Faults, Network
+from tests.framing_helpers import FRAMINGS
+from tests.framing_helpers import FramedNetwork as Network
+from tests.helpers import Faults
 from tests.store_fixtures import BACKENDS, PERSISTENT_BACKENDS, StoreBackend
 
 
@@ -21,15 +26,22 @@ def backend(request: pytest.FixtureRequest) -> StoreBackend:
     return chosen
 
 
+@pytest.fixture(params=sorted(FRAMINGS))
+def framing(request: pytest.FixtureRequest) -> Framing:
+    return FRAMINGS[request.param]
+
+
 @pytest.fixture
-def net(backend: StoreBackend) -> Iterator[Network]:
-    n = Network(["alice", "bob", "carol"], seed=1, backend=backend)
+def net(backend: StoreBackend, framing: Framing) -> Iterator[Network]:
+    n = Network(["alice", "bob", "carol"], seed=1, backend=backend, framing=framing)
     yield n
     n.close()
 
 
 def _delivered(net: Network, name: str) -> dict[str, bytes]:
-    return {mid: text for (_, mid), text in net.devices[net.address(name)].delivered.items()}
+    """What ``name`` was given, as the texts the scenario sent."""
+    delivered = net.devices[net.address(name)].delivered.items()
+    return {mid: net.text(body) for (_, mid), body in delivered}
 
 
 def test_clean_network_delivers_pairwise_and_group(net: Network) -> None:
@@ -143,8 +155,9 @@ def test_lost_sender_key_is_resent_pairwise(net: Network) -> None:
     net.check_exactly_once()
 
 
-def test_budget_exhausted_gives_undecryptable_once(backend: StoreBackend) -> None:
-    net = Network(["alice", "bob"], seed=2, policy=RetryPolicy(max_retries=3), backend=backend)
+def test_budget_exhausted_gives_undecryptable_once(backend: StoreBackend, framing: Framing) -> None:
+    policy = RetryPolicy(max_retries=3)
+    net = Network(["alice", "bob"], seed=2, policy=policy, backend=backend, framing=framing)
     try:
         net.faults = Faults(corrupt=1.0)
         m = net.send("alice", ["bob"], b"doomed")
@@ -196,8 +209,8 @@ def test_unacked_forever_reports_send_failed(net: Network) -> None:
 
 
 @pytest.mark.parametrize("persistent", PERSISTENT_BACKENDS, ids=str)
-def test_restart_keeps_everything(persistent: StoreBackend) -> None:
-    net = Network(["alice", "bob"], seed=3, backend=persistent)
+def test_restart_keeps_everything(persistent: StoreBackend, framing: Framing) -> None:
+    net = Network(["alice", "bob"], seed=3, backend=persistent, framing=framing)
     try:
         net.faults = Faults(corrupt=1.0)
         m = net.send("alice", ["bob"], b"survive restarts")
@@ -235,9 +248,11 @@ def test_reordered_traffic_is_delivered_once(net: Network) -> None:
     assert all(d.receipts_sent == 0 for d in net.devices.values())
 
 
-def test_send_log_is_pruned_by_age_and_delivered_ids_are_bounded(backend: StoreBackend) -> None:
+def test_send_log_is_pruned_by_age_and_delivered_ids_are_bounded(
+    backend: StoreBackend, framing: Framing
+) -> None:
     policy = RetryPolicy(send_log_max_age_ms=60_000, delivered_ids_kept=5)
-    net = Network(["alice", "bob"], seed=9, policy=policy, backend=backend)
+    net = Network(["alice", "bob"], seed=9, policy=policy, backend=backend, framing=framing)
     try:
         net.disconnect("bob")  # nothing is confirmed: the log keeps the plaintext
         m = net.send("alice", ["bob"], b"old")

@@ -3,7 +3,8 @@
 Invariant once faults stop and everything reconnects: every message reached
 every recipient device exactly once, or was reported (``Undecryptable`` at
 the receiver, ``SendFailed`` at the sender) after its budget; no message drew
-more receipts or transmissions than the policy allows.
+more receipts or transmissions than the policy allows. The machine runs
+under the native framing and again under the WhatsApp one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
+from axolotl.framing import WhatsAppFraming
+from tests.framing_helpers import FramedNetwork
 from tests.helpers import Faults, Network
 
 NAMES = ["alice", "bob", "carol"]
@@ -88,3 +91,21 @@ RetryNetwork.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestRetryNetwork = RetryNetwork.TestCase
+
+
+class WhatsAppRetryNetwork(RetryNetwork):
+    """The same machine with every device on the WhatsApp framing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net.close()
+        self.net = FramedNetwork(NAMES, seed=3, framing=WhatsAppFraming())
+
+
+WhatsAppRetryNetwork.TestCase.settings = settings(
+    max_examples=30,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestWhatsAppRetryNetwork = WhatsAppRetryNetwork.TestCase

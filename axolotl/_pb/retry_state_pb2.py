@@ -24,29 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x11retry_state.proto\x12\x12\x61xolotl.retrystate\"\x7f\n\x07Payload\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x1f\n\x17sender_key_distribution\x18\x02 \x01(\x0c\x12\x10\n\x08group_id\x18\x03 \x01(\t\x12\x33\n\x08replaces\x18\x04 \x03(\x0b\x32!.axolotl.retrystate.ChainPosition\"5\n\rChainPosition\x12\x13\n\x0bratchet_key\x18\x01 \x01(\x0c\x12\x0f\n\x07\x63ounter\x18\x02 \x01(\r\"*\n\x07\x41\x64\x64ress\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\r\"\xe6\x01\n\x08\x45nvelope\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12+\n\x06sender\x18\x02 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12.\n\trecipient\x18\x03 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12\x0c\n\x04type\x18\x04 \x01(\r\x12\x0c\n\x04\x62ody\x18\x05 \x01(\x0c\x12\x14\n\x0ctimestamp_ms\x18\x06 \x01(\x04\x12\x13\n\x0bretry_count\x18\x07 \x01(\r\x12\x10\n\x08group_id\x18\x08 \x01(\t\x12\x10\n\x08priority\x18\t \x01(\r\"e\n\x0bOutboxEntry\x12.\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x1c.axolotl.retrystate.Envelope\x12\x15\n\rtransmissions\x18\x02 \x01(\r\x12\x0f\n\x07version\x18\x0f \x01(\r\"\xde\x01\n\x0b\x44\x65viceState\x12+\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12\r\n\x05state\x18\x02 \x01(\r\x12\x19\n\x11receipts_answered\x18\x03 \x01(\r\x12\x12\n\nlast_count\x18\x04 \x01(\r\x12\x1a\n\x12\x62\x61se_key_at_answer\x18\x05 \x01(\x0c\x12\x17\n\x0fregistration_id\x18\x06 \x01(\r\x12/\n\x04sent\x18\x07 \x03(\x0b\x32!.axolotl.retrystate.ChainPosition\"\xb2\x01\n\x0cSendLogEntry\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tplaintext\x18\x02 \x01(\x0c\x12\x14\n\x0ctimestamp_ms\x18\x03 \x01(\x04\x12\x10\n\x08group_id\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\r\x12\x30\n\x07\x64\x65vices\x18\x06 \x03(\x0b\x32\x1f.axolotl.retrystate.DeviceState\x12\x0f\n\x07version\x18\x0f \x01(\r\"\xdd\x01\n\rReceiveRecord\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12+\n\x06sender\x18\x02 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12\r\n\x05state\x18\x03 \x01(\r\x12\r\n\x05\x63ount\x18\x04 \x01(\r\x12\x0e\n\x06reason\x18\x05 \x01(\r\x12\x14\n\x0ctimestamp_ms\x18\x06 \x01(\x04\x12\x10\n\x08group_id\x18\x07 \x01(\t\x12\x10\n\x08priority\x18\x08 \x01(\r\x12\x12\n\nno_session\x18\t \x01(\x08\x12\x0f\n\x07version\x18\x0f \x01(\r\"\x8a\x01\n\tGapRecord\x12+\n\x06sender\x18\x01 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12\x0c\n\x04next\x18\x02 \x01(\r\x12\x0f\n\x07missing\x18\x03 \x03(\r\x12\x0f\n\x07seen_ms\x18\x04 \x03(\x04\x12\x0f\n\x07\x61rrived\x18\x05 \x03(\r\x12\x0f\n\x07version\x18\x0f \x01(\r')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x11retry_state.proto\x12\x12\x61xolotl.retrystate\"5\n\rChainPosition\x12\x13\n\x0bratchet_key\x18\x01 \x01(\x0c\x12\x0f\n\x07\x63ounter\x18\x02 \x01(\r\"*\n\x07\x41\x64\x64ress\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\r\"\xe6\x01\n\x08\x45nvelope\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12+\n\x06sender\x18\x02 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12.\n\trecipient\x18\x03 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12\x0c\n\x04type\x18\x04 \x01(\r\x12\x0c\n\x04\x62ody\x18\x05 \x01(\x0c\x12\x14\n\x0ctimestamp_ms\x18\x06 \x01(\x04\x12\x13\n\x0bretry_count\x18\x07 \x01(\r\x12\x10\n\x08group_id\x18\x08 \x01(\t\x12\x10\n\x08priority\x18\t \x01(\r\"e\n\x0bOutboxEntry\x12.\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x1c.axolotl.retrystate.Envelope\x12\x15\n\rtransmissions\x18\x02 \x01(\r\x12\x0f\n\x07version\x18\x0f \x01(\r\"\xde\x01\n\x0b\x44\x65viceState\x12+\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12\r\n\x05state\x18\x02 \x01(\r\x12\x19\n\x11receipts_answered\x18\x03 \x01(\r\x12\x12\n\nlast_count\x18\x04 \x01(\r\x12\x1a\n\x12\x62\x61se_key_at_answer\x18\x05 \x01(\x0c\x12\x17\n\x0fregistration_id\x18\x06 \x01(\r\x12/\n\x04sent\x18\x07 \x03(\x0b\x32!.axolotl.retrystate.ChainPosition\"\xb2\x01\n\x0cSendLogEntry\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tplaintext\x18\x02 \x01(\x0c\x12\x14\n\x0ctimestamp_ms\x18\x03 \x01(\x04\x12\x10\n\x08group_id\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\r\x12\x30\n\x07\x64\x65vices\x18\x06 \x03(\x0b\x32\x1f.axolotl.retrystate.DeviceState\x12\x0f\n\x07version\x18\x0f \x01(\r\"\xdd\x01\n\rReceiveRecord\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12+\n\x06sender\x18\x02 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12\r\n\x05state\x18\x03 \x01(\r\x12\r\n\x05\x63ount\x18\x04 \x01(\r\x12\x0e\n\x06reason\x18\x05 \x01(\r\x12\x14\n\x0ctimestamp_ms\x18\x06 \x01(\x04\x12\x10\n\x08group_id\x18\x07 \x01(\t\x12\x10\n\x08priority\x18\x08 \x01(\r\x12\x12\n\nno_session\x18\t \x01(\x08\x12\x0f\n\x07version\x18\x0f \x01(\r\"\x8a\x01\n\tGapRecord\x12+\n\x06sender\x18\x01 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12\x0c\n\x04next\x18\x02 \x01(\r\x12\x0f\n\x07missing\x18\x03 \x03(\r\x12\x0f\n\x07seen_ms\x18\x04 \x03(\x04\x12\x0f\n\x07\x61rrived\x18\x05 \x03(\r\x12\x0f\n\x07version\x18\x0f \x01(\r\"\x80\x01\n\x10UnplacedFailures\x12+\n\x06sender\x18\x01 \x01(\x0b\x32\x1b.axolotl.retrystate.Address\x12.\n\x08\x66\x61ilures\x18\x02 \x03(\x0b\x32\x1c.axolotl.retrystate.Unplaced\x12\x0f\n\x07version\x18\x0f \x01(\r\"j\n\x08Unplaced\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x13\n\x0bretry_count\x18\x02 \x01(\r\x12\x13\n\x0bratchet_key\x18\x03 \x01(\x0c\x12\x0f\n\x07\x63ounter\x18\x04 \x01(\r\x12\x0f\n\x07seen_ms\x18\x05 \x01(\x04')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'retry_state_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAYLOAD']._serialized_start=41
-  _globals['_PAYLOAD']._serialized_end=168
-  _globals['_CHAINPOSITION']._serialized_start=170
-  _globals['_CHAINPOSITION']._serialized_end=223
-  _globals['_ADDRESS']._serialized_start=225
-  _globals['_ADDRESS']._serialized_end=267
-  _globals['_ENVELOPE']._serialized_start=270
-  _globals['_ENVELOPE']._serialized_end=500
-  _globals['_OUTBOXENTRY']._serialized_start=502
-  _globals['_OUTBOXENTRY']._serialized_end=603
-  _globals['_DEVICESTATE']._serialized_start=606
-  _globals['_DEVICESTATE']._serialized_end=828
-  _globals['_SENDLOGENTRY']._serialized_start=831
-  _globals['_SENDLOGENTRY']._serialized_end=1009
-  _globals['_RECEIVERECORD']._serialized_start=1012
-  _globals['_RECEIVERECORD']._serialized_end=1233
-  _globals['_GAPRECORD']._serialized_start=1236
-  _globals['_GAPRECORD']._serialized_end=1374
+  _globals['_CHAINPOSITION']._serialized_start=41
+  _globals['_CHAINPOSITION']._serialized_end=94
+  _globals['_ADDRESS']._serialized_start=96
+  _globals['_ADDRESS']._serialized_end=138
+  _globals['_ENVELOPE']._serialized_start=141
+  _globals['_ENVELOPE']._serialized_end=371
+  _globals['_OUTBOXENTRY']._serialized_start=373
+  _globals['_OUTBOXENTRY']._serialized_end=474
+  _globals['_DEVICESTATE']._serialized_start=477
+  _globals['_DEVICESTATE']._serialized_end=699
+  _globals['_SENDLOGENTRY']._serialized_start=702
+  _globals['_SENDLOGENTRY']._serialized_end=880
+  _globals['_RECEIVERECORD']._serialized_start=883
+  _globals['_RECEIVERECORD']._serialized_end=1104
+  _globals['_GAPRECORD']._serialized_start=1107
+  _globals['_GAPRECORD']._serialized_end=1245
+  _globals['_UNPLACEDFAILURES']._serialized_start=1248
+  _globals['_UNPLACEDFAILURES']._serialized_end=1376
+  _globals['_UNPLACED']._serialized_start=1378
+  _globals['_UNPLACED']._serialized_end=1484
 # @@protoc_insertion_point(module_scope)

@@ -6,18 +6,6 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
-class Payload(_message.Message):
-    __slots__ = ("body", "sender_key_distribution", "group_id", "replaces")
-    BODY_FIELD_NUMBER: _ClassVar[int]
-    SENDER_KEY_DISTRIBUTION_FIELD_NUMBER: _ClassVar[int]
-    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
-    REPLACES_FIELD_NUMBER: _ClassVar[int]
-    body: bytes
-    sender_key_distribution: bytes
-    group_id: str
-    replaces: _containers.RepeatedCompositeFieldContainer[ChainPosition]
-    def __init__(self, body: _Optional[bytes] = ..., sender_key_distribution: _Optional[bytes] = ..., group_id: _Optional[str] = ..., replaces: _Optional[_Iterable[_Union[ChainPosition, _Mapping]]] = ...) -> None: ...
-
 class ChainPosition(_message.Message):
     __slots__ = ("ratchet_key", "counter")
     RATCHET_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -141,3 +129,27 @@ class GapRecord(_message.Message):
     arrived: _containers.RepeatedScalarFieldContainer[int]
     version: int
     def __init__(self, sender: _Optional[_Union[Address, _Mapping]] = ..., next: _Optional[int] = ..., missing: _Optional[_Iterable[int]] = ..., seen_ms: _Optional[_Iterable[int]] = ..., arrived: _Optional[_Iterable[int]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class UnplacedFailures(_message.Message):
+    __slots__ = ("sender", "failures", "version")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    sender: Address
+    failures: _containers.RepeatedCompositeFieldContainer[Unplaced]
+    version: int
+    def __init__(self, sender: _Optional[_Union[Address, _Mapping]] = ..., failures: _Optional[_Iterable[_Union[Unplaced, _Mapping]]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class Unplaced(_message.Message):
+    __slots__ = ("message_id", "retry_count", "ratchet_key", "counter", "seen_ms")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    RETRY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RATCHET_KEY_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_FIELD_NUMBER: _ClassVar[int]
+    SEEN_MS_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    retry_count: int
+    ratchet_key: bytes
+    counter: int
+    seen_ms: int
+    def __init__(self, message_id: _Optional[str] = ..., retry_count: _Optional[int] = ..., ratchet_key: _Optional[bytes] = ..., counter: _Optional[int] = ..., seen_ms: _Optional[int] = ...) -> None: ...

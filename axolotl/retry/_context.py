@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from axolotl.address import ProtocolAddress
+from axolotl.framing import Framing
 from axolotl.retry.policy import Priority, RetryPolicy
 from axolotl.rng import Rng
 from axolotl.session.config import SessionConfig
@@ -31,6 +32,8 @@ class LayerStats:
     receipts_ignored: int = 0
     retransmissions: int = 0
     send_failed: int = 0
+    handovers_only: int = 0  # pairwise messages that carried nothing but a sender key
+    gaps_covered: int = 0  # missing counters put down to failures we asked resends for
     failures: dict[str, int] = field(default_factory=dict)  # by reason name
 
 
@@ -44,6 +47,7 @@ class Context:
     rng: Rng
     trust: TrustPolicy
     config: SessionConfig
+    framing: Framing
     stats: LayerStats = field(default_factory=LayerStats)
 
 

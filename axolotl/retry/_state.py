@@ -45,6 +45,7 @@ class RecvEvent(enum.Enum):
     BUDGET_SPENT = "budget_spent"  # a failure or timer with no receipts left
     RETRY_DUE = "retry_due"  # no resend came in time, budget left: ask again
     DUPLICATE = "duplicate"  # an envelope for an already-handled message
+    KEY_ONLY = "key_only"  # an envelope for it decrypted, but held only a sender key
 
 
 RECEIVER: dict[tuple[RecvState, RecvEvent], RecvState] = {
@@ -52,15 +53,18 @@ RECEIVER: dict[tuple[RecvState, RecvEvent], RecvState] = {
     (RecvState.NEW, RecvEvent.FAILED): RecvState.FAILING,
     (RecvState.NEW, RecvEvent.BUDGET_SPENT): RecvState.GAVE_UP,
     (RecvState.NEW, RecvEvent.DUPLICATE): RecvState.NEW,
+    (RecvState.NEW, RecvEvent.KEY_ONLY): RecvState.NEW,
     (RecvState.FAILING, RecvEvent.DECRYPTED): RecvState.DELIVERED,
     (RecvState.FAILING, RecvEvent.FAILED): RecvState.FAILING,
     (RecvState.FAILING, RecvEvent.RETRY_DUE): RecvState.FAILING,
     (RecvState.FAILING, RecvEvent.BUDGET_SPENT): RecvState.GAVE_UP,
     (RecvState.FAILING, RecvEvent.DUPLICATE): RecvState.FAILING,
+    (RecvState.FAILING, RecvEvent.KEY_ONLY): RecvState.FAILING,
     (RecvState.GAVE_UP, RecvEvent.DECRYPTED): RecvState.DELIVERED,
     (RecvState.GAVE_UP, RecvEvent.FAILED): RecvState.GAVE_UP,
     (RecvState.GAVE_UP, RecvEvent.BUDGET_SPENT): RecvState.GAVE_UP,
     (RecvState.GAVE_UP, RecvEvent.DUPLICATE): RecvState.GAVE_UP,
+    (RecvState.GAVE_UP, RecvEvent.KEY_ONLY): RecvState.GAVE_UP,
     (RecvState.DELIVERED, RecvEvent.DUPLICATE): RecvState.DELIVERED,
     (RecvState.DELIVERED, RecvEvent.FAILED): RecvState.DELIVERED,
     (RecvState.DELIVERED, RecvEvent.BUDGET_SPENT): RecvState.DELIVERED,

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
+from axolotl.framing import Framing, NativeFraming
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt
 from axolotl.retry import gaps, outbox, receiver, sender
@@ -30,6 +31,14 @@ from axolotl.store.base import ProtocolStore
 __all__ = ["RetryLayer"]
 
 _BATCH = 256
+_NATIVE = NativeFraming()
+_FRAMING_METHODS = (
+    "check_body",
+    "encode_pairwise",
+    "decode_pairwise",
+    "encode_group",
+    "decode_group",
+)
 
 
 class RetryLayer:
@@ -42,6 +51,15 @@ class RetryLayer:
         rng: randomness (keys, jitter, message ids).
         trust: the identity trust policy for changed identity keys.
         config: the session layer's bounds.
+        framing: how bodies, sender-key handovers and the layer's hints travel
+            inside plaintexts; both ends of a conversation must use the same.
+            :class:`~axolotl.framing.NativeFraming` (the default) for stacks
+            that are all axolotl, :class:`~axolotl.framing.WhatsAppFraming`
+            for a WhatsApp-style peer (yowsup, whatsmeow, Baileys), whose
+            bodies are serialized WhatsApp ``Message`` protobufs.
+
+    Raises:
+        UsageError: ``framing`` is not a framing.
     """
 
     def __init__(
@@ -53,8 +71,11 @@ class RetryLayer:
         rng: Rng = default_rng,
         trust: TrustPolicy = reject_changed_identity,
         config: SessionConfig = DEFAULT_CONFIG,
+        framing: Framing = _NATIVE,
     ) -> None:
-        self._ctx = Context(store, local, policy, rng, trust, config)
+        if not all(callable(getattr(framing, m, None)) for m in _FRAMING_METHODS):
+            raise UsageError(f"not a framing: {type(framing).__name__}")
+        self._ctx = Context(store, local, policy, rng, trust, config, framing)
 
     @property
     def local(self) -> ProtocolAddress:
@@ -70,6 +91,11 @@ class RetryLayer:
     def policy(self) -> RetryPolicy:
         """The policy in force."""
         return self._ctx.policy
+
+    @property
+    def framing(self) -> Framing:
+        """The framing in force."""
+        return self._ctx.framing
 
     def new_message_id(self) -> str:
         """A fresh message id (``3EB0`` + 16 hex digits, WhatsApp's shape); resends keep it."""
@@ -109,7 +135,9 @@ class RetryLayer:
         the others a pairwise message carrying our sender key along.
 
         Raises:
-            UsageError: bad arguments or a message id already used.
+            UsageError: bad arguments, a message id already used, or a body
+                the framing cannot carry (under the WhatsApp framing: not a
+                non-empty serialized ``Message``, or one with field 2).
             NoSession: a device has no session (call :meth:`process_bundle`).
         """
         out = Collected()

@@ -32,7 +32,7 @@ from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import RecvEvent, RecvState, next_recv_state
 from axolotl.retry.events import Ack, Deliver, Envelope, SendReceipt, Undecryptable
 from axolotl.retry.jid import address_to_jid
-from axolotl.retry.records import DELIVERED, RECV, Payload, ReceiveRecord, message_key
+from axolotl.retry.records import DELIVERED, RECV, ReceiveRecord, message_key
 from axolotl.session import (
     decrypt_message,
     group_decrypt,
@@ -72,32 +72,45 @@ def reason_for(error: RemoteError) -> RetryReason:
     return RetryReason.UNKNOWN_ERROR
 
 
-def _decrypt(ctx: Context, env: Envelope, now_ms: int) -> tuple[bytes, str | None]:
-    """Decrypt one envelope inside the caller's transaction; return (body, group id)."""
+def _decrypt(ctx: Context, env: Envelope, now_ms: int) -> tuple[bytes | None, str | None]:
+    """Decrypt one envelope inside the caller's transaction; return (body, group id).
+
+    The body is ``None`` when the plaintext was nothing but a sender-key
+    handover (the WhatsApp stacks' companion of a group message).
+    """
+    framing = ctx.framing
     if env.type == MessageType.SENDER_KEY:
         assert env.group_id is not None  # Envelope validates this
-        body = group_decrypt(ctx.store, env.group_id, env.sender, env.body, config=ctx.config)
-        return body, env.group_id
-    decrypted = decrypt_message(
-        ctx.store, env.sender, env.type, env.body, trust=ctx.trust, rng=ctx.rng, config=ctx.config
-    )
-    payload = Payload.parse(decrypted.plaintext)
-    if payload.sender_key_distribution is not None:
-        if not payload.group_id:
-            raise InvalidMessage("a sender-key distribution arrived without its group id")
-        process_sender_key_distribution(
+        plaintext = group_decrypt(ctx.store, env.group_id, env.sender, env.body, config=ctx.config)
+        frame = framing.decode_group(plaintext)
+        decrypted = None
+    else:
+        decrypted = decrypt_message(
             ctx.store,
-            payload.group_id,
             env.sender,
-            SenderKeyDistributionMessage.parse(payload.sender_key_distribution),
+            env.type,
+            env.body,
+            trust=ctx.trust,
+            rng=ctx.rng,
             config=ctx.config,
         )
-    gaps.observe(ctx, env.sender, decrypted, now_ms)
-    for ratchet_key, counter in payload.replaces:
-        # Earlier transmissions of this message that we could not read: their
-        # counters are accounted for, not missing.
-        gaps.note(ctx, env.sender, ratchet_key, counter, now_ms)
-    return payload.body, payload.group_id or env.group_id
+        frame = framing.decode_pairwise(decrypted.plaintext)
+    if frame.distribution is not None:
+        assert frame.group_id  # Frame and the framings check this
+        process_sender_key_distribution(
+            ctx.store,
+            frame.group_id,
+            env.sender,
+            SenderKeyDistributionMessage.parse(frame.distribution),
+            config=ctx.config,
+        )
+    if decrypted is not None:
+        gaps.observe(ctx, env.sender, decrypted, now_ms)
+        for ratchet_key, counter in frame.replaces:
+            # Earlier transmissions of this message that we could not read:
+            # their counters are accounted for, not missing.
+            gaps.note(ctx, env.sender, ratchet_key, counter, now_ms)
+    return frame.body, frame.group_id or env.group_id
 
 
 def _load(ctx: Context, env: Envelope) -> tuple[ReceiveRecord, bool]:
@@ -115,6 +128,15 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
     key = message_key(env.sender, env.message_id)
     if ctx.store.get_record(DELIVERED, key) is not None:
         ctx.stats.duplicates += 1
+        header = _header(env)
+        if header is not None:
+            # A resend that crossed the delivery (its receipt was answered
+            # after another copy got through) took a counter on the sender's
+            # chain that no decrypt will ever see: it did arrive, so it is
+            # not missing.
+            gaps.note(
+                ctx, env.sender, header.ratchet_key.raw, header.counter, now_ms, authenticated=False
+            )
         out.add(Ack(env.message_id, env.sender), env.priority)
         return
     record, stored = _load(ctx, env)
@@ -133,9 +155,18 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
     except RemoteError as exc:
         _failed(ctx, env, record, exc, now_ms, out)
         return
+    if body is None:
+        # Only our sender key: the message itself is still to come (the group
+        # message of the same id) or to be asked for; nothing to deliver yet.
+        next_recv_state(record.state, RecvEvent.KEY_ONLY)
+        ctx.stats.handovers_only += 1
+        log.info("message %s from %s carried only a sender key", env.message_id, env.sender)
+        return
     next_recv_state(record.state, RecvEvent.DECRYPTED)
     if stored:  # most messages never failed: no record to delete, no statement to send
         ctx.store.delete_record(RECV, key)
+        if not ctx.framing.names_replaced:
+            gaps.recovered(ctx, env.sender, env.message_id, env.retry_count)
     ctx.store.put_record(DELIVERED, key, b"", now_ms)
     ctx.store.evict_records(DELIVERED, ctx.policy.delivered_ids_kept)
     ctx.stats.delivered += 1
@@ -177,21 +208,47 @@ def _failed(
     _ask(ctx, record, RecvEvent.FAILED, now_ms, out)
 
 
-def _note_counter(ctx: Context, env: Envelope, now_ms: int) -> None:
-    """Tell gap detection that the failed message's counter did arrive (if it can be read)."""
-    message: SignalMessage
+def _header(env: Envelope) -> SignalMessage | None:
+    """The (unauthenticated) SignalMessage of a pairwise envelope, or None if unreadable."""
     try:
         if env.type == MessageType.SIGNAL:
-            message = SignalMessage.parse(env.body)
-        elif env.type == MessageType.PREKEY:
-            message = PreKeySignalMessage.parse(env.body).message
-        else:
-            return
+            return SignalMessage.parse(env.body)
+        if env.type == MessageType.PREKEY:
+            return PreKeySignalMessage.parse(env.body).message
     except RemoteError:
-        return  # unreadable header: nothing to note
-    gaps.note(
+        return None
+    return None
+
+
+def _note_counter(ctx: Context, env: Envelope, now_ms: int) -> None:
+    """Tell gap detection that the failed message's counter did arrive (if it can be read).
+
+    Under a framing whose resends name the positions they replace, that is
+    all: a resend fixes up what a corrupted header hid. Under one that does
+    not (WhatsApp's), a failure whose place is unknown -- an unreadable
+    header, or one naming a chain never seen authenticated -- is kept as
+    *unplaced*, so gap detection can put one missing counter down to it.
+    """
+    if env.type not in (MessageType.SIGNAL, MessageType.PREKEY):
+        return
+    message = _header(env)
+    if message is None:
+        if not ctx.framing.names_replaced:
+            gaps.unplaced(ctx, env.sender, env.message_id, env.retry_count, None, None, now_ms)
+        return
+    known = gaps.note(
         ctx, env.sender, message.ratchet_key.raw, message.counter, now_ms, authenticated=False
     )
+    if not known and not ctx.framing.names_replaced:
+        gaps.unplaced(
+            ctx,
+            env.sender,
+            env.message_id,
+            env.retry_count,
+            message.ratchet_key.raw,
+            message.counter,
+            now_ms,
+        )
 
 
 def _ask(

@@ -3,6 +3,8 @@
 Records live in the store's generic :class:`~axolotl.store.base.RetryStore`
 under a *kind* and a string key; the format is ``proto/retry_state.proto``.
 Keys join address parts with ``\\x1f`` (unit separator), which no JID holds.
+None of this goes on the wire: what a peer reads inside a plaintext is the
+framing's (:mod:`axolotl.framing`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from google.protobuf.message import Message as _PbMessage
 
 from axolotl._pb import retry_state_pb2 as pb
 from axolotl.address import ProtocolAddress
-from axolotl.errors import DecodeError, StorageError, UsageError
+from axolotl.errors import StorageError, UsageError
+from axolotl.framing import Position
 from axolotl.receipts import RetryReason
 from axolotl.retry._state import RecvState, SendState
 from axolotl.retry.events import Envelope
@@ -31,15 +34,17 @@ __all__ = [
     "REBUILD",
     "GAP",
     "SKDM",
+    "UNPLACED",
     "TIMED_KINDS",
     "DeviceState",
     "GapRecord",
     "KeyHandover",
     "OutboxEntry",
-    "Payload",
     "Position",
     "ReceiveRecord",
     "SendLogEntry",
+    "Unplaced",
+    "UnplacedFailures",
     "address_key",
     "message_key",
 ]
@@ -51,7 +56,8 @@ DELIVERED = "delivered"  # (sender, message id) -> b"", due: delivery time (for 
 REBUILD = "rebuild"  # device -> DeviceIncarnation (retry/incarnation.py)
 GAP = "gap"  # (sender, ratchet key) -> GapRecord, due: when the oldest gap is reported
 SKDM = "skdm"  # (group, device) -> KeyHandover: has the device our sender key?
-TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG)
+UNPLACED = "unplaced"  # device -> UnplacedFailures, due: when the newest one expires
+TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG, UNPLACED)
 
 _SEP = "\x1f"
 VERSION = 1
@@ -133,10 +139,6 @@ class OutboxEntry:
             return cls(_envelope_from(msg.envelope), msg.transmissions)
         except (UsageError, ValueError) as exc:
             raise StorageError(f"stored outbox entry is invalid: {exc}") from None
-
-
-Position = tuple[bytes, int]
-"""A place on a pairwise sending chain: (the chain's raw 32-byte ratchet key, counter)."""
 
 
 def _positions_to(field_: Any, positions: Iterable[Position]) -> None:
@@ -308,58 +310,6 @@ class GapRecord:
         return cls(_addr_from(msg.sender), msg.next, missing, set(msg.arrived))
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
-    """The plaintext of a pairwise message: the body and, maybe, a sender key for a group."""
-
-    body: bytes
-    sender_key_distribution: bytes | None = None
-    group_id: str | None = None
-    replaces: tuple[Position, ...] = ()  # earlier transmissions of this message (a resend)
-
-    MAX_REPLACES = 16
-
-    def serialize(self) -> bytes:
-        msg = pb.Payload(body=self.body)
-        if self.sender_key_distribution is not None:
-            msg.sender_key_distribution = self.sender_key_distribution
-        if self.group_id is not None:
-            msg.group_id = self.group_id
-        _positions_to(msg.replaces, self.replaces)
-        return msg.SerializeToString()
-
-    @classmethod
-    def parse(cls, data: bytes) -> Payload:
-        """Read a payload a peer sent.
-
-        Raises:
-            DecodeError: not a payload.
-        """
-        msg = pb.Payload()
-        try:
-            msg.ParseFromString(data)
-        except (_PbDecodeError, ValueError) as exc:
-            raise DecodeError("payload", str(exc) or "malformed protobuf") from None
-        if len(msg.replaces) > cls.MAX_REPLACES:
-            raise DecodeError(
-                "payload",
-                f"{len(msg.replaces)} replaced transmissions (at most {cls.MAX_REPLACES})",
-            )
-        replaces = []
-        for p in msg.replaces:
-            if len(p.ratchet_key) != 33 or p.ratchet_key[0] != 0x05 or not p.HasField("counter"):
-                raise DecodeError(
-                    "payload", "a replaced transmission's chain position is malformed"
-                )
-            replaces.append((p.ratchet_key[1:], p.counter))
-        return cls(
-            msg.body,
-            msg.sender_key_distribution if msg.HasField("sender_key_distribution") else None,
-            msg.group_id if msg.HasField("group_id") else None,
-            tuple(replaces),
-        )
-
-
 @dataclass(slots=True)
 class KeyHandover:
     """Whether a device has our sender key for a group.
@@ -391,3 +341,72 @@ class KeyHandover:
             raise StorageError("stored sender-key handover record is truncated")
         tail = data[5:].decode()
         return cls(int.from_bytes(data[:4], "big"), data[4] == 1, tail.split(_SEP) if tail else [])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unplaced:
+    """One failed transmission whose place on the sender's chains is unknown.
+
+    Attributes:
+        message_id: the message it belonged to.
+        retry_count: which transmission of it (0 the first, n the resend for receipt n).
+        ratchet_key: the raw 32-byte chain its header named, or ``None`` (unreadable).
+        counter: the counter its header named, or ``None`` (unreadable).
+        seen_ms: when it failed.
+    """
+
+    message_id: str
+    retry_count: int
+    ratchet_key: bytes | None
+    counter: int | None
+    seen_ms: int
+
+
+@dataclass(slots=True)
+class UnplacedFailures:
+    """The unplaced failed transmissions of one device, oldest first (bounded)."""
+
+    sender: ProtocolAddress
+    failures: list[Unplaced] = field(default_factory=list)
+
+    MAX = 16
+
+    def add(self, failure: Unplaced) -> None:
+        """Remember one more (the same transmission twice counts once); drop the oldest past MAX."""
+        same = (failure.message_id, failure.retry_count)
+        kept = [f for f in self.failures if (f.message_id, f.retry_count) != same]
+        self.failures = [*kept, failure][-self.MAX :]
+
+    def serialize(self) -> bytes:
+        msg = pb.UnplacedFailures(version=VERSION)
+        _addr_to(msg.sender, self.sender)
+        for f in self.failures:
+            m = msg.failures.add(message_id=f.message_id, retry_count=f.retry_count)
+            m.seen_ms = f.seen_ms
+            if f.ratchet_key is not None:
+                m.ratchet_key = b"\x05" + f.ratchet_key
+            if f.counter is not None:
+                m.counter = f.counter
+        return msg.SerializeToString()
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> UnplacedFailures:
+        msg = pb.UnplacedFailures()
+        _parse(msg, data, "unplaced failures record")
+        try:
+            return cls(_addr_from(msg.sender), _unplaced_from(msg.failures))
+        except (UsageError, ValueError) as exc:
+            raise StorageError(f"stored unplaced failures record is invalid: {exc}") from None
+
+
+def _unplaced_from(failures: Iterable[Any]) -> list[Unplaced]:
+    return [
+        Unplaced(
+            message_id=m.message_id,
+            retry_count=m.retry_count,
+            ratchet_key=m.ratchet_key[1:] if m.HasField("ratchet_key") else None,
+            counter=m.counter if m.HasField("counter") else None,
+            seen_ms=m.seen_ms,
+        )
+        for m in failures
+    ]

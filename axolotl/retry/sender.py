@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
+from axolotl.framing import Frame
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt, KeyBundle
 from axolotl.retry import incarnation, outbox
@@ -25,7 +26,6 @@ from axolotl.retry.records import (
     SKDM,
     DeviceState,
     KeyHandover,
-    Payload,
     SendLogEntry,
     address_key,
 )
@@ -79,7 +79,9 @@ def _envelope(
     our current sender key; otherwise (and on every resend, ``fresh_key``)
     pairwise, carrying our sender-key distribution message along. A pairwise
     transmission's chain position is noted in ``ds``, and a later one names
-    the earlier ones it replaces (for the receiver's gap detection).
+    the earlier ones it replaces (for the receiver's gap detection) when the
+    framing carries them. The framing pads with one draw from ``ctx.rng``
+    when it pads (before the group signature, once per shared group body).
     """
     device = ds.device
 
@@ -96,8 +98,9 @@ def _envelope(
             priority=entry.priority,
         )
 
-    replaces = tuple(ds.sent)
-    payload = Payload(entry.plaintext, replaces=replaces)
+    framing = ctx.framing
+    replaces = tuple(ds.sent) if framing.names_replaced else ()
+    frame = Frame(body=entry.plaintext, replaces=replaces)
     if entry.group_id is not None:
         skdm = create_sender_key_distribution(
             ctx.store, entry.group_id, ctx.local, rng=ctx.rng, config=ctx.config
@@ -110,16 +113,26 @@ def _envelope(
         if handover.confirmed and not fresh_key:
             if group_body.body is None:
                 group_body.body = group_encrypt(
-                    ctx.store, entry.group_id, ctx.local, entry.plaintext, rng=ctx.rng
+                    ctx.store,
+                    entry.group_id,
+                    ctx.local,
+                    framing.encode_group(entry.plaintext, ctx.rng),
+                    rng=ctx.rng,
                 )
             return envelope(MessageType.SENDER_KEY, group_body.body)
-        payload = Payload(entry.plaintext, skdm.serialized, entry.group_id, replaces)
+        frame = Frame(
+            body=entry.plaintext,
+            distribution=skdm.serialized,
+            group_id=entry.group_id,
+            replaces=replaces,
+        )
         if not handover.confirmed:
             carriers = [*handover.carriers, entry.message_id]
             handover.carriers = carriers[-KeyHandover.MAX_CARRIERS :]
             ctx.store.put_record(SKDM, handover_key, handover.serialize())
-    message = encrypt(ctx.store, device, payload.serialize())
-    ds.note_sent((message.ratchet_key.raw, message.counter))
+    message = encrypt(ctx.store, device, framing.encode_pairwise(frame, ctx.rng))
+    if framing.names_replaced:
+        ds.note_sent((message.ratchet_key.raw, message.counter))
     return envelope(message.type, message.body)
 
 
@@ -136,7 +149,8 @@ def send(
     """Log the message and transmit it to every recipient device.
 
     Raises:
-        UsageError: no recipients, a repeated device, or a message id in use.
+        UsageError: no recipients, a repeated device, a message id in use, or
+            a body the framing cannot carry.
         NoSession: a recipient has no session (process its bundle first).
     """
     if not recipients:
@@ -147,6 +161,7 @@ def send(
         raise UsageError("message id must be a non-empty string")
     if not isinstance(plaintext, bytes):
         raise UsageError("plaintext must be bytes")
+    ctx.framing.check_body(plaintext)
     if ctx.store.get_record(SENDLOG, message_id) is not None:
         raise UsageError(f"message id {message_id!r} was already sent; ids are never reused")
     entry = SendLogEntry(

@@ -55,6 +55,7 @@ CHECKERS: dict[str, str] = {
     "xeddsa": "axolotl.testvectors.crypto:check_xeddsa",
     "ratchet_kdf": "axolotl.testvectors.crypto:check_ratchet_kdf",
     "transcript": "axolotl.testvectors.transcripts:check",
+    "framing": "axolotl.testvectors.framing:check",
 }
 """Vector kind -> ``"module:function"`` of its checker."""
 

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from axolotl.framing import conversation  # noqa: E402
 from axolotl.testvectors.transcripts import TranscriptBuilder, check  # noqa: E402
 
 Json = dict[str, Any]
@@ -33,8 +34,12 @@ GROUP = "120363000000000001@g.us"
 NAMES = {p: f"{p}@s.whatsapp.net" for p in ("alice", "bob", "carol", "dave")}
 
 
-def _party(t: TranscriptBuilder, key: str, *, layer: bool = False) -> None:
-    if layer:
+def _party(
+    t: TranscriptBuilder, key: str, *, layer: bool = False, framing: str | None = None
+) -> None:
+    if framing is not None:
+        t.step("create_party", key, name=NAMES[key], device_id=1, retry_layer=True, framing=framing)
+    elif layer:
         t.step("create_party", key, name=NAMES[key], device_id=1, retry_layer=True)
     else:
         t.step("create_party", key, name=NAMES[key], device_id=1)
@@ -126,9 +131,9 @@ def group() -> TranscriptBuilder:
 # -- retry conversations through RetryLayer ---------------------------------------------
 
 
-def _prelude(t: TranscriptBuilder) -> None:
-    _party(t, "alice", layer=True)
-    _party(t, "bob", layer=True)
+def _prelude(t: TranscriptBuilder, framing: str | None = None) -> None:
+    _party(t, "alice", layer=True, framing=framing)
+    _party(t, "bob", layer=True, framing=framing)
     bundle = t.step("publish_bundle", "bob", pre_key_id=1, signed_pre_key_id=1, timestamp_ms=T0)[
         "bundle"
     ]
@@ -317,6 +322,44 @@ def retry_budget_exhausted() -> TranscriptBuilder:
     return t
 
 
+def retry_whatsapp() -> TranscriptBuilder:
+    t = TranscriptBuilder(
+        "retry_whatsapp_framing",
+        "transcripts/retry_whatsapp",
+        "Both parties on the WhatsApp framing: bodies are serialized WhatsApp Messages "
+        "(conversation = 1), every plaintext is padded (n bytes of value n from one drawn "
+        "byte). A corrupted message -> receipt -> resend -> delivered; a group message to bob "
+        "carries the sender key merged in as field 2; the next goes as a SenderKeyMessage; bob "
+        "loses the key -> receipt -> pairwise resend, key and body in one Message -> delivered.",
+    )
+    _prelude(t, framing="whatsapp")
+    mid, env = _send(t, "alice", "bob", conversation("hello bob"), T0)
+    _deliver(t, env, T0 + 100)
+    t.step("delivery_receipt", "alice", **{"from": "bob"}, message_id=mid, now_ms=T0 + 200)
+    mid, env = _send(t, "bob", "alice", conversation("hi alice"), T0 + 1_000)
+    _deliver(t, env, T0 + 1_100)
+    t.step("delivery_receipt", "bob", **{"from": "alice"}, message_id=mid, now_ms=T0 + 1_200)
+    mid, env = _send(t, "alice", "bob", conversation("this one gets corrupted"), T0 + 2_000)
+    out = _deliver(t, _corrupt(env), T0 + 2_100, note="body's last byte (MAC) flipped in transit")
+    (receipt,) = _receipts(out)
+    resend = _answer(t, receipt, T0 + 2_500, note="padded afresh: one more draw")
+    _deliver(t, resend, T0 + 2_600)
+    t.step("delivery_receipt", "alice", **{"from": "bob"}, message_id=mid, now_ms=T0 + 2_700)
+    first = conversation("first group message")
+    mid, env = _send(t, "alice", "bob", first, T0 + 3_000, GROUP, note="key merged in, field 2")
+    _deliver(t, env, T0 + 3_100)
+    t.step("delivery_receipt", "alice", **{"from": "bob"}, message_id=mid, now_ms=T0 + 3_200)
+    second = conversation("second group message")
+    mid, env = _send(t, "alice", "bob", second, T0 + 4_000, GROUP, note="a padded SenderKeyMessage")
+    t.step("forget_sender_keys", "bob", sender="alice", group=GROUP, note="bob lost sender keys")
+    out = _deliver(t, env, T0 + 4_100)
+    (receipt,) = _receipts(out)
+    resend = _answer(t, receipt, T0 + 4_500, note="pairwise: the key merged into the Message")
+    _deliver(t, resend, T0 + 4_600)
+    t.step("delivery_receipt", "alice", **{"from": "bob"}, message_id=mid, now_ms=T0 + 4_700)
+    return t
+
+
 TRANSCRIPTS = {
     "transcript_pairwise.json": pairwise,
     "transcript_group.json": group,
@@ -325,6 +368,7 @@ TRANSCRIPTS = {
     "transcript_retry_keys_at_count_2.json": retry_keys_at_count_2,
     "transcript_retry_group_no_sender_key.json": retry_group_no_sender_key,
     "transcript_retry_budget_exhausted.json": retry_budget_exhausted,
+    "transcript_retry_whatsapp.json": retry_whatsapp,
 }
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import AxolotlError, RemoteError, UsageError
+from axolotl.framing import framing_named
 from axolotl.keys import (
     generate_identity_key_pair,
     generate_pre_keys,
@@ -70,8 +71,15 @@ def _op_create_party(a: Args) -> Json:
     registration_id = generate_registration_id(a.new_rng)
     store = MemoryStore(identity, registration_id)
     party = Party(a.step["party"], address, a.new_rng, store)
+    framing_name = a.opt("framing", str)
+    if framing_name is not None and not a.opt("retry_layer", bool):
+        raise a.bad("framing", "needs retry_layer")
     if a.opt("retry_layer", bool):
-        party.layer = RetryLayer(store, address, rng=a.new_rng)
+        try:
+            framing = framing_named(framing_name or "native")
+        except UsageError as exc:
+            raise a.bad("framing", f"is not a framing ({exc})") from None
+        party.layer = RetryLayer(store, address, rng=a.new_rng, framing=framing)
     a.world.parties[party.key] = party
     return {
         "identity_key": identity.public_key.serialize().hex(),
@@ -243,7 +251,7 @@ def _op(run: Callable[[Args], Json], *inputs: str) -> _Op:
 
 
 OPS: dict[str, _Op] = {
-    "create_party": _op(_op_create_party, "name", "device_id", "retry_layer"),
+    "create_party": _op(_op_create_party, "name", "device_id", "retry_layer", "framing"),
     "publish_bundle": _op(_op_publish_bundle, "pre_key_id", "signed_pre_key_id", "timestamp_ms"),
     "process_bundle": _op(_op_process_bundle, "peer", "bundle"),
     "encrypt": _op(_op_encrypt, "peer", "plaintext"),
