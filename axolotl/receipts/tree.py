@@ -211,10 +211,14 @@ def _keys_from_node(keys: Node) -> KeyBundle:
 
 def _digits(value: object, field: str, high: int, low: int = 0) -> int:
     """Parse a decimal attribute and check its range, naming ``field`` when it is wrong."""
+    # One canonical syntax: ASCII digits, no sign, no leading zero, at most
+    # 20 digits (checked before int(), whose own digit limit would escape).
     if type(value) is not str or not value.isascii() or not value.isdigit():
-        _fail(field, f"not a decimal number: {value!r}")
+        _fail(field, f"not a decimal number: {value[:24]!r}")
     if len(value) > 20:
-        _fail(field, f"number too large: {value[:24]}")
+        _fail(field, f"number too large: {value[:24]}... ({len(value)} digits)")
+    if len(value) > 1 and value[0] == "0":
+        _fail(field, f"not a canonical decimal number (leading zero): {value!r}")
     number = int(value)
     if not low <= number <= high:
         _fail(field, f"must be in {low}..{high}, got {number}")
@@ -306,12 +310,7 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
         _fail(f"retry.{exc.args[0]}", "missing")
     if count is None or count == 0:
         count = _digits(rattrs["count"], "retry.count", _MAX_COUNT, 1)
-    if type(timestamp_text) is str and timestamp_text.isdigit() and timestamp_text.isascii():
-        timestamp = int(timestamp_text)
-        if timestamp > 0xFFFFFFFFFFFFFFFF:
-            _digits(timestamp_text, "retry.t", 0xFFFFFFFFFFFFFFFF)
-    else:
-        timestamp = _digits(timestamp_text, "retry.t", 0xFFFFFFFFFFFFFFFF)
+    timestamp = _digits(timestamp_text, "retry.t", 0xFFFFFFFFFFFFFFFF)
     if version is None or version == 0:
         version = _digits(rattrs["v"], "retry.v", 0xFFFFFFFF, 1)
     reason: RetryReason | None = None

@@ -1,0 +1,42 @@
+"""Hostile retry receipts: numbers in one canonical syntax, never an untyped escape."""
+
+from __future__ import annotations
+
+import pytest
+
+from axolotl.errors import InvalidReceipt
+from axolotl.receipts import IncomingRetryReceipt, Node
+
+
+def _parse(count: str = "1", t: str = "1432833266") -> IncomingRetryReceipt:
+    return IncomingRetryReceipt.from_node(_node(count, t))
+
+
+def _node(count: str, t: str) -> Node:
+    return Node(
+        "receipt",
+        {"from": "491234@s.whatsapp.net", "id": "3EB0A1", "type": "retry"},
+        [
+            Node("retry", {"count": count, "id": "3EB0A1", "t": t, "v": "1"}),
+            Node("registration", {}, (), bytes.fromhex("00003039")),
+        ],
+    )
+
+
+def test_a_canonical_receipt_parses() -> None:
+    assert _parse().timestamp == 1432833266
+
+
+_BAD_T = ["9" * 4301, "1" * 21, "01432833266", "+1", "-1", " 1", "1e3", "\u0661"]
+
+
+@pytest.mark.parametrize("t", _BAD_T)
+def test_a_non_canonical_or_huge_retry_t_is_an_invalid_receipt(t: str) -> None:
+    with pytest.raises(InvalidReceipt, match=r"retry\.t"):
+        _parse(t=t)
+
+
+@pytest.mark.parametrize("count", ["01", "00", "+1", "1" * 4400, "0"])
+def test_a_non_canonical_count_is_an_invalid_receipt(count: str) -> None:
+    with pytest.raises(InvalidReceipt, match=r"retry\.count"):
+        _parse(count=count)
