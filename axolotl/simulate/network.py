@@ -20,7 +20,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
@@ -106,6 +106,7 @@ class Device:
 
 
 _Item = tuple[int, int, str, ProtocolAddress, Any]
+_T = TypeVar("_T")
 
 
 class Network:
@@ -205,14 +206,46 @@ class Network:
         """Close the device's store and reopen it (persistent stores only)."""
         self._restart(self.address(name))
 
-    def _restart(self, address: ProtocolAddress) -> None:
+    def _restart(self, address: ProtocolAddress, stats: LayerStats | None = None) -> None:
         d = self.devices[address]
         if not self.stores.persistent:
             raise UsageError("a restart needs persistent stores (SQLite or PostgreSQL)")
-        d.past_stats.append(d.layer.stats)
+        d.past_stats.append(d.layer.stats if stats is None else stats)
         d.store.close()
         d.store = self.stores.reopen(d.key)
         d.layer = self._layer(d.address, d.store)
+
+    def _stats_before(self, d: Device) -> LayerStats | None:
+        """What ``d``'s layer has counted so far, kept in case the next call crashes.
+
+        A call that crashes rolls back its transaction, so what it counted
+        (failures, receipts, resends) never happened as far as its store goes,
+        and the same event comes again after the restart: keeping its counts
+        would count it twice. Only copied when crashes are injected at all.
+        """
+        if not self.counter.crash_at:
+            return None
+        stats = d.layer.stats
+        return replace(stats, failures=dict(stats.failures))
+
+    def _crashed(self, address: ProtocolAddress, before: LayerStats | None) -> None:
+        """``address`` crashed in a call that began with ``before``: restart it from its store."""
+        self._restart(address, before)
+
+    def _attempt(self, address: ProtocolAddress, call: Callable[[Device], _T]) -> _T:
+        """Run ``call`` on the device at ``address``; if it crashes, restart it and call again.
+
+        What an application does with a call that died with its process: make
+        it again once the process is back. It ends: every crash is at a write,
+        writes are counted, and only finitely many of them crash.
+        """
+        while True:
+            d = self.devices[address]
+            before = self._stats_before(d)
+            try:
+                return call(d)
+            except Crash:
+                self._crashed(address, before)
 
     def wipe_session(self, name: str, peer: str) -> None:
         """``name`` loses its session with ``peer`` (the classic Bad MAC / no-session cause)."""
@@ -239,9 +272,17 @@ class Network:
         fresh.delivered_at = old.delivered_at
         fresh.past_stats = [*old.past_stats, old.layer.stats]
         fresh.receipt_times = old.receipt_times
-        for other in self.devices:
+        for other in list(self.devices):
             if other != address:
-                fresh.layer.process_bundle(other, self.bundle(other))
+                self._attempt(address, self._bundle_processor(other))
+
+    def _bundle_processor(self, peer: ProtocolAddress) -> Callable[[Device], None]:
+        """A call that starts a device's session with ``peer`` from a fresh bundle of it."""
+
+        def process(d: Device) -> None:
+            d.layer.process_bundle(peer, self.bundle(peer))
+
+        return process
 
     def disconnect(self, name: str) -> None:
         """The device goes offline: what it transmits is lost, what it is owed waits."""
@@ -249,30 +290,34 @@ class Network:
 
     def reconnect(self, name: str) -> None:
         """The device comes back: it re-emits its outbox and the server hands over what waited."""
-        d = self.devices[self.address(name)]
-        d.online = True
-        self._apply(d, d.layer.reconnected(self.now), reemit=True)
+        address = self.address(name)
+        self.devices[address].online = True
+        actions = self._attempt(address, lambda d: d.layer.reconnected(self.now))
+        d = self.devices[address]
+        self._apply(d, actions, reemit=True)
         for kind, item in self.held.pop(d.address, []):
             self._push(self.faults.min_delay_ms, kind, d.address, item)
 
     # -- traffic -------------------------------------------------------------
     def send(self, src: str, dsts: Iterable[str], text: bytes, group: str | None = None) -> str:
         """``src`` sends ``text`` to ``dsts`` (fetching bundles where it has no session)."""
-        d = self.devices[self.address(src)]
+        address = self.address(src)
         recipients = [self.address(n) for n in dsts]
-        message_id = d.layer.new_message_id()
-        for r in recipients:
+        message_id = self.devices[address].layer.new_message_id()
+
+        def fetch_bundles(d: Device) -> None:
             # What a stack does before sending: fetch a bundle where no session exists.
-            if d.store.load_session(r) is None:
-                d.layer.process_bundle(r, self.bundle(r))
-        try:
-            actions = d.layer.send(recipients, message_id, text, self.now, group=group)
-        except Crash:
-            # The application's send call failed: after the restart it sends
-            # again, under the same id (nothing it handed over was accepted).
-            self._restart(d.address)
-            d = self.devices[d.address]
-            actions = d.layer.send(recipients, message_id, text, self.now, group=group)
+            for r in recipients:
+                if d.store.load_session(r) is None:
+                    d.layer.process_bundle(r, self.bundle(r))
+
+        self._attempt(address, fetch_bundles)
+        # A send call that crashed is made again after the restart, under the
+        # same id (nothing it handed over was accepted).
+        actions = self._attempt(
+            address, lambda d: d.layer.send(recipients, message_id, text, self.now, group=group)
+        )
+        d = self.devices[address]
         self.sent[message_id] = (d.address, recipients, text, group)
         self.sent_at[message_id] = self.now
         self._apply(d, actions)
@@ -365,10 +410,11 @@ class Network:
             if kind != "server_ack":
                 self.held.setdefault(dst, []).append((kind, item))
             return
+        before = self._stats_before(d)
         try:
             self._handle_on(d, kind, item)
         except Crash:
-            self._restart(dst)
+            self._crashed(dst, before)
             if kind != "server_ack":
                 # Not acknowledged, so the server hands it over again after the restart.
                 self._push(self.faults.min_delay_ms, kind, dst, item)
@@ -413,10 +459,11 @@ class Network:
                     d = self.devices.get(address)
                     if d is None:
                         continue
+                    before = self._stats_before(d)
                     try:
                         self._apply(d, d.layer.tick(self.now))
                     except Crash:
-                        self._restart(address)
+                        self._crashed(address, before)
                         self.wake[address] = self.now + 1
         raise RuntimeError("the network did not settle")
 
