@@ -19,7 +19,7 @@ import heapq
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from axolotl.address import ProtocolAddress
@@ -30,7 +30,7 @@ from axolotl.keys import (
     generate_registration_id,
     generate_signed_pre_key,
 )
-from axolotl.receipts import OutgoingRetryReceipt
+from axolotl.receipts import OutgoingRetryReceipt, RetryReason
 from axolotl.retry import (
     Ack,
     Action,
@@ -51,62 +51,18 @@ from axolotl.retry.jid import address_to_jid
 from axolotl.retry.records import RECV, ReceiveRecord
 from axolotl.rng import DeterministicRng
 from axolotl.session import accept_changed_identity, new_bundle
+from axolotl.simulate import checks
 from axolotl.simulate.crash import Crash, CrashingStore, WriteCounter
+from axolotl.simulate.device import Device, Faults, unknown_error_cause
 from axolotl.simulate.stores import DeviceStores, MemoryStores, SQLiteStores
 from axolotl.store.base import ProtocolStore
 
 __all__ = ["Device", "Faults", "Network"]
 
 
-@dataclass
-class Faults:
-    """Per-item probabilities and delays of the network.
-
-    Attributes:
-        drop: an upload to the server, a server ack or a receipt is lost.
-        lose: the server acks an envelope and then loses it (a gap).
-        corrupt: an envelope arrives with one bit flipped.
-        duplicate: an item arrives twice.
-        corrupt_once: per (message, device): its first delivered copy is corrupted.
-        min_delay_ms, max_delay_ms: travel time; a spread reorders.
-    """
-
-    drop: float = 0.0
-    lose: float = 0.0
-    corrupt: float = 0.0
-    duplicate: float = 0.0
-    corrupt_once: float = 0.0
-    min_delay_ms: int = 10
-    max_delay_ms: int = 50
-
-
-@dataclass
-class Device:
-    """One device: its store, layer and what its application saw."""
-
-    address: ProtocolAddress
-    store: ProtocolStore
-    layer: RetryLayer
-    key: str  # names the store of this incarnation in the network's DeviceStores
-    online: bool = True
-    # What the user saw on this address, across reinstalls (the history).
-    delivered: dict[tuple[ProtocolAddress, str], bytes] = field(default_factory=dict)
-    delivered_at: dict[tuple[ProtocolAddress, str], int] = field(default_factory=dict)
-    # What this incarnation delivered: it must never deliver one of these again.
-    delivered_here: set[tuple[ProtocolAddress, str]] = field(default_factory=set)
-    undecryptable: list[Undecryptable] = field(default_factory=list)
-    send_failed: list[SendFailed] = field(default_factory=list)
-    gaps: list[Gap] = field(default_factory=list)
-    receipts_sent: int = 0
-    transmissions: int = 0
-    receipts_by_message: Counter[str] = field(default_factory=Counter)
-    transmissions_by_message: Counter[tuple[str, ProtocolAddress]] = field(default_factory=Counter)
-    past_stats: list[LayerStats] = field(default_factory=list)  # of layers before restarts
-    receipt_times: list[int] = field(default_factory=list)
-
-
 _Item = tuple[int, int, str, ProtocolAddress, Any]
 _T = TypeVar("_T")
+_UNKNOWN = RetryReason.UNKNOWN_ERROR.name
 
 
 class Network:
@@ -160,6 +116,8 @@ class Network:
         self.sent: dict[str, tuple[ProtocolAddress, list[ProtocolAddress], bytes, str | None]] = {}
         self.sent_at: dict[str, int] = {}
         self.violations: list[str] = []
+        # What the failures the retry layer sent as UNKNOWN_ERROR really were.
+        self.unknown_error_causes: Counter[str] = Counter()
         self.on_deliver: Callable[[Device, Deliver], None] | None = None
         self._corrupt_decided: dict[tuple[str, ProtocolAddress], bool] = {}
         try:
@@ -268,8 +226,12 @@ class Network:
                 self.lost_with_receiver.add((pending.message_id, address))
         old.store.close()
         fresh = self._install(address)
-        fresh.delivered = old.delivered  # the user's history, for the exactly-once check
+        # The user's history at this address, for the checks and the report.
+        fresh.delivered = old.delivered
         fresh.delivered_at = old.delivered_at
+        fresh.undecryptable = old.undecryptable
+        fresh.send_failed = old.send_failed
+        fresh.gaps = old.gaps
         fresh.past_stats = [*old.past_stats, old.layer.stats]
         fresh.receipt_times = old.receipt_times
         for other in list(self.devices):
@@ -421,7 +383,12 @@ class Network:
 
     def _handle_on(self, d: Device, kind: str, item: Any) -> None:
         if kind == "envelope":
-            self._apply(d, d.layer.receive(item, self.now))
+            failures = d.layer.stats.failures
+            unknown = failures.get(_UNKNOWN, 0)
+            actions = d.layer.receive(item, self.now)
+            if failures.get(_UNKNOWN, 0) > unknown:
+                self.unknown_error_causes[unknown_error_cause(item)] += 1
+            self._apply(d, actions)
         elif kind == "server_ack":
             self._apply(d, d.layer.server_ack(item[0], item[1], self.now))
         elif kind == "receipt":
@@ -467,55 +434,18 @@ class Network:
                         self.wake[address] = self.now + 1
         raise RuntimeError("the network did not settle")
 
-    # -- checks --------------------------------------------------------------
+    # -- checks (axolotl.simulate.checks) -------------------------------------
     def lost(self) -> list[str]:
-        """Messages neither delivered to a recipient nor reported there or at the sender.
-
-        Copies gone with a reinstall are left out: those whose sender's send
-        log it wiped, and those a reinstalled recipient had taken but could
-        not read yet (its pending failures went with it).
-        """
-        problems = []
-        for message_id, (src, recipients, _, _) in self.sent.items():
-            if message_id in self.lost_with_sender:
-                continue
-            for r in recipients:
-                d = self.devices[r]
-                if (src, message_id) in d.delivered or (message_id, r) in self.lost_with_receiver:
-                    continue
-                reported = any(u.message_id == message_id for u in d.undecryptable) or any(
-                    f.message_id == message_id and f.device == r
-                    for f in self.devices[src].send_failed
-                )
-                if not reported:
-                    problems.append(
-                        f"{message_id} from {src} to {r} neither delivered nor reported"
-                    )
-        return problems
+        """Copies neither delivered nor reported nor gone with a reinstall."""
+        return checks.lost(self)
 
     def wrong(self) -> list[str]:
         """Deliveries whose plaintext differs from what was sent, and double deliveries."""
-        problems = list(self.violations)
-        for message_id, (src, recipients, text, _) in self.sent.items():
-            for r in recipients:
-                got = self.devices[r].delivered.get((src, message_id))
-                if got is not None and got != text:
-                    problems.append(f"{message_id} to {r}: wrong plaintext")
-        return problems
+        return checks.wrong(self)
 
     def over_budget(self) -> list[str]:
         """Messages that drew more receipts or transmissions than the policy allows."""
-        p = self.policy
-        problems = []
-        budget = max(c.max_transmissions for c in p.classes.values()) * (1 + p.max_retries)
-        for d in self.devices.values():
-            for message_id, n in d.receipts_by_message.items():
-                if n > p.max_retries:
-                    problems.append(f"{d.address}: {n} receipts for {message_id}")
-            for (message_id, r), n in d.transmissions_by_message.items():
-                if message_id in self.sent and n > budget:
-                    problems.append(f"{d.address}: {n} transmissions of {message_id} to {r}")
-        return problems
+        return checks.over_budget(self)
 
     def close(self) -> None:
         """Close every device's store, then the backend (which may remove their data)."""

@@ -22,6 +22,8 @@ from typing import Any
 
 from axolotl.errors import UsageError
 from axolotl.retry import LayerStats
+from axolotl.simulate import checks
+from axolotl.simulate.checks import Outcome
 from axolotl.simulate.network import Faults, Network
 from axolotl.simulate.stores import DeviceStores, PostgresStores, SQLiteStores
 
@@ -120,12 +122,18 @@ class SimulationReport:
     resends: int = 0
     sessions_rebuilt: int = 0
     retransmissions: int = 0
-    undecryptable: int = 0
-    send_failed: int = 0
+    # Every copy ends in exactly one outcome (axolotl.simulate.checks):
+    # delivered + undecryptable + send_failed + lost_with_reinstalled_sender
+    # + lost_with_reinstalled_receiver + len(lost) == copies.
+    undecryptable: int = 0  # copies the recipient reported Undecryptable
+    send_failed: int = 0  # copies the sender reported SendFailed
     lost_with_reinstalled_sender: int = 0  # copies whose sender's send log a reinstall wiped
     lost_with_reinstalled_receiver: int = 0  # copies a recipient had failed on when reinstalled
     delivered_again_after_reinstall: int = 0  # copies a reinstalled recipient got again
+    # What the failures counted under UNKNOWN_ERROR were (the error class).
+    unknown_error_causes: dict[str, int] = field(default_factory=dict)
     gaps_reported: int = 0
+    gaps_false_alarms: int = 0  # Gap reports while every copy of that sender had arrived
     crashes: int = 0
     latency_ms: dict[str, float] = field(default_factory=dict)
     simulated_seconds: float = 0.0  # from the first send to the last delivery
@@ -245,15 +253,21 @@ def _report(
     totals = _totals(net)
     report.sent = len(net.sent)
     report.copies = sum(len(r) for _, r, _, _ in net.sent.values())
+    ends = checks.outcomes(net)
+    tally = Counter(ends.values())
+    report.delivered = tally[Outcome.DELIVERED]
+    report.undecryptable = tally[Outcome.UNDECRYPTABLE]
+    report.send_failed = tally[Outcome.SEND_FAILED]
+    report.lost_with_reinstalled_sender = tally[Outcome.GONE_WITH_SENDER]
+    report.lost_with_reinstalled_receiver = tally[Outcome.GONE_WITH_RECIPIENT]
     latencies = []
     for message_id, (src, recipients, _, _) in net.sent.items():
         for r in recipients:
             at = net.devices[r].delivered_at.get((src, message_id))
             if at is not None:
-                report.delivered += 1
                 latencies.append(at - net.sent_at[message_id])
     report.duplicates_refused = totals.duplicates
-    report.lost = net.lost()
+    report.lost = checks.lost(net, ends)
     report.wrong = net.wrong()
     report.over_budget = net.over_budget()
     report.exactly_once = not report.lost and not report.wrong
@@ -262,21 +276,10 @@ def _report(
     report.resends = totals.resends
     report.sessions_rebuilt = totals.rebuilds
     report.retransmissions = totals.retransmissions
-    report.undecryptable = totals.undecryptable
-    report.send_failed = totals.send_failed
-    report.lost_with_reinstalled_sender = sum(
-        1
-        for message_id in net.lost_with_sender
-        for r in net.sent[message_id][1]
-        if (net.sent[message_id][0], message_id) not in net.devices[r].delivered
-    )
-    report.lost_with_reinstalled_receiver = sum(
-        1
-        for message_id, r in net.lost_with_receiver
-        if (net.sent[message_id][0], message_id) not in net.devices[r].delivered
-    )
     report.delivered_again_after_reinstall = len(net.delivered_again)
+    report.unknown_error_causes = dict(sorted(net.unknown_error_causes.items()))
     report.gaps_reported = sum(len(d.gaps) for d in net.devices.values())
+    report.gaps_false_alarms = checks.false_alarm_gaps(net, ends)
     report.crashes = net.counter.crashes
     if latencies:
         latencies.sort()
@@ -304,7 +307,22 @@ def _report(
     return report
 
 
-def failures_summary(report: SimulationReport) -> str:
-    """``BAD_MAC 12, NO_SESSION 3`` (or ``none``)."""
+def failure_items(report: SimulationReport) -> list[str]:
+    """``["BAD_MAC 12", "DecodeError 2 (sent as UNKNOWN_ERROR)", ...]``, most frequent first.
+
+    The failures the retry layer could only call ``UNKNOWN_ERROR`` are named by
+    their cause (the error class, see ``unknown_error_causes``).
+    """
     counts = Counter(report.failures_by_reason)
-    return ", ".join(f"{k} {v}" for k, v in counts.most_common()) or "none"
+    unknown = counts.pop("UNKNOWN_ERROR", 0)
+    named = Counter(report.unknown_error_causes)
+    if unknown > sum(named.values()):  # not expected: every one is traced
+        named["unknown"] += unknown - sum(named.values())
+    items = [(n, f"{k} {n}") for k, n in counts.items()]
+    items += [(n, f"{k} {n} (sent as UNKNOWN_ERROR)") for k, n in named.items() if unknown]
+    return [text for _, text in sorted(items, key=lambda t: -t[0])]
+
+
+def failures_summary(report: SimulationReport) -> str:
+    """``BAD_MAC 12, NO_SESSION 3`` (or ``none``), with ``UNKNOWN_ERROR`` named by its cause."""
+    return ", ".join(failure_items(report)) or "none"
