@@ -153,4 +153,6 @@ def test_cli_store_errors_exit_2_saying_why(
     if "--dsn" in args and "postgres" in args:
         require_psycopg()  # without it the error is the missing extra (tests/test_simulate.py)
     assert main(["simulate", "--messages", "5", *args]) == 2
-    assert says in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert says in err
+    assert err.count("\n") == 1  # libpq's message has a newline of its own

@@ -2,8 +2,10 @@
 
 Exit status 0 when every message reached every recipient exactly once (or
 was reported ``Undecryptable``/``SendFailed`` within its budget), 1 when any
-was lost, delivered twice or altered, 2 on bad options or a store that
-cannot be used (a PostgreSQL server that cannot be reached, say).
+was lost, delivered twice or altered, 2 on bad options, paths or a store that
+cannot be used (a PostgreSQL server that cannot be reached, say), all checked
+before the run starts, 130 when interrupted (Ctrl-C), 3 on an internal error.
+Every error is one line on stderr.
 
 The devices keep their state in SQLite files (a temporary folder unless
 --db-dir) or, with --store postgres, as owners ``simulate-<run id>-<device>``
@@ -20,14 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from axolotl.errors import AxolotlError, UsageError
-from axolotl.simulate.run import (
-    STORES,
-    SimulationConfig,
-    SimulationReport,
-    failure_items,
-    simulate,
-)
-from axolotl.simulate.stores import new_run_id
+from axolotl.simulate import plot
+from axolotl.simulate.run import STORES, ConfigError, SimulationConfig, simulate
+from axolotl.simulate.stores import check_folder, new_run_id
+from axolotl.simulate.text import render
 
 __all__ = ["register"]
 
@@ -105,180 +103,87 @@ class _Progress:
             self.last_decile = decile
             print(f"sent {done}/{total} messages", file=sys.stderr)
 
+    def interrupted(self) -> None:
+        """End a half-drawn bar, so what follows starts on a line of its own."""
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+def _say(message: object) -> None:
+    """One line on stderr, whatever ``message`` holds (libpq's messages carry newlines)."""
+    print("axolotl simulate: " + " ".join(str(message).split()), file=sys.stderr)
+
+
+def _config(args: argparse.Namespace) -> SimulationConfig:
+    return SimulationConfig(
+        devices=args.devices,
+        messages=args.messages,
+        loss=args.loss,
+        corrupt=args.corrupt,
+        dup=args.dup,
+        reorder=args.reorder,
+        wipe=args.wipe,
+        reinstall=args.reinstall,
+        crash=args.crash,
+        seed=args.seed,
+        store=args.store,
+        db_dir=args.db_dir,
+        dsn=args.dsn,
+        keep=args.keep,
+        run_id=new_run_id() if args.keep else None,
+    )
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Every path option, before any work.
+
+    Raises:
+        UsageError: one of them cannot be used.
+    """
+    if args.plot is not None:
+        plot.check(args.plot)
+    if args.db_dir is not None:
+        try:
+            check_folder(args.db_dir)
+        except UsageError as exc:
+            raise UsageError(f"--db-dir: {exc}") from None
+        if any(args.db_dir.glob("*.db")):
+            raise UsageError(
+                f"--db-dir {args.db_dir} already holds databases; give an empty folder"
+            )
+
 
 def _run(args: argparse.Namespace) -> int:
+    progress: _Progress | None = None
     try:
-        config = SimulationConfig(
-            devices=args.devices,
-            messages=args.messages,
-            loss=args.loss,
-            corrupt=args.corrupt,
-            dup=args.dup,
-            reorder=args.reorder,
-            wipe=args.wipe,
-            reinstall=args.reinstall,
-            crash=args.crash,
-            seed=args.seed,
-            store=args.store,
-            db_dir=args.db_dir,
-            dsn=args.dsn,
-            keep=args.keep,
-            run_id=new_run_id() if args.keep else None,
-        )
-    except UsageError as exc:
-        print(f"axolotl simulate: {exc}", file=sys.stderr)
-        return 2
-    if args.db_dir is not None and any(args.db_dir.glob("*.db")):
-        print(
-            f"axolotl simulate: {args.db_dir} already holds databases; give an empty folder",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        report = simulate(config, progress=None if args.json else _Progress())
-    except AxolotlError as exc:  # UsageError, StorageError: the store cannot be used
-        print(f"axolotl simulate: {exc}", file=sys.stderr)
-        return 2
-    if config.keep:
-        print(
-            f"axolotl simulate: kept the run's rows: owners 'simulate-{config.run_id}-*' "
-            "(remove them with PostgresStore.delete_owner)",
-            file=sys.stderr,
-        )
-    if args.plot is not None:
-        status = _plot(report, args.plot)
-        if status:
-            return status
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
-    else:
-        print(render(report))
-    return 0 if report.ok else 1
-
-
-WIDTH = 100
-"""No line of the report is longer (a terminal of 100 columns shows it unwrapped)."""
-_LABEL = 21  # "  failures:          " -- where every value starts
-
-
-def _line(label: str, value: str) -> str:
-    return f"  {label + ':':<{_LABEL - 2}}{value}"
-
-
-def _wrapped(label: str, items: list[str]) -> list[str]:
-    """``items`` joined by commas after ``label``, continued on indented lines past WIDTH."""
-    lines: list[str] = []
-    current = ""
-    for i, item in enumerate(items):
-        piece = item + ("," if i < len(items) - 1 else "")
-        candidate = f"{current} {piece}" if current else piece
-        if current and _LABEL + len(candidate) > WIDTH:
-            lines.append(current)
-            current = piece
+        try:
+            config = _config(args)
+        except ConfigError as exc:
+            _say(exc.cli_message)
+            return 2
+        _check_paths(args)
+        progress = None if args.json else _Progress()
+        report = simulate(config, progress=progress)
+        if args.json:
+            print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
         else:
-            current = candidate
-    lines.append(current or "none")
-    return [_line(label, lines[0])] + [" " * _LABEL + rest for rest in lines[1:]]
-
-
-def _n(count: int, thing: str) -> str:
-    return f"{count} {thing}" + ("" if count == 1 else "s")
-
-
-def render(report: SimulationReport) -> str:
-    """The report in plain words, no line longer than :data:`WIDTH`.
-
-    Every copy is in exactly one of: delivered, undecryptable, send failed,
-    gone with a reinstalled sender or recipient, lost.
-    """
-    c = report.config
-    lat = report.latency_ms
-    gaps = str(report.gaps_reported)
-    if report.gaps_reported:
-        gaps += f" ({report.gaps_false_alarms} false alarms: every copy from that sender arrived)"
-    lines = [
-        f"axolotl simulate: {c['devices']} devices, {c['messages']} messages, seed {c['seed']},"
-        f" {c['store']} stores",
-        _line(
-            "faults",
-            f"loss {c['loss']}, corrupt {c['corrupt']}, dup {c['dup']}, reorder {c['reorder']} ms",
-        ),
-        _line(
-            "incidents",
-            f"{_n(c['wipe'], 'session wipe')}, {_n(c['reinstall'], 'reinstall')},"
-            f" {_n(report.crashes, 'crash')}".replace("crashs", "crashes"),
-        ),
-        _line("sent", f"{report.sent} messages, {report.copies} copies (pairwise + group)"),
-        _line("delivered", f"{report.delivered} of {report.copies} copies"),
-        _line(
-            "given up",
-            f"{report.undecryptable} undecryptable, {report.send_failed} send failed",
-        ),
-        _line(
-            "reinstalls",
-            f"{report.lost_with_reinstalled_sender} gone with the sender,"
-            f" {report.lost_with_reinstalled_receiver} with the recipient,"
-            f" {report.delivered_again_after_reinstall} delivered again",
-        ),
-        _line(
-            "exactly once",
-            f"{'yes' if report.exactly_once else 'NO'} ({len(report.lost)} lost,"
-            f" {len(report.wrong)} doubled or altered; {report.duplicates_refused} duplicates"
-            " refused)",
-        ),
-        *_wrapped("failures", failure_items(report)),
-        _line("receipts sent", str(report.receipts_sent)),
-        _line("resends", f"{report.resends} (retransmissions {report.retransmissions})"),
-        _line("sessions rebuilt", str(report.sessions_rebuilt)),
-        _line("gaps reported", gaps),
-    ]
-    if lat:
-        lines.append(
-            _line(
-                "latency (sim)",
-                f"median {lat['median']:.0f} ms, p99 {lat['p99']:.0f} ms, max {lat['max']:.0f} ms",
+            print(render(report))
+        if config.keep:
+            _say(
+                f"kept the run's rows: owners 'simulate-{config.run_id}-*'"
+                " (remove them with PostgresStore.delete_owner)"
             )
-        )
-    lines.append(
-        _line(
-            "throughput",
-            f"{report.sent / max(report.simulated_seconds, 1e-9):.1f} messages"
-            f" per simulated second over {report.simulated_seconds:.1f} s",
-        )
-    )
-    lines.append(
-        _line(
-            "wall clock",
-            f"{report.timing['wall_seconds']:.1f} s,"
-            f" {report.timing['messages_per_second']:.0f} messages/s",
-        )
-    )
-    for problem in (report.lost + report.wrong + report.over_budget)[:10]:
-        lines.append(f"  PROBLEM: {problem}"[:WIDTH])
-    return "\n".join(lines)
-
-
-def _plot(report: SimulationReport, path: Path) -> int:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(
-            "axolotl simulate: --plot needs matplotlib (pip install 'axolotl-retry[plot]')",
-            file=sys.stderr,
-        )
+        if args.plot is not None:
+            plot.write(report, args.plot)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.interrupted()
+        _say("interrupted")
+        return 130
+    except AxolotlError as exc:  # UsageError, StorageError: bad input or an unusable store
+        _say(exc)
         return 2
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    for name, label in (("deliveries", "deliveries"), ("receipts", "retry receipts sent")):
-        times = report.series.get(name, [])
-        ax.plot(times, range(1, len(times) + 1), label=label)
-    ax.set_xlabel("simulated seconds")
-    ax.set_ylabel("cumulative count")
-    ax.set_title("axolotl simulate: recovery over time")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return 0
+    except Exception as exc:  # a bug: still one line, and not 1 (which means a lost message)
+        _say(f"internal error: {type(exc).__name__}: {exc} (a bug; please report it)")
+        return 3
+    return 0 if report.ok else 1

@@ -27,7 +27,7 @@ from axolotl.simulate.checks import Outcome
 from axolotl.simulate.network import Faults, Network
 from axolotl.simulate.stores import DeviceStores, PostgresStores, SQLiteStores
 
-__all__ = ["SimulationConfig", "SimulationReport", "simulate"]
+__all__ = ["ConfigError", "SimulationConfig", "SimulationReport", "simulate"]
 
 _GROUP = "simulation@g.example"
 STORES = ("sqlite", "postgres")
@@ -79,29 +79,62 @@ class SimulationConfig:
 
     def __post_init__(self) -> None:
         if not 2 <= self.devices <= len(_NAMES):
-            raise UsageError(f"devices must be in 2..{len(_NAMES)}")
+            raise ConfigError("devices", f"must be in 2..{len(_NAMES)}, got {self.devices}")
         if self.messages < 1:
-            raise UsageError("messages must be >= 1")
+            raise ConfigError("messages", f"must be at least 1, got {self.messages}")
         for name in ("loss", "corrupt", "dup"):
-            if not 0 <= getattr(self, name) < 1:
-                raise UsageError(f"{name} must be a probability in [0, 1)")
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise ConfigError(name, f"must be a probability in [0, 1), got {value}")
         for name in ("reorder", "wipe", "reinstall", "crash"):
-            if getattr(self, name) < 0:
-                raise UsageError(f"{name} must be >= 0")
+            value = getattr(self, name)
+            if value < 0:
+                raise ConfigError(name, f"must be at least 0, got {value}")
         if self.store not in STORES:
-            raise UsageError(f"store must be one of {', '.join(STORES)}, got {self.store!r}")
+            raise ConfigError("store", f"must be one of {', '.join(STORES)}, got {self.store!r}")
         if self.store == "postgres":
             if not self.dsn:
-                raise UsageError("the postgres store needs a DSN (--dsn postgresql://...)")
+                raise ConfigError(
+                    "store",
+                    "postgres needs a DSN",
+                    cli="postgres needs a DSN: --dsn postgresql://...",
+                )
             if self.db_dir is not None:
-                raise UsageError("db_dir is for the sqlite store; the postgres one uses the DSN")
+                raise ConfigError(
+                    "db_dir",
+                    "is for the sqlite store; the postgres one uses the DSN",
+                    cli="is for the sqlite store; the postgres one uses --dsn",
+                )
         else:
             if self.dsn is not None:
-                raise UsageError("a DSN is for the postgres store (--store postgres)")
-            if self.keep or self.run_id is not None:
-                raise UsageError(
-                    "keep and run_id are for the postgres store; keep SQLite databases with db_dir"
+                raise ConfigError(
+                    "dsn",
+                    "is for the postgres store",
+                    cli="is for the postgres store (--store postgres)",
                 )
+            if self.keep:
+                raise ConfigError(
+                    "keep",
+                    "is for the postgres store; keep SQLite databases with db_dir",
+                    cli="is for the postgres store (--store postgres); keep SQLite databases"
+                    " with --db-dir",
+                )
+            if self.run_id is not None:
+                raise ConfigError("run_id", "names the owners of the postgres store only")
+
+
+class ConfigError(UsageError):
+    """A :class:`SimulationConfig` field has a bad value or does not go with another.
+
+    Attributes:
+        field: the field, e.g. ``db_dir``; the option ``--db-dir`` on the command line.
+        cli_message: the message as the command line words it (options, not fields).
+    """
+
+    def __init__(self, field: str, message: str, *, cli: str | None = None) -> None:
+        super().__init__(f"{field} {message}")
+        self.field = field
+        self.cli_message = f"--{field.replace('_', '-')} {cli or message}"
 
 
 @dataclass(slots=True)
