@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from axolotl.cli.simulate import WIDTH, render
 from axolotl.simulate import SimulationConfig, SimulationReport, simulate
+from axolotl.simulate.text import WIDTH, render
 
 HEAVY = [
     SimulationConfig(

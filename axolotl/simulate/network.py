@@ -79,6 +79,13 @@ class Network:
         faults: the network's faults.
         crash_at: store writes (1-based, counted from set-up on) at which the
             writing device crashes and restarts.
+        eager_sessions: set up a session between every two devices before
+            anything is sent (the square of the device count in X3DH
+            handshakes). ``False``: a device fetches a bundle when it first
+            sends to a device it has no session with, as a stack does, so
+            set-up is linear in the device count and a pair that never talks
+            costs nothing; first messages then travel as prekey messages.
+            A reinstalled device likewise starts without sessions.
 
     Raises:
         UsageError: crashes asked of stores that do not persist.
@@ -93,6 +100,7 @@ class Network:
         policy: RetryPolicy | None = None,
         faults: Faults | None = None,
         crash_at: Iterable[int] = (),
+        eager_sessions: bool = True,
     ) -> None:
         self.random = random.Random(seed)
         self.rng = DeterministicRng(seed)
@@ -105,7 +113,9 @@ class Network:
         elif self.counter.crash_at and not stores.persistent:
             raise UsageError("crash injection needs persistent stores (SQLite or PostgreSQL)")
         self.stores = stores
+        self.eager_sessions = eager_sessions
         self.devices: dict[ProtocolAddress, Device] = {}
+        self._by_name: dict[str, ProtocolAddress] = {}
         self._queue: list[_Item] = []
         self._seq = 0
         self.wake: dict[ProtocolAddress, int] = {}
@@ -122,11 +132,14 @@ class Network:
         self._corrupt_decided: dict[tuple[str, ProtocolAddress], bool] = {}
         try:
             for i, name in enumerate(names):
-                self._install(ProtocolAddress(f"{name}@s.example", i + 1))
-            for a in self.devices:
-                for b in self.devices:
-                    if a != b:
-                        self.devices[a].layer.process_bundle(b, self.bundle(b))
+                address = ProtocolAddress(f"{name}@s.example", i + 1)
+                self._by_name[name] = address
+                self._install(address)
+            if eager_sessions:
+                for a in self.devices:
+                    for b in self.devices:
+                        if a != b:
+                            self.devices[a].layer.process_bundle(b, self.bundle(b))
         except BaseException:
             self.close()
             raise
@@ -157,8 +170,12 @@ class Network:
         return bundle
 
     def address(self, name: str) -> ProtocolAddress:
-        """The address of the device called ``name``."""
-        return next(a for a in self.devices if a.name.startswith(name + "@"))
+        """The address of the device called ``name``.
+
+        Raises:
+            KeyError: no device has that name.
+        """
+        return self._by_name[name]
 
     def restart(self, name: str) -> None:
         """Close the device's store and reopen it (persistent stores only)."""
@@ -234,9 +251,10 @@ class Network:
         fresh.gaps = old.gaps
         fresh.past_stats = [*old.past_stats, old.layer.stats]
         fresh.receipt_times = old.receipt_times
-        for other in list(self.devices):
-            if other != address:
-                self._attempt(address, self._bundle_processor(other))
+        if self.eager_sessions:
+            for other in list(self.devices):
+                if other != address:
+                    self._attempt(address, self._bundle_processor(other))
 
     def _bundle_processor(self, peer: ProtocolAddress) -> Callable[[Device], None]:
         """A call that starts a device's session with ``peer`` from a fresh bundle of it."""
