@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from axolotl.errors import AxolotlError, UsageError
 from axolotl.simulate import plot
@@ -27,7 +31,7 @@ from axolotl.simulate.run import STORES, ConfigError, SimulationConfig, simulate
 from axolotl.simulate.stores import check_folder, new_run_id
 from axolotl.simulate.text import render
 
-__all__ = ["register"]
+__all__ = ["Progress", "register"]
 
 
 def register(sub: Any) -> None:
@@ -81,32 +85,84 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_run)
 
 
-class _Progress:
-    """A bar on a terminal, a line every 10% otherwise (both on stderr)."""
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.last_decile = -1
+
+class Progress:
+    """What a person watching the run sees: a line on stderr, on a terminal only.
+
+    ``[#####.....]  1200/2000 messages  0:03 elapsed  412 msg/s  ETA 0:02``,
+    redrawn at most every ``interval`` seconds and fitted to the terminal's
+    width; once every message is sent it says the network is settling, and
+    :meth:`finish` erases it before the report. Not on a terminal (a pipe, a
+    file, CI) it writes nothing: the report says how long the run took.
+
+    Args:
+        stream: where to draw (default: stderr).
+        clock: seconds, monotonic (for tests).
+        interval: the least time between two redraws.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.1,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
+        self.clock = clock
+        self.interval = interval
+        self.started = clock()
+        self.last_draw = -interval
+        self.drawn = False
+
+    def line(self, done: int, total: int, width: int) -> str:
+        """The progress line after ``done`` of ``total`` messages, at most ``width`` long."""
+        elapsed = self.clock() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        text = f"{done}/{total} messages  {_clock(elapsed)} elapsed  {rate:.0f} msg/s"
+        if done >= total:
+            text += "  all sent, the network settles"
+        elif rate > 0:
+            text += f"  ETA {_clock((total - done) / rate)}"
+        bar_width = min(40, width - 1 - len(text) - 4)  # "[" bar "]  " text, < width
+        if bar_width >= 10:
+            filled = bar_width * done // total
+            text = f"[{'#' * filled}{'.' * (bar_width - filled)}]  {text}"
+        return text[: width - 1]
 
     def __call__(self, done: int, total: int) -> None:
-        if self.tty:
-            width = 40
-            filled = width * done // total
-            bar = "#" * filled + "." * (width - filled)
-            sys.stderr.write(f"\r[{bar}] {done}/{total} messages")
-            if done == total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        if not self.tty:
             return
-        decile = 10 * done // total
-        if decile != self.last_decile:
-            self.last_decile = decile
-            print(f"sent {done}/{total} messages", file=sys.stderr)
+        now = self.clock()
+        if done < total and now - self.last_draw < self.interval:
+            return
+        self.last_draw = now
+        try:
+            width = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            width = shutil.get_terminal_size((80, 24)).columns
+        self.stream.write("\r" + self.line(done, total, width) + "\033[K")
+        self.stream.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        """Erase the line (the report follows)."""
+        if self.drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.drawn = False
 
     def interrupted(self) -> None:
-        """End a half-drawn bar, so what follows starts on a line of its own."""
-        if self.tty:
-            sys.stderr.write("\n")
+        """End a drawn line, so what follows starts on a line of its own."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
 
 
 def _say(message: object) -> None:
@@ -154,7 +210,7 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    progress: _Progress | None = None
+    progress: Progress | None = None
     try:
         try:
             config = _config(args)
@@ -162,8 +218,9 @@ def _run(args: argparse.Namespace) -> int:
             _say(exc.cli_message)
             return 2
         _check_paths(args)
-        progress = None if args.json else _Progress()
-        report = simulate(config, progress=progress)
+        progress = Progress()
+        report = simulate(config, progress=progress if progress.tty else None)
+        progress.finish()
         if args.json:
             print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
         else:

@@ -126,6 +126,9 @@ class Network:
         self.sent: dict[str, tuple[ProtocolAddress, list[ProtocolAddress], bytes, str | None]] = {}
         self.sent_at: dict[str, int] = {}
         self.violations: list[str] = []
+        # For the plot: when each incident and each resend happened (ms).
+        self.incidents: list[tuple[int, str]] = []
+        self.resend_times: list[int] = []
         # What the failures the retry layer sent as UNKNOWN_ERROR really were.
         self.unknown_error_causes: Counter[str] = Counter()
         self.on_deliver: Callable[[Device, Deliver], None] | None = None
@@ -205,6 +208,7 @@ class Network:
 
     def _crashed(self, address: ProtocolAddress, before: LayerStats | None) -> None:
         """``address`` crashed in a call that began with ``before``: restart it from its store."""
+        self.incidents.append((self.now, "crash"))
         self._restart(address, before)
 
     def _attempt(self, address: ProtocolAddress, call: Callable[[Device], _T]) -> _T:
@@ -226,10 +230,12 @@ class Network:
         """``name`` loses its session with ``peer`` (the classic Bad MAC / no-session cause)."""
         d = self.devices[self.address(name)]
         d.store.delete_session(self.address(peer))
+        self.incidents.append((self.now, "wipe"))
 
     def reinstall(self, name: str) -> None:
         """A new identity and registration id at the same address; nothing else survives."""
         address = self.address(name)
+        self.incidents.append((self.now, "reinstall"))
         # A reinstall wipes the send log: what this device sent and had not
         # yet got across is gone with it (the application knows it reinstalled).
         self.lost_with_sender |= {m for m, sent in self.sent.items() if sent[0] == address}
@@ -413,7 +419,10 @@ class Network:
             src, outgoing = item
             assert isinstance(outgoing, OutgoingRetryReceipt)
             incoming = outgoing.received_from(address_to_jid(src))
-            self._apply(d, d.layer.receive_receipt(incoming, self.now, device=src))
+            resends = d.layer.stats.resends
+            actions = d.layer.receive_receipt(incoming, self.now, device=src)
+            self.resend_times.extend([self.now] * (d.layer.stats.resends - resends))
+            self._apply(d, actions)
         elif kind == "delivery":
             self._apply(d, d.layer.receive_receipt(item, self.now))
 

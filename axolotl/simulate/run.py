@@ -15,7 +15,7 @@ import random
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,7 +171,11 @@ class SimulationReport:
     latency_ms: dict[str, float] = field(default_factory=dict)
     simulated_seconds: float = 0.0  # from the first send to the last delivery
     timing: dict[str, float] = field(default_factory=dict)
-    series: dict[str, list[float]] = field(default_factory=dict)  # for plots: seconds since start
+    # For plots (left out of to_dict): seconds since the first send. "sent" (a
+    # copy each), "deliveries", "receipts", "resends": when each happened; "latency_at"
+    # and "latency_ms": each delivered copy's send time and latency, in pairs.
+    series: dict[str, list[float]] = field(default_factory=dict)
+    incidents: list[tuple[float, str]] = field(default_factory=list)  # (seconds, kind)
 
     @property
     def ok(self) -> bool:
@@ -179,9 +183,10 @@ class SimulationReport:
         return self.exactly_once and not self.over_budget
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (``ok`` included, the plot series left out)."""
+        """A JSON-ready dict (``ok`` included, the plot series and incidents left out)."""
         data = asdict(self)
         data.pop("series")
+        data.pop("incidents")
         return {**data, "ok": self.ok}
 
 
@@ -211,7 +216,7 @@ def simulate(
 
     Args:
         config: what to simulate.
-        progress: called as ``progress(sent, total)`` while messages are sent.
+        progress: called as ``progress(sent, total)`` after each message is sent.
 
     Returns:
         The report.
@@ -245,7 +250,6 @@ def simulate(
     )
     start_ms = net.now
     try:
-        step = max(1, config.messages // 100)
         for i in range(config.messages):
             src = names[i % len(names)]
             others = [n for n in names if n != src]
@@ -261,9 +265,10 @@ def simulate(
                 reinstalls.pop(0)
                 net.reinstall(rnd.choice(names))
             net.run(until_ms=net.now + rnd.randint(5, 40))
-            if progress is not None and (i + 1) % step == 0:
+            if progress is not None:
                 progress(i + 1, config.messages)
         net.faults = Faults()
+        net.incidents.append((net.now, "faults end"))
         for name in names:
             if not net.devices[net.address(name)].online:
                 net.reconnect(name)
@@ -303,11 +308,14 @@ def _report(
     report.lost_with_reinstalled_sender = tally[Outcome.GONE_WITH_SENDER]
     report.lost_with_reinstalled_receiver = tally[Outcome.GONE_WITH_RECIPIENT]
     latencies = []
+    latency_at = []
     for message_id, (src, recipients, _, _) in net.sent.items():
+        sent_at = net.sent_at[message_id]
         for r in recipients:
             at = net.devices[r].delivered_at.get((src, message_id))
             if at is not None:
-                latencies.append(at - net.sent_at[message_id])
+                latencies.append(at - sent_at)
+                latency_at.append((sent_at - start_ms) / 1000)
     report.duplicates_refused = totals.duplicates
     report.lost = checks.lost(net, ends)
     report.wrong = net.wrong()
@@ -323,8 +331,12 @@ def _report(
     report.gaps_reported = sum(len(d.gaps) for d in net.devices.values())
     report.gaps_false_alarms = checks.false_alarm_gaps(net, ends)
     report.crashes = net.counter.crashes
+    report.series = _series(net, start_ms)
+    report.series["latency_at"] = latency_at
+    report.series["latency_ms"] = [float(x) for x in latencies]
+    report.incidents = [((t - start_ms) / 1000, kind) for t, kind in net.incidents]
     if latencies:
-        latencies.sort()
+        latencies = sorted(latencies)
         report.latency_ms = {
             "median": float(statistics.median(latencies)),
             "p99": float(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]),
@@ -334,19 +346,24 @@ def _report(
         (t for d in net.devices.values() for t in d.delivered_at.values()), default=start_ms
     )
     report.simulated_seconds = round((last_delivery - start_ms) / 1000, 3)
-    report.series = {
-        "deliveries": sorted(
-            (t - start_ms) / 1000 for d in net.devices.values() for t in d.delivered_at.values()
-        ),
-        "receipts": sorted(
-            (t - start_ms) / 1000 for d in net.devices.values() for t in d.receipt_times
-        ),
-    }
     report.timing = {
         "wall_seconds": round(wall_s, 3),
         "messages_per_second": round(report.sent / wall_s, 1) if wall_s else 0.0,
     }
     return report
+
+
+def _series(net: Network, start_ms: int) -> dict[str, list[float]]:
+    def seconds(times: Iterable[int]) -> list[float]:
+        return sorted((t - start_ms) / 1000 for t in times)
+
+    devices = list(net.devices.values())
+    return {
+        "sent": seconds(t for m, t in net.sent_at.items() for _ in net.sent[m][1]),  # copies
+        "deliveries": seconds(t for d in devices for t in d.delivered_at.values()),
+        "receipts": seconds(t for d in devices for t in d.receipt_times),
+        "resends": seconds(net.resend_times),
+    }
 
 
 def failure_items(report: SimulationReport) -> list[str]:
