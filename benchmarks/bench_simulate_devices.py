@@ -6,7 +6,7 @@ Run: ``.venv/bin/python benchmarks/bench_simulate_devices.py [--quick] [--full]`
    sessions started when first used (what ``simulate`` does) against every
    ordered pair set up first (``eager_sessions=True``, the square of the
    device count in X3DH handshakes). Target: linear, i.e. the time per device
-   at the largest count within 2x of that at the smallest.
+   at the largest count within 2x of that at the smallest (best of 3 rounds).
 2. Runs: ``simulate`` with the default faults at several device counts and a
    fixed message count; every fourth message goes to a group of all devices,
    so the copies grow with the device count. Time per copy shows what a copy
@@ -32,18 +32,21 @@ from axolotl.simulate.network import Network
 from axolotl.simulate.stores import SQLiteStores
 
 
-def _set_up_seconds(devices: int, eager: bool) -> float:
-    with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        net = Network(
-            [f"d{i}" for i in range(devices)],
-            seed=1,
-            stores=SQLiteStores(Path(folder)),
-            eager_sessions=eager,
-        )
-        elapsed = time.perf_counter() - started
-        net.close()
-    return elapsed
+def _set_up_seconds(devices: int, eager: bool, rounds: int = 3) -> float:
+    """The best of ``rounds`` set-ups (a busy host only ever adds time)."""
+    best = float("inf")
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            net = Network(
+                [f"d{i}" for i in range(devices)],
+                seed=1,
+                stores=SQLiteStores(Path(folder)),
+                eager_sessions=eager,
+            )
+            best = min(best, time.perf_counter() - started)
+            net.close()
+    return best
 
 
 def set_up(lazy_counts: list[int], eager_counts: list[int]) -> tuple[str, str]:
