@@ -10,10 +10,16 @@ backend that does not persist).
 ``tests/conftest.py`` imports the fixtures below, so any test module may ask
 for ``store`` (a fresh store, closed afterwards) or ``store_backend``.
 
-The PostgreSQL backend needs a server: set ``AXOLOTL_TEST_PG_DSN`` (``.ci/run``
-starts one and sets it). Without it the PostgreSQL cases skip with a one-line
-reason, except under CI (env ``CI`` set), where they fail. Each store gets its
-own schema, named after its directory, dropped when the test run ends.
+The PostgreSQL backend needs psycopg (the ``postgres`` extra) and a server:
+set ``AXOLOTL_TEST_PG_DSN`` (``.ci/run`` starts one and sets it). Without them
+the PostgreSQL cases skip, and the run ends with one line saying how many and
+why (:func:`pg_skip_summary`), except under CI (env ``CI`` set), where they
+fail, so a CI run cannot silently lose them. A CI phase that means to run
+without PostgreSQL (``.ci/run`` first runs the README's test command as
+written, without the extra) says so with ``AXOLOTL_TEST_PG_OPTIONAL=1``: the
+cases then skip under CI too. Each store gets its own schema, named after its
+directory, dropped when the test run ends. Nothing here imports psycopg or
+``axolotl.store.postgres`` before that skip.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -60,8 +67,32 @@ def _sqlite_path(directory: Path) -> Path:
 
 
 PG_DSN_ENV = "AXOLOTL_TEST_PG_DSN"
+PG_OPTIONAL_ENV = "AXOLOTL_TEST_PG_OPTIONAL"
+PG_SKIP_PREFIX = "PostgreSQL: "
 PG_OWNER = "local@s.example.1"
 _pg_state: dict[str, Any] = {}
+
+
+def _pg_unavailable(reason: str) -> NoReturn:
+    """Skip for ``reason``, or fail under CI unless the run says PostgreSQL is optional."""
+    if os.environ.get("CI") and os.environ.get(PG_OPTIONAL_ENV) != "1":
+        pytest.fail(
+            f"PostgreSQL tests must run under CI: {reason}"
+            f" (set {PG_OPTIONAL_ENV}=1 for a run meant to skip them)"
+        )
+    pytest.skip(PG_SKIP_PREFIX + reason)
+
+
+_NO_PSYCOPG = "psycopg is not installed (pip install -e '.[postgres]')"
+
+
+def require_psycopg() -> None:
+    """For a test that needs psycopg but no server: skip (or fail under CI) without it."""
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        _pg_unavailable(_NO_PSYCOPG)
 
 
 def _pg_admin() -> Any:
@@ -74,7 +105,7 @@ def _pg_admin() -> Any:
         try:
             import psycopg
         except ImportError:
-            reason = "psycopg is not installed (pip install -e '.[postgres]')"
+            reason = _NO_PSYCOPG
         else:
             if not dsn:
                 reason = f"no server: set {PG_DSN_ENV} to a PostgreSQL DSN (.ci/run does)"
@@ -87,9 +118,29 @@ def _pg_admin() -> Any:
                 except psycopg.Error as exc:
                     reason = f"cannot connect to ${PG_DSN_ENV}: {str(exc).strip().splitlines()[0]}"
         _pg_state["reason"] = reason
-    if os.environ.get("CI"):
-        pytest.fail(f"PostgreSQL tests must run under CI: {reason}")
-    pytest.skip(f"PostgreSQL: {reason}")
+    _pg_unavailable(reason)
+
+
+def pg_skip_summary(skipped: Iterable[Any]) -> str | None:
+    """One line on the PostgreSQL cases among ``skipped`` reports, or ``None`` if there are none.
+
+    Counts the skips of :func:`_pg_admin` and those of a module skipped for want
+    of psycopg (``pytest.importorskip``).
+    """
+    reasons: Counter[str] = Counter()
+    for report in skipped:
+        longrepr = getattr(report, "longrepr", None)
+        if not (isinstance(longrepr, tuple) and len(longrepr) == 3):
+            continue
+        reason = str(longrepr[2]).removeprefix("Skipped: ")
+        if reason.startswith(PG_SKIP_PREFIX):
+            reasons[reason.removeprefix(PG_SKIP_PREFIX)] += 1
+        elif "psycopg" in reason:
+            reasons[reason] += 1
+    if not reasons:
+        return None
+    why = "; ".join(reasons)
+    return f"PostgreSQL: {sum(reasons.values())} cases skipped: {why}"
 
 
 def pg_schema_dsn(directory: Path, *, fresh: bool) -> str:
@@ -123,16 +174,18 @@ def _pg_drop_schemas() -> None:
 
 
 def _pg_create(directory: Path, identity: IdentityKeyPair, registration_id: int) -> ProtocolStore:
+    # The DSN first: it skips (or fails under CI) before anything imports psycopg.
+    dsn = pg_schema_dsn(directory, fresh=True)
     from axolotl.store.postgres import PostgresStore
 
-    dsn = pg_schema_dsn(directory, fresh=True)
     return PostgresStore.create(dsn, PG_OWNER, identity, registration_id)
 
 
 def _pg_reopen(directory: Path) -> ProtocolStore:
+    dsn = pg_schema_dsn(directory, fresh=False)
     from axolotl.store.postgres import PostgresStore
 
-    return PostgresStore.open(pg_schema_dsn(directory, fresh=False), PG_OWNER)
+    return PostgresStore.open(dsn, PG_OWNER)
 
 
 BACKENDS: list[StoreBackend] = [

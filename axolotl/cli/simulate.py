@@ -2,8 +2,10 @@
 
 Exit status 0 when every message reached every recipient exactly once (or
 was reported ``Undecryptable``/``SendFailed`` within its budget), 1 when any
-was lost, delivered twice or altered, 2 on bad options or a store that
-cannot be used (a PostgreSQL server that cannot be reached, say).
+was lost, delivered twice or altered, 2 on bad options, paths or a store that
+cannot be used (a PostgreSQL server that cannot be reached, say), all checked
+before the run starts, 130 when interrupted (Ctrl-C), 3 on an internal error.
+Every error is one line on stderr.
 
 The devices keep their state in SQLite files (a temporary folder unless
 --db-dir) or, with --store postgres, as owners ``simulate-<run id>-<device>``
@@ -15,21 +17,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from axolotl.errors import AxolotlError, UsageError
-from axolotl.simulate.run import (
-    STORES,
-    SimulationConfig,
-    SimulationReport,
-    failures_summary,
-    simulate,
-)
-from axolotl.simulate.stores import new_run_id
+from axolotl.simulate import plot
+from axolotl.simulate.run import STORES, ConfigError, SimulationConfig, simulate
+from axolotl.simulate.stores import check_folder, new_run_id
+from axolotl.simulate.text import render
 
-__all__ = ["register"]
+__all__ = ["Progress", "register"]
 
 
 def register(sub: Any) -> None:
@@ -83,148 +85,162 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_run)
 
 
-class _Progress:
-    """A bar on a terminal, a line every 10% otherwise (both on stderr)."""
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.last_decile = -1
+
+class Progress:
+    """What a person watching the run sees: a line on stderr, on a terminal only.
+
+    ``[#####.....]  1200/2000 messages  0:03 elapsed  412 msg/s  ETA 0:02``,
+    redrawn at most every ``interval`` seconds and fitted to the terminal's
+    width; once every message is sent it says the network is settling, and
+    :meth:`finish` erases it before the report. Not on a terminal (a pipe, a
+    file, CI) it writes nothing: the report says how long the run took.
+
+    Args:
+        stream: where to draw (default: stderr).
+        clock: seconds, monotonic (for tests).
+        interval: the least time between two redraws.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.1,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
+        self.clock = clock
+        self.interval = interval
+        self.started = clock()
+        self.last_draw = -interval
+        self.drawn = False
+
+    def line(self, done: int, total: int, width: int) -> str:
+        """The progress line after ``done`` of ``total`` messages, at most ``width`` long."""
+        elapsed = self.clock() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        text = f"{done}/{total} messages  {_clock(elapsed)} elapsed  {rate:.0f} msg/s"
+        if done >= total:
+            text += "  all sent, the network settles"
+        elif rate > 0:
+            text += f"  ETA {_clock((total - done) / rate)}"
+        bar_width = min(40, width - 1 - len(text) - 4)  # "[" bar "]  " text, < width
+        if bar_width >= 10:
+            filled = bar_width * done // total
+            text = f"[{'#' * filled}{'.' * (bar_width - filled)}]  {text}"
+        return text[: width - 1]
 
     def __call__(self, done: int, total: int) -> None:
-        if self.tty:
-            width = 40
-            filled = width * done // total
-            bar = "#" * filled + "." * (width - filled)
-            sys.stderr.write(f"\r[{bar}] {done}/{total} messages")
-            if done == total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        if not self.tty:
             return
-        decile = 10 * done // total
-        if decile != self.last_decile:
-            self.last_decile = decile
-            print(f"sent {done}/{total} messages", file=sys.stderr)
+        now = self.clock()
+        if done < total and now - self.last_draw < self.interval:
+            return
+        self.last_draw = now
+        try:
+            width = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            width = shutil.get_terminal_size((80, 24)).columns
+        self.stream.write("\r" + self.line(done, total, width) + "\033[K")
+        self.stream.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        """Erase the line (the report follows)."""
+        if self.drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.drawn = False
+
+    def interrupted(self) -> None:
+        """End a drawn line, so what follows starts on a line of its own."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+def _say(message: object) -> None:
+    """One line on stderr, whatever ``message`` holds (libpq's messages carry newlines)."""
+    print("axolotl simulate: " + " ".join(str(message).split()), file=sys.stderr)
+
+
+def _config(args: argparse.Namespace) -> SimulationConfig:
+    return SimulationConfig(
+        devices=args.devices,
+        messages=args.messages,
+        loss=args.loss,
+        corrupt=args.corrupt,
+        dup=args.dup,
+        reorder=args.reorder,
+        wipe=args.wipe,
+        reinstall=args.reinstall,
+        crash=args.crash,
+        seed=args.seed,
+        store=args.store,
+        db_dir=args.db_dir,
+        dsn=args.dsn,
+        keep=args.keep,
+        run_id=new_run_id() if args.keep else None,
+    )
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Every path option, before any work.
+
+    Raises:
+        UsageError: one of them cannot be used.
+    """
+    if args.plot is not None:
+        plot.check(args.plot)
+    if args.db_dir is not None:
+        try:
+            check_folder(args.db_dir)
+        except UsageError as exc:
+            raise UsageError(f"--db-dir: {exc}") from None
+        if any(args.db_dir.glob("*.db")):
+            raise UsageError(
+                f"--db-dir {args.db_dir} already holds databases; give an empty folder"
+            )
 
 
 def _run(args: argparse.Namespace) -> int:
+    progress: Progress | None = None
     try:
-        config = SimulationConfig(
-            devices=args.devices,
-            messages=args.messages,
-            loss=args.loss,
-            corrupt=args.corrupt,
-            dup=args.dup,
-            reorder=args.reorder,
-            wipe=args.wipe,
-            reinstall=args.reinstall,
-            crash=args.crash,
-            seed=args.seed,
-            store=args.store,
-            db_dir=args.db_dir,
-            dsn=args.dsn,
-            keep=args.keep,
-            run_id=new_run_id() if args.keep else None,
-        )
-    except UsageError as exc:
-        print(f"axolotl simulate: {exc}", file=sys.stderr)
+        try:
+            config = _config(args)
+        except ConfigError as exc:
+            _say(exc.cli_message)
+            return 2
+        _check_paths(args)
+        progress = Progress()
+        report = simulate(config, progress=progress if progress.tty else None)
+        progress.finish()
+        if args.json:
+            print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+        else:
+            print(render(report))
+        if config.keep:
+            _say(
+                f"kept the run's rows: owners 'simulate-{config.run_id}-*'"
+                " (remove them with PostgresStore.delete_owner)"
+            )
+        if args.plot is not None:
+            plot.write(report, args.plot)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.interrupted()
+        _say("interrupted")
+        return 130
+    except AxolotlError as exc:  # UsageError, StorageError: bad input or an unusable store
+        _say(exc)
         return 2
-    if args.db_dir is not None and any(args.db_dir.glob("*.db")):
-        print(
-            f"axolotl simulate: {args.db_dir} already holds databases; give an empty folder",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        report = simulate(config, progress=None if args.json else _Progress())
-    except AxolotlError as exc:  # UsageError, StorageError: the store cannot be used
-        print(f"axolotl simulate: {exc}", file=sys.stderr)
-        return 2
-    if config.keep:
-        print(
-            f"axolotl simulate: kept the run's rows: owners 'simulate-{config.run_id}-*' "
-            "(remove them with PostgresStore.delete_owner)",
-            file=sys.stderr,
-        )
-    if args.plot is not None:
-        status = _plot(report, args.plot)
-        if status:
-            return status
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
-    else:
-        print(render(report))
+    except Exception as exc:  # a bug: still one line, and not 1 (which means a lost message)
+        _say(f"internal error: {type(exc).__name__}: {exc} (a bug; please report it)")
+        return 3
     return 0 if report.ok else 1
-
-
-def render(report: SimulationReport) -> str:
-    """The report in plain words."""
-    c = report.config
-    lat = report.latency_ms
-    lines = [
-        f"axolotl simulate: {c['devices']} devices, {c['messages']} messages, seed {c['seed']},"
-        f" {c['store']} stores",
-        f"  faults: loss {c['loss']}, corrupt {c['corrupt']}, dup {c['dup']}, "
-        f"reorder {c['reorder']} ms, {c['wipe']} session wipes, {c['reinstall']} reinstalls, "
-        f"{report.crashes} crashes",
-        f"  sent:              {report.sent} messages, {report.copies} copies (pairwise + group)",
-        f"  delivered:         {report.delivered} copies"
-        f" ({report.undecryptable} undecryptable, {report.send_failed} send failed,"
-        f" {report.lost_with_reinstalled_sender} lost with a reinstalled sender,"
-        f" {report.lost_with_reinstalled_receiver} with a reinstalled recipient)",
-        f"  exactly once:      {'yes' if report.exactly_once else 'NO'}"
-        f" ({len(report.lost)} lost, {len(report.wrong)} doubled or altered;"
-        f" {report.duplicates_refused} duplicates refused"
-        + (
-            f"; {report.delivered_again_after_reinstall} delivered again to a reinstalled device)"
-            if report.delivered_again_after_reinstall
-            else ")"
-        ),
-        f"  failures:          {failures_summary(report)}",
-        f"  receipts sent:     {report.receipts_sent}",
-        f"  resends:           {report.resends} (retransmissions {report.retransmissions})",
-        f"  sessions rebuilt:  {report.sessions_rebuilt}",
-        f"  given up:          {report.undecryptable + report.send_failed}",
-        f"  gaps reported:     {report.gaps_reported}",
-    ]
-    if lat:
-        lines.append(
-            f"  latency (sim):     median {lat['median']:.0f} ms, p99 {lat['p99']:.0f} ms, "
-            f"max {lat['max']:.0f} ms"
-        )
-    lines.append(
-        f"  throughput:        {report.sent / max(report.simulated_seconds, 1e-9):.1f} messages"
-        f" per simulated second over {report.simulated_seconds:.1f} s"
-    )
-    lines.append(
-        f"  wall clock:        {report.timing['wall_seconds']:.1f} s,"
-        f" {report.timing['messages_per_second']:.0f} messages/s"
-    )
-    for problem in (report.lost + report.wrong + report.over_budget)[:10]:
-        lines.append(f"  PROBLEM: {problem}")
-    return "\n".join(lines)
-
-
-def _plot(report: SimulationReport, path: Path) -> int:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(
-            "axolotl simulate: --plot needs matplotlib (pip install 'axolotl-retry[plot]')",
-            file=sys.stderr,
-        )
-        return 2
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    for name, label in (("deliveries", "deliveries"), ("receipts", "retry receipts sent")):
-        times = report.series.get(name, [])
-        ax.plot(times, range(1, len(times) + 1), label=label)
-    ax.set_xlabel("simulated seconds")
-    ax.set_ylabel("cumulative count")
-    ax.set_title("axolotl simulate: recovery over time")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return 0

@@ -19,8 +19,8 @@ import heapq
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
@@ -30,7 +30,7 @@ from axolotl.keys import (
     generate_registration_id,
     generate_signed_pre_key,
 )
-from axolotl.receipts import OutgoingRetryReceipt
+from axolotl.receipts import OutgoingRetryReceipt, RetryReason
 from axolotl.retry import (
     Ack,
     Action,
@@ -51,61 +51,18 @@ from axolotl.retry.jid import address_to_jid
 from axolotl.retry.records import RECV, ReceiveRecord
 from axolotl.rng import DeterministicRng
 from axolotl.session import accept_changed_identity, new_bundle
+from axolotl.simulate import checks
 from axolotl.simulate.crash import Crash, CrashingStore, WriteCounter
+from axolotl.simulate.device import Device, Faults, unknown_error_cause
 from axolotl.simulate.stores import DeviceStores, MemoryStores, SQLiteStores
 from axolotl.store.base import ProtocolStore
 
 __all__ = ["Device", "Faults", "Network"]
 
 
-@dataclass
-class Faults:
-    """Per-item probabilities and delays of the network.
-
-    Attributes:
-        drop: an upload to the server, a server ack or a receipt is lost.
-        lose: the server acks an envelope and then loses it (a gap).
-        corrupt: an envelope arrives with one bit flipped.
-        duplicate: an item arrives twice.
-        corrupt_once: per (message, device): its first delivered copy is corrupted.
-        min_delay_ms, max_delay_ms: travel time; a spread reorders.
-    """
-
-    drop: float = 0.0
-    lose: float = 0.0
-    corrupt: float = 0.0
-    duplicate: float = 0.0
-    corrupt_once: float = 0.0
-    min_delay_ms: int = 10
-    max_delay_ms: int = 50
-
-
-@dataclass
-class Device:
-    """One device: its store, layer and what its application saw."""
-
-    address: ProtocolAddress
-    store: ProtocolStore
-    layer: RetryLayer
-    key: str  # names the store of this incarnation in the network's DeviceStores
-    online: bool = True
-    # What the user saw on this address, across reinstalls (the history).
-    delivered: dict[tuple[ProtocolAddress, str], bytes] = field(default_factory=dict)
-    delivered_at: dict[tuple[ProtocolAddress, str], int] = field(default_factory=dict)
-    # What this incarnation delivered: it must never deliver one of these again.
-    delivered_here: set[tuple[ProtocolAddress, str]] = field(default_factory=set)
-    undecryptable: list[Undecryptable] = field(default_factory=list)
-    send_failed: list[SendFailed] = field(default_factory=list)
-    gaps: list[Gap] = field(default_factory=list)
-    receipts_sent: int = 0
-    transmissions: int = 0
-    receipts_by_message: Counter[str] = field(default_factory=Counter)
-    transmissions_by_message: Counter[tuple[str, ProtocolAddress]] = field(default_factory=Counter)
-    past_stats: list[LayerStats] = field(default_factory=list)  # of layers before restarts
-    receipt_times: list[int] = field(default_factory=list)
-
-
 _Item = tuple[int, int, str, ProtocolAddress, Any]
+_T = TypeVar("_T")
+_UNKNOWN = RetryReason.UNKNOWN_ERROR.name
 
 
 class Network:
@@ -122,6 +79,13 @@ class Network:
         faults: the network's faults.
         crash_at: store writes (1-based, counted from set-up on) at which the
             writing device crashes and restarts.
+        eager_sessions: set up a session between every two devices before
+            anything is sent (the square of the device count in X3DH
+            handshakes). ``False``: a device fetches a bundle when it first
+            sends to a device it has no session with, as a stack does, so
+            set-up is linear in the device count and a pair that never talks
+            costs nothing; first messages then travel as prekey messages.
+            A reinstalled device likewise starts without sessions.
 
     Raises:
         UsageError: crashes asked of stores that do not persist.
@@ -136,6 +100,7 @@ class Network:
         policy: RetryPolicy | None = None,
         faults: Faults | None = None,
         crash_at: Iterable[int] = (),
+        eager_sessions: bool = True,
     ) -> None:
         self.random = random.Random(seed)
         self.rng = DeterministicRng(seed)
@@ -148,7 +113,9 @@ class Network:
         elif self.counter.crash_at and not stores.persistent:
             raise UsageError("crash injection needs persistent stores (SQLite or PostgreSQL)")
         self.stores = stores
+        self.eager_sessions = eager_sessions
         self.devices: dict[ProtocolAddress, Device] = {}
+        self._by_name: dict[str, ProtocolAddress] = {}
         self._queue: list[_Item] = []
         self._seq = 0
         self.wake: dict[ProtocolAddress, int] = {}
@@ -159,15 +126,23 @@ class Network:
         self.sent: dict[str, tuple[ProtocolAddress, list[ProtocolAddress], bytes, str | None]] = {}
         self.sent_at: dict[str, int] = {}
         self.violations: list[str] = []
+        # For the plot: when each incident and each resend happened (ms).
+        self.incidents: list[tuple[int, str]] = []
+        self.resend_times: list[int] = []
+        # What the failures the retry layer sent as UNKNOWN_ERROR really were.
+        self.unknown_error_causes: Counter[str] = Counter()
         self.on_deliver: Callable[[Device, Deliver], None] | None = None
         self._corrupt_decided: dict[tuple[str, ProtocolAddress], bool] = {}
         try:
             for i, name in enumerate(names):
-                self._install(ProtocolAddress(f"{name}@s.example", i + 1))
-            for a in self.devices:
-                for b in self.devices:
-                    if a != b:
-                        self.devices[a].layer.process_bundle(b, self.bundle(b))
+                address = ProtocolAddress(f"{name}@s.example", i + 1)
+                self._by_name[name] = address
+                self._install(address)
+            if eager_sessions:
+                for a in self.devices:
+                    for b in self.devices:
+                        if a != b:
+                            self.devices[a].layer.process_bundle(b, self.bundle(b))
         except BaseException:
             self.close()
             raise
@@ -198,30 +173,69 @@ class Network:
         return bundle
 
     def address(self, name: str) -> ProtocolAddress:
-        """The address of the device called ``name``."""
-        return next(a for a in self.devices if a.name.startswith(name + "@"))
+        """The address of the device called ``name``.
+
+        Raises:
+            KeyError: no device has that name.
+        """
+        return self._by_name[name]
 
     def restart(self, name: str) -> None:
         """Close the device's store and reopen it (persistent stores only)."""
         self._restart(self.address(name))
 
-    def _restart(self, address: ProtocolAddress) -> None:
+    def _restart(self, address: ProtocolAddress, stats: LayerStats | None = None) -> None:
         d = self.devices[address]
         if not self.stores.persistent:
             raise UsageError("a restart needs persistent stores (SQLite or PostgreSQL)")
-        d.past_stats.append(d.layer.stats)
+        d.past_stats.append(d.layer.stats if stats is None else stats)
         d.store.close()
         d.store = self.stores.reopen(d.key)
         d.layer = self._layer(d.address, d.store)
+
+    def _stats_before(self, d: Device) -> LayerStats | None:
+        """What ``d``'s layer has counted so far, kept in case the next call crashes.
+
+        A call that crashes rolls back its transaction, so what it counted
+        (failures, receipts, resends) never happened as far as its store goes,
+        and the same event comes again after the restart: keeping its counts
+        would count it twice. Only copied when crashes are injected at all.
+        """
+        if not self.counter.crash_at:
+            return None
+        stats = d.layer.stats
+        return replace(stats, failures=dict(stats.failures))
+
+    def _crashed(self, address: ProtocolAddress, before: LayerStats | None) -> None:
+        """``address`` crashed in a call that began with ``before``: restart it from its store."""
+        self.incidents.append((self.now, "crash"))
+        self._restart(address, before)
+
+    def _attempt(self, address: ProtocolAddress, call: Callable[[Device], _T]) -> _T:
+        """Run ``call`` on the device at ``address``; if it crashes, restart it and call again.
+
+        What an application does with a call that died with its process: make
+        it again once the process is back. It ends: every crash is at a write,
+        writes are counted, and only finitely many of them crash.
+        """
+        while True:
+            d = self.devices[address]
+            before = self._stats_before(d)
+            try:
+                return call(d)
+            except Crash:
+                self._crashed(address, before)
 
     def wipe_session(self, name: str, peer: str) -> None:
         """``name`` loses its session with ``peer`` (the classic Bad MAC / no-session cause)."""
         d = self.devices[self.address(name)]
         d.store.delete_session(self.address(peer))
+        self.incidents.append((self.now, "wipe"))
 
     def reinstall(self, name: str) -> None:
         """A new identity and registration id at the same address; nothing else survives."""
         address = self.address(name)
+        self.incidents.append((self.now, "reinstall"))
         # A reinstall wipes the send log: what this device sent and had not
         # yet got across is gone with it (the application knows it reinstalled).
         self.lost_with_sender |= {m for m, sent in self.sent.items() if sent[0] == address}
@@ -235,13 +249,26 @@ class Network:
                 self.lost_with_receiver.add((pending.message_id, address))
         old.store.close()
         fresh = self._install(address)
-        fresh.delivered = old.delivered  # the user's history, for the exactly-once check
+        # The user's history at this address, for the checks and the report.
+        fresh.delivered = old.delivered
         fresh.delivered_at = old.delivered_at
+        fresh.undecryptable = old.undecryptable
+        fresh.send_failed = old.send_failed
+        fresh.gaps = old.gaps
         fresh.past_stats = [*old.past_stats, old.layer.stats]
         fresh.receipt_times = old.receipt_times
-        for other in self.devices:
-            if other != address:
-                fresh.layer.process_bundle(other, self.bundle(other))
+        if self.eager_sessions:
+            for other in list(self.devices):
+                if other != address:
+                    self._attempt(address, self._bundle_processor(other))
+
+    def _bundle_processor(self, peer: ProtocolAddress) -> Callable[[Device], None]:
+        """A call that starts a device's session with ``peer`` from a fresh bundle of it."""
+
+        def process(d: Device) -> None:
+            d.layer.process_bundle(peer, self.bundle(peer))
+
+        return process
 
     def disconnect(self, name: str) -> None:
         """The device goes offline: what it transmits is lost, what it is owed waits."""
@@ -249,30 +276,34 @@ class Network:
 
     def reconnect(self, name: str) -> None:
         """The device comes back: it re-emits its outbox and the server hands over what waited."""
-        d = self.devices[self.address(name)]
-        d.online = True
-        self._apply(d, d.layer.reconnected(self.now), reemit=True)
+        address = self.address(name)
+        self.devices[address].online = True
+        actions = self._attempt(address, lambda d: d.layer.reconnected(self.now))
+        d = self.devices[address]
+        self._apply(d, actions, reemit=True)
         for kind, item in self.held.pop(d.address, []):
             self._push(self.faults.min_delay_ms, kind, d.address, item)
 
     # -- traffic -------------------------------------------------------------
     def send(self, src: str, dsts: Iterable[str], text: bytes, group: str | None = None) -> str:
         """``src`` sends ``text`` to ``dsts`` (fetching bundles where it has no session)."""
-        d = self.devices[self.address(src)]
+        address = self.address(src)
         recipients = [self.address(n) for n in dsts]
-        message_id = d.layer.new_message_id()
-        for r in recipients:
+        message_id = self.devices[address].layer.new_message_id()
+
+        def fetch_bundles(d: Device) -> None:
             # What a stack does before sending: fetch a bundle where no session exists.
-            if d.store.load_session(r) is None:
-                d.layer.process_bundle(r, self.bundle(r))
-        try:
-            actions = d.layer.send(recipients, message_id, text, self.now, group=group)
-        except Crash:
-            # The application's send call failed: after the restart it sends
-            # again, under the same id (nothing it handed over was accepted).
-            self._restart(d.address)
-            d = self.devices[d.address]
-            actions = d.layer.send(recipients, message_id, text, self.now, group=group)
+            for r in recipients:
+                if d.store.load_session(r) is None:
+                    d.layer.process_bundle(r, self.bundle(r))
+
+        self._attempt(address, fetch_bundles)
+        # A send call that crashed is made again after the restart, under the
+        # same id (nothing it handed over was accepted).
+        actions = self._attempt(
+            address, lambda d: d.layer.send(recipients, message_id, text, self.now, group=group)
+        )
+        d = self.devices[address]
         self.sent[message_id] = (d.address, recipients, text, group)
         self.sent_at[message_id] = self.now
         self._apply(d, actions)
@@ -365,24 +396,33 @@ class Network:
             if kind != "server_ack":
                 self.held.setdefault(dst, []).append((kind, item))
             return
+        before = self._stats_before(d)
         try:
             self._handle_on(d, kind, item)
         except Crash:
-            self._restart(dst)
+            self._crashed(dst, before)
             if kind != "server_ack":
                 # Not acknowledged, so the server hands it over again after the restart.
                 self._push(self.faults.min_delay_ms, kind, dst, item)
 
     def _handle_on(self, d: Device, kind: str, item: Any) -> None:
         if kind == "envelope":
-            self._apply(d, d.layer.receive(item, self.now))
+            failures = d.layer.stats.failures
+            unknown = failures.get(_UNKNOWN, 0)
+            actions = d.layer.receive(item, self.now)
+            if failures.get(_UNKNOWN, 0) > unknown:
+                self.unknown_error_causes[unknown_error_cause(item)] += 1
+            self._apply(d, actions)
         elif kind == "server_ack":
             self._apply(d, d.layer.server_ack(item[0], item[1], self.now))
         elif kind == "receipt":
             src, outgoing = item
             assert isinstance(outgoing, OutgoingRetryReceipt)
             incoming = outgoing.received_from(address_to_jid(src))
-            self._apply(d, d.layer.receive_receipt(incoming, self.now, device=src))
+            resends = d.layer.stats.resends
+            actions = d.layer.receive_receipt(incoming, self.now, device=src)
+            self.resend_times.extend([self.now] * (d.layer.stats.resends - resends))
+            self._apply(d, actions)
         elif kind == "delivery":
             self._apply(d, d.layer.receive_receipt(item, self.now))
 
@@ -413,62 +453,26 @@ class Network:
                     d = self.devices.get(address)
                     if d is None:
                         continue
+                    before = self._stats_before(d)
                     try:
                         self._apply(d, d.layer.tick(self.now))
                     except Crash:
-                        self._restart(address)
+                        self._crashed(address, before)
                         self.wake[address] = self.now + 1
         raise RuntimeError("the network did not settle")
 
-    # -- checks --------------------------------------------------------------
+    # -- checks (axolotl.simulate.checks) -------------------------------------
     def lost(self) -> list[str]:
-        """Messages neither delivered to a recipient nor reported there or at the sender.
-
-        Copies gone with a reinstall are left out: those whose sender's send
-        log it wiped, and those a reinstalled recipient had taken but could
-        not read yet (its pending failures went with it).
-        """
-        problems = []
-        for message_id, (src, recipients, _, _) in self.sent.items():
-            if message_id in self.lost_with_sender:
-                continue
-            for r in recipients:
-                d = self.devices[r]
-                if (src, message_id) in d.delivered or (message_id, r) in self.lost_with_receiver:
-                    continue
-                reported = any(u.message_id == message_id for u in d.undecryptable) or any(
-                    f.message_id == message_id and f.device == r
-                    for f in self.devices[src].send_failed
-                )
-                if not reported:
-                    problems.append(
-                        f"{message_id} from {src} to {r} neither delivered nor reported"
-                    )
-        return problems
+        """Copies neither delivered nor reported nor gone with a reinstall."""
+        return checks.lost(self)
 
     def wrong(self) -> list[str]:
         """Deliveries whose plaintext differs from what was sent, and double deliveries."""
-        problems = list(self.violations)
-        for message_id, (src, recipients, text, _) in self.sent.items():
-            for r in recipients:
-                got = self.devices[r].delivered.get((src, message_id))
-                if got is not None and got != text:
-                    problems.append(f"{message_id} to {r}: wrong plaintext")
-        return problems
+        return checks.wrong(self)
 
     def over_budget(self) -> list[str]:
         """Messages that drew more receipts or transmissions than the policy allows."""
-        p = self.policy
-        problems = []
-        budget = max(c.max_transmissions for c in p.classes.values()) * (1 + p.max_retries)
-        for d in self.devices.values():
-            for message_id, n in d.receipts_by_message.items():
-                if n > p.max_retries:
-                    problems.append(f"{d.address}: {n} receipts for {message_id}")
-            for (message_id, r), n in d.transmissions_by_message.items():
-                if message_id in self.sent and n > budget:
-                    problems.append(f"{d.address}: {n} transmissions of {message_id} to {r}")
-        return problems
+        return checks.over_budget(self)
 
     def close(self) -> None:
         """Close every device's store, then the backend (which may remove their data)."""

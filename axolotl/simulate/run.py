@@ -15,17 +15,19 @@ import random
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from axolotl.errors import UsageError
 from axolotl.retry import LayerStats
+from axolotl.simulate import checks
+from axolotl.simulate.checks import Outcome
 from axolotl.simulate.network import Faults, Network
 from axolotl.simulate.stores import DeviceStores, PostgresStores, SQLiteStores
 
-__all__ = ["SimulationConfig", "SimulationReport", "simulate"]
+__all__ = ["ConfigError", "SimulationConfig", "SimulationReport", "simulate"]
 
 _GROUP = "simulation@g.example"
 STORES = ("sqlite", "postgres")
@@ -77,29 +79,62 @@ class SimulationConfig:
 
     def __post_init__(self) -> None:
         if not 2 <= self.devices <= len(_NAMES):
-            raise UsageError(f"devices must be in 2..{len(_NAMES)}")
+            raise ConfigError("devices", f"must be in 2..{len(_NAMES)}, got {self.devices}")
         if self.messages < 1:
-            raise UsageError("messages must be >= 1")
+            raise ConfigError("messages", f"must be at least 1, got {self.messages}")
         for name in ("loss", "corrupt", "dup"):
-            if not 0 <= getattr(self, name) < 1:
-                raise UsageError(f"{name} must be a probability in [0, 1)")
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise ConfigError(name, f"must be a probability in [0, 1), got {value}")
         for name in ("reorder", "wipe", "reinstall", "crash"):
-            if getattr(self, name) < 0:
-                raise UsageError(f"{name} must be >= 0")
+            value = getattr(self, name)
+            if value < 0:
+                raise ConfigError(name, f"must be at least 0, got {value}")
         if self.store not in STORES:
-            raise UsageError(f"store must be one of {', '.join(STORES)}, got {self.store!r}")
+            raise ConfigError("store", f"must be one of {', '.join(STORES)}, got {self.store!r}")
         if self.store == "postgres":
             if not self.dsn:
-                raise UsageError("the postgres store needs a DSN (--dsn postgresql://...)")
+                raise ConfigError(
+                    "store",
+                    "postgres needs a DSN",
+                    cli="postgres needs a DSN: --dsn postgresql://...",
+                )
             if self.db_dir is not None:
-                raise UsageError("db_dir is for the sqlite store; the postgres one uses the DSN")
+                raise ConfigError(
+                    "db_dir",
+                    "is for the sqlite store; the postgres one uses the DSN",
+                    cli="is for the sqlite store; the postgres one uses --dsn",
+                )
         else:
             if self.dsn is not None:
-                raise UsageError("a DSN is for the postgres store (--store postgres)")
-            if self.keep or self.run_id is not None:
-                raise UsageError(
-                    "keep and run_id are for the postgres store; keep SQLite databases with db_dir"
+                raise ConfigError(
+                    "dsn",
+                    "is for the postgres store",
+                    cli="is for the postgres store (--store postgres)",
                 )
+            if self.keep:
+                raise ConfigError(
+                    "keep",
+                    "is for the postgres store; keep SQLite databases with db_dir",
+                    cli="is for the postgres store (--store postgres); keep SQLite databases"
+                    " with --db-dir",
+                )
+            if self.run_id is not None:
+                raise ConfigError("run_id", "names the owners of the postgres store only")
+
+
+class ConfigError(UsageError):
+    """A :class:`SimulationConfig` field has a bad value or does not go with another.
+
+    Attributes:
+        field: the field, e.g. ``db_dir``; the option ``--db-dir`` on the command line.
+        cli_message: the message as the command line words it (options, not fields).
+    """
+
+    def __init__(self, field: str, message: str, *, cli: str | None = None) -> None:
+        super().__init__(f"{field} {message}")
+        self.field = field
+        self.cli_message = f"--{field.replace('_', '-')} {cli or message}"
 
 
 @dataclass(slots=True)
@@ -120,17 +155,27 @@ class SimulationReport:
     resends: int = 0
     sessions_rebuilt: int = 0
     retransmissions: int = 0
-    undecryptable: int = 0
-    send_failed: int = 0
+    # Every copy ends in exactly one outcome (axolotl.simulate.checks):
+    # delivered + undecryptable + send_failed + lost_with_reinstalled_sender
+    # + lost_with_reinstalled_receiver + len(lost) == copies.
+    undecryptable: int = 0  # copies the recipient reported Undecryptable
+    send_failed: int = 0  # copies the sender reported SendFailed
     lost_with_reinstalled_sender: int = 0  # copies whose sender's send log a reinstall wiped
     lost_with_reinstalled_receiver: int = 0  # copies a recipient had failed on when reinstalled
     delivered_again_after_reinstall: int = 0  # copies a reinstalled recipient got again
+    # What the failures counted under UNKNOWN_ERROR were (the error class).
+    unknown_error_causes: dict[str, int] = field(default_factory=dict)
     gaps_reported: int = 0
+    gaps_false_alarms: int = 0  # Gap reports while every copy of that sender had arrived
     crashes: int = 0
     latency_ms: dict[str, float] = field(default_factory=dict)
     simulated_seconds: float = 0.0  # from the first send to the last delivery
     timing: dict[str, float] = field(default_factory=dict)
-    series: dict[str, list[float]] = field(default_factory=dict)  # for plots: seconds since start
+    # For plots (left out of to_dict): seconds since the first send. "sent" (a
+    # copy each), "deliveries", "receipts", "resends": when each happened; "latency_at"
+    # and "latency_ms": each delivered copy's send time and latency, in pairs.
+    series: dict[str, list[float]] = field(default_factory=dict)
+    incidents: list[tuple[float, str]] = field(default_factory=list)  # (seconds, kind)
 
     @property
     def ok(self) -> bool:
@@ -138,9 +183,10 @@ class SimulationReport:
         return self.exactly_once and not self.over_budget
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (``ok`` included, the plot series left out)."""
+        """A JSON-ready dict (``ok`` included, the plot series and incidents left out)."""
         data = asdict(self)
         data.pop("series")
+        data.pop("incidents")
         return {**data, "ok": self.ok}
 
 
@@ -170,7 +216,7 @@ def simulate(
 
     Args:
         config: what to simulate.
-        progress: called as ``progress(sent, total)`` while messages are sent.
+        progress: called as ``progress(sent, total)`` after each message is sent.
 
     Returns:
         The report.
@@ -192,10 +238,18 @@ def simulate(
     crash_at = sorted(
         rnd.randrange(1, config.messages * writes_per_message) for _ in range(config.crash)
     )
-    net = Network(names, seed=config.seed, stores=_stores(config), faults=faults, crash_at=crash_at)
+    # Sessions start when first used, as in a real stack: set-up stays linear
+    # in the device count (every pair up front is the square of it).
+    net = Network(
+        names,
+        seed=config.seed,
+        stores=_stores(config),
+        faults=faults,
+        crash_at=crash_at,
+        eager_sessions=False,
+    )
     start_ms = net.now
     try:
-        step = max(1, config.messages // 100)
         for i in range(config.messages):
             src = names[i % len(names)]
             others = [n for n in names if n != src]
@@ -211,9 +265,10 @@ def simulate(
                 reinstalls.pop(0)
                 net.reinstall(rnd.choice(names))
             net.run(until_ms=net.now + rnd.randint(5, 40))
-            if progress is not None and (i + 1) % step == 0:
+            if progress is not None:
                 progress(i + 1, config.messages)
         net.faults = Faults()
+        net.incidents.append((net.now, "faults end"))
         for name in names:
             if not net.devices[net.address(name)].online:
                 net.reconnect(name)
@@ -245,15 +300,24 @@ def _report(
     totals = _totals(net)
     report.sent = len(net.sent)
     report.copies = sum(len(r) for _, r, _, _ in net.sent.values())
+    ends = checks.outcomes(net)
+    tally = Counter(ends.values())
+    report.delivered = tally[Outcome.DELIVERED]
+    report.undecryptable = tally[Outcome.UNDECRYPTABLE]
+    report.send_failed = tally[Outcome.SEND_FAILED]
+    report.lost_with_reinstalled_sender = tally[Outcome.GONE_WITH_SENDER]
+    report.lost_with_reinstalled_receiver = tally[Outcome.GONE_WITH_RECIPIENT]
     latencies = []
+    latency_at = []
     for message_id, (src, recipients, _, _) in net.sent.items():
+        sent_at = net.sent_at[message_id]
         for r in recipients:
             at = net.devices[r].delivered_at.get((src, message_id))
             if at is not None:
-                report.delivered += 1
-                latencies.append(at - net.sent_at[message_id])
+                latencies.append(at - sent_at)
+                latency_at.append((sent_at - start_ms) / 1000)
     report.duplicates_refused = totals.duplicates
-    report.lost = net.lost()
+    report.lost = checks.lost(net, ends)
     report.wrong = net.wrong()
     report.over_budget = net.over_budget()
     report.exactly_once = not report.lost and not report.wrong
@@ -262,24 +326,17 @@ def _report(
     report.resends = totals.resends
     report.sessions_rebuilt = totals.rebuilds
     report.retransmissions = totals.retransmissions
-    report.undecryptable = totals.undecryptable
-    report.send_failed = totals.send_failed
-    report.lost_with_reinstalled_sender = sum(
-        1
-        for message_id in net.lost_with_sender
-        for r in net.sent[message_id][1]
-        if (net.sent[message_id][0], message_id) not in net.devices[r].delivered
-    )
-    report.lost_with_reinstalled_receiver = sum(
-        1
-        for message_id, r in net.lost_with_receiver
-        if (net.sent[message_id][0], message_id) not in net.devices[r].delivered
-    )
     report.delivered_again_after_reinstall = len(net.delivered_again)
+    report.unknown_error_causes = dict(sorted(net.unknown_error_causes.items()))
     report.gaps_reported = sum(len(d.gaps) for d in net.devices.values())
+    report.gaps_false_alarms = checks.false_alarm_gaps(net, ends)
     report.crashes = net.counter.crashes
+    report.series = _series(net, start_ms)
+    report.series["latency_at"] = latency_at
+    report.series["latency_ms"] = [float(x) for x in latencies]
+    report.incidents = [((t - start_ms) / 1000, kind) for t, kind in net.incidents]
     if latencies:
-        latencies.sort()
+        latencies = sorted(latencies)
         report.latency_ms = {
             "median": float(statistics.median(latencies)),
             "p99": float(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]),
@@ -289,14 +346,6 @@ def _report(
         (t for d in net.devices.values() for t in d.delivered_at.values()), default=start_ms
     )
     report.simulated_seconds = round((last_delivery - start_ms) / 1000, 3)
-    report.series = {
-        "deliveries": sorted(
-            (t - start_ms) / 1000 for d in net.devices.values() for t in d.delivered_at.values()
-        ),
-        "receipts": sorted(
-            (t - start_ms) / 1000 for d in net.devices.values() for t in d.receipt_times
-        ),
-    }
     report.timing = {
         "wall_seconds": round(wall_s, 3),
         "messages_per_second": round(report.sent / wall_s, 1) if wall_s else 0.0,
@@ -304,7 +353,35 @@ def _report(
     return report
 
 
-def failures_summary(report: SimulationReport) -> str:
-    """``BAD_MAC 12, NO_SESSION 3`` (or ``none``)."""
+def _series(net: Network, start_ms: int) -> dict[str, list[float]]:
+    def seconds(times: Iterable[int]) -> list[float]:
+        return sorted((t - start_ms) / 1000 for t in times)
+
+    devices = list(net.devices.values())
+    return {
+        "sent": seconds(t for m, t in net.sent_at.items() for _ in net.sent[m][1]),  # copies
+        "deliveries": seconds(t for d in devices for t in d.delivered_at.values()),
+        "receipts": seconds(t for d in devices for t in d.receipt_times),
+        "resends": seconds(net.resend_times),
+    }
+
+
+def failure_items(report: SimulationReport) -> list[str]:
+    """``["BAD_MAC 12", "DecodeError 2 (sent as UNKNOWN_ERROR)", ...]``, most frequent first.
+
+    The failures the retry layer could only call ``UNKNOWN_ERROR`` are named by
+    their cause (the error class, see ``unknown_error_causes``).
+    """
     counts = Counter(report.failures_by_reason)
-    return ", ".join(f"{k} {v}" for k, v in counts.most_common()) or "none"
+    unknown = counts.pop("UNKNOWN_ERROR", 0)
+    named = Counter(report.unknown_error_causes)
+    if unknown > sum(named.values()):  # not expected: every one is traced
+        named["unknown"] += unknown - sum(named.values())
+    items = [(n, f"{k} {n}") for k, n in counts.items()]
+    items += [(n, f"{k} {n} (sent as UNKNOWN_ERROR)") for k, n in named.items() if unknown]
+    return [text for _, text in sorted(items, key=lambda t: -t[0])]
+
+
+def failures_summary(report: SimulationReport) -> str:
+    """``BAD_MAC 12, NO_SESSION 3`` (or ``none``), with ``UNKNOWN_ERROR`` named by its cause."""
+    return ", ".join(failure_items(report)) or "none"

@@ -31,7 +31,14 @@ from axolotl.store.base import ProtocolStore
 if TYPE_CHECKING:
     from axolotl.store.postgres import PostgresStore
 
-__all__ = ["DeviceStores", "MemoryStores", "PostgresStores", "SQLiteStores", "new_run_id"]
+__all__ = [
+    "DeviceStores",
+    "MemoryStores",
+    "PostgresStores",
+    "SQLiteStores",
+    "check_folder",
+    "new_run_id",
+]
 
 
 def new_run_id() -> str:
@@ -76,15 +83,36 @@ class MemoryStores(DeviceStores):
         raise UsageError("a restart needs persistent stores (SQLite or PostgreSQL)")
 
 
+def check_folder(directory: Path) -> None:
+    """Make sure the SQLite databases can go in ``directory``, creating it if needed.
+
+    Raises:
+        UsageError: it is a file, cannot be created or cannot be written in
+            (the message is one line and says which).
+    """
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} is not a folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass  # root passes every permission check; a real write says more
+    except OSError as exc:
+        raise UsageError(f"cannot use the folder {directory}: {exc.strerror or exc}") from None
+
+
 class SQLiteStores(DeviceStores):
     """A SQLite database file per device, ``<key>.db`` in ``directory``.
 
     Args:
-        directory: where the files go; ``None`` makes a temporary folder that
-            :meth:`close` removes (a given folder is left as it is).
+        directory: where the files go, created if needed; ``None`` makes a
+            temporary folder that :meth:`close` removes (a given folder is
+            left as it is).
         synchronous: SQLite's ``synchronous`` for every store. ``NORMAL`` (the
             default here) survives a crash of the process, which is what the
             simulator injects; ``FULL`` also survives a power cut.
+
+    Raises:
+        UsageError: ``directory`` cannot hold the databases (:func:`check_folder`).
     """
 
     name = "sqlite"
@@ -96,8 +124,9 @@ class SQLiteStores(DeviceStores):
         if directory is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="axolotl-")
             directory = Path(self._tmp.name)
+        else:
+            check_folder(directory)
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
         self.synchronous: Literal["FULL", "NORMAL"] = synchronous
 
     def path(self, key: str) -> Path:
