@@ -214,7 +214,7 @@ def _digits(value: object, field: str, high: int, low: int = 0) -> int:
     # One canonical syntax: ASCII digits, no sign, no leading zero, at most
     # 20 digits (checked before int(), whose own digit limit would escape).
     if type(value) is not str or not value.isascii() or not value.isdigit():
-        _fail(field, f"not a decimal number: {value[:24]!r}")
+        _fail(field, f"not a decimal number: {repr(value)[:40]}")
     if len(value) > 20:
         _fail(field, f"number too large: {value[:24]}... ({len(value)} digits)")
     if len(value) > 1 and value[0] == "0":
