@@ -8,7 +8,8 @@ under ``--out`` (``<out>/<target>/<kind>-<index>-<hash>.bin`` plus a ``.txt``
 with the traceback and hex). Exit status: 0 clean, 1 findings, 2 usage.
 
 ``--replay FILE...`` runs saved inputs again (the target is the name of the
-directory a file is in, or ``--target``) and prints what each does now.
+directory a file is in, or ``--target``) and prints what each does now;
+with ``--minimize`` it first shrinks each input, keeping its finding.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fuzz.engine import SLOW_MS, Report, execute, fuzz
+from tests.fuzz.engine import SLOW_MS, Report, execute, fuzz, minimize
 from tests.fuzz.targets import TARGETS, by_name
 
 
@@ -46,13 +47,17 @@ def _print_report(report: Report) -> None:
         print(f"      input: {finding.data[:256].hex()}{'...' if len(finding.data) > 256 else ''}")
 
 
-def _replay(paths: list[str], target_name: str | None, slow_ms: float) -> int:
+def _replay(paths: list[str], target_name: str | None, slow_ms: float, shrink: bool) -> int:
     failures = 0
     for name in paths:
         path = Path(name)
         target = by_name(target_name or path.parent.name)
         harness = target.build()
-        outcome = execute(harness, harness.decode(path.read_bytes()), slow_ms)
+        data = path.read_bytes()
+        if shrink:
+            data = minimize(harness, target.name, data, slow_ms)
+            print(f"{path}: minimized to {len(data)} bytes: {data.hex()}")
+        outcome = execute(harness, harness.decode(data), slow_ms)
         print(f"{path}: {target.name}: {outcome.kind or 'clean'} {outcome.result} "
               f"({outcome.seconds * 1000:.1f} ms) {outcome.message[:300]}")  # fmt: skip
         if outcome.trace:
@@ -78,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     parser.add_argument("--replay", nargs="+", metavar="FILE", help="run saved inputs again")
+    parser.add_argument(
+        "--minimize", action="store_true", help="with --replay: shrink each input first"
+    )
     args = parser.parse_args(argv)
     if args.list:
         for target in TARGETS.values():
@@ -85,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.replay:
-            return _replay(args.replay, (args.target or [None])[0], args.slow_ms)
+            return _replay(args.replay, (args.target or [None])[0], args.slow_ms, args.minimize)
         targets = [by_name(name) for name in args.target] if args.target else list(TARGETS.values())
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)

@@ -52,6 +52,7 @@ __all__ = [
     "Violation",
     "execute",
     "fuzz",
+    "minimize",
 ]
 
 SLOW_MS = 50.0
@@ -219,6 +220,49 @@ def execute(harness: Harness, value: Any, slow_ms: float = SLOW_MS) -> Outcome:
                 result=outcome.result, message=outcome.message, seconds=best, kind="slow"
             )
     return outcome
+
+
+def minimize(
+    harness: Harness, target: str, data: bytes, slow_ms: float = SLOW_MS, budget: int = 2000
+) -> bytes:
+    """A shorter encoded input with the same finding signature (greedy chunk removal).
+
+    Works on the encoded form, so it shrinks byte and text inputs well and
+    leaves JSON ones (trees, bundles) mostly as they are.
+
+    Args:
+        harness: the target's harness.
+        target: its name (part of the signature).
+        data: an encoded input that gives a finding.
+        slow_ms: the time limit the finding was found with.
+        budget: at most this many runs.
+
+    Returns:
+        The shortest input found (``data`` itself if nothing could go).
+    """
+
+    def signature(candidate: bytes) -> str | None:
+        outcome = execute(harness, harness.decode(candidate), slow_ms)
+        if outcome.kind is None:
+            return None
+        return Finding(target=target, index=0, outcome=outcome, data=candidate).signature
+
+    want = signature(data)
+    if want is None:
+        return data
+    runs = 0
+    chunk = max(1, len(data) // 2)
+    while chunk >= 1 and runs < budget:
+        i = 0
+        while i < len(data) and runs < budget:
+            candidate = data[:i] + data[i + chunk :]
+            runs += 1
+            if candidate and signature(candidate) == want:
+                data = candidate
+            else:
+                i += chunk
+        chunk //= 2
+    return data
 
 
 def _save(out: Path, finding: Finding) -> Path:

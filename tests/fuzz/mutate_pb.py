@@ -280,6 +280,17 @@ def _op_unknown(c: _Ctx, fields: list[Field]) -> bytes | None:
     return encode_fields(fields)
 
 
+def _op_groups(c: _Ctx, fields: list[Field]) -> bytes | None:
+    """Deprecated proto2 groups, nested deep (a parser must not recurse without bound)."""
+    number = c.rng.choice((1, 2, 7, 99))
+    depth = c.rng.choice((1, 2, 64, 101, 10_000))
+    start, end = varint((number << 3) | 3), varint((number << 3) | 4)
+    closed = c.rng.random() < 0.5
+    group = start * depth + (end * depth if closed else b"")
+    i = c.rng.randrange(len(fields) + 1)
+    return encode_fields(fields[:i]) + group + encode_fields(fields[i:])
+
+
 def _op_len_value(c: _Ctx, fields: list[Field]) -> bytes | None:
     i = _pick(c.rng, fields, LEN)
     if i is None:
@@ -317,8 +328,8 @@ def _transplant(c: _Ctx, default: bytes) -> bytes:
 
 _FIELD_OPS: tuple[_FieldOp, ...] = (
     _op_varint, _op_varint, _op_overlong, _op_length_lie, _op_drop, _op_duplicate,
-    _op_move, _op_renumber, _op_wire_type, _op_unknown, _op_len_value, _op_len_value,
-    _op_len_value,
+    _op_move, _op_renumber, _op_wire_type, _op_unknown, _op_groups, _op_len_value,
+    _op_len_value, _op_len_value,
 )  # fmt: skip
 
 
