@@ -9,7 +9,9 @@ Records serialise to the versioned protobuf structures in ``proto/storage.proto`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from google.protobuf.message import DecodeError as _PbDecodeError
 from google.protobuf.message import Message as _PbMessage
@@ -37,15 +39,45 @@ __all__ = [
 ]
 
 RECORD_VERSION = 1
+_R = TypeVar("_R")
 MAX_KEY_ID = 0xFFFFFF
 """Prekey ids travel as 3 bytes (retry receipts) and wrap at 2^24 - 1, as in libsignal."""
 MAX_REGISTRATION_ID = 16380
 """libsignal and deployed clients draw registration ids from 1..16380 (14 bits)."""
 
 
-def _check_key_id(what: str, key_id: int) -> None:
-    if not isinstance(key_id, int) or not 0 <= key_id <= MAX_KEY_ID:
-        raise UsageError(f"{what} {key_id!r} out of range 0..{MAX_KEY_ID}")
+_UINT32_MAX = 0xFFFFFFFF
+_UINT64_MAX = 0xFFFFFFFFFFFFFFFF
+SIGNATURE_LENGTH = 64
+
+
+def _check_int(what: str, value: object, high: int) -> None:
+    # bool is an int to Python but never a key id or timestamp.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise UsageError(f"{what} must be an integer in 0..{high}, got {value!r}")
+
+
+def _check_key_id(what: str, key_id: object) -> None:
+    _check_int(what, key_id, MAX_KEY_ID)
+
+
+def _check_instance(what: str, value: object, cls: type) -> None:
+    if not isinstance(value, cls):
+        raise UsageError(f"{what} must be a {cls.__name__}, got {type(value).__name__}")
+
+
+def _check_signature(what: str, value: object) -> None:
+    if not isinstance(value, bytes) or len(value) != SIGNATURE_LENGTH:
+        got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
+        raise UsageError(f"{what} must be {SIGNATURE_LENGTH} bytes, got {got}")
+
+
+def _record(what: str, build: Callable[[], _R]) -> _R:
+    """Build a record from decoded values: a value out of range is a bad record, not misuse."""
+    try:
+        return build()
+    except UsageError as exc:
+        raise DecodeError(what, str(exc)) from None
 
 
 def _parse(message: _PbMessage, data: bytes, what: str) -> None:
@@ -109,6 +141,7 @@ class PreKeyRecord:
 
     def __post_init__(self) -> None:
         _check_key_id("prekey id", self.id)
+        _check_instance("prekey key pair", self.key_pair, KeyPair)
 
     def serialize(self) -> bytes:
         """Versioned protobuf form (``PreKeyRecordStructure``)."""
@@ -128,7 +161,8 @@ class PreKeyRecord:
         """
         msg = storage_pb2.PreKeyRecordStructure()
         _parse(msg, data, "PreKeyRecord")
-        return cls(msg.id, _keypair_from(msg.public_key, msg.private_key, "PreKeyRecord"))
+        pair = _keypair_from(msg.public_key, msg.private_key, "PreKeyRecord")
+        return _record("PreKeyRecord", lambda: cls(msg.id, pair))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +176,9 @@ class SignedPreKeyRecord:
 
     def __post_init__(self) -> None:
         _check_key_id("signed prekey id", self.id)
-        if len(self.signature) != 64:
-            raise UsageError(f"signed prekey signature must be 64 bytes, got {len(self.signature)}")
+        _check_instance("signed prekey key pair", self.key_pair, KeyPair)
+        _check_signature("signed prekey signature", self.signature)
+        _check_int("signed prekey timestamp", self.timestamp, _UINT64_MAX)
 
     def serialize(self) -> bytes:
         """Versioned protobuf form (``SignedPreKeyRecordStructure``)."""
@@ -166,9 +201,8 @@ class SignedPreKeyRecord:
         msg = storage_pb2.SignedPreKeyRecordStructure()
         _parse(msg, data, "SignedPreKeyRecord")
         pair = _keypair_from(msg.public_key, msg.private_key, "SignedPreKeyRecord")
-        if len(msg.signature) != 64:
-            raise DecodeError("SignedPreKeyRecord", "signature is not 64 bytes")
-        return cls(msg.id, pair, bytes(msg.signature), msg.timestamp)
+        signature = bytes(msg.signature)
+        return _record("SignedPreKeyRecord", lambda: cls(msg.id, pair, signature, msg.timestamp))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,6 +219,11 @@ class PreKeyBundle:
         signed_pre_key_signature: XEdDSA signature of the identity key over
             the serialised signed prekey (33 bytes with the type byte).
         identity_key: the peer's identity public key.
+
+    Raises:
+        UsageError: a field has the wrong type or is out of range (ids are
+            24-bit, the registration and device ids 32-bit, the signature 64
+            bytes, keys :class:`PublicKey`); the message names the field.
     """
 
     registration_id: int
@@ -197,15 +236,22 @@ class PreKeyBundle:
     identity_key: PublicKey
 
     def __post_init__(self) -> None:
+        # Every field is checked here: a bundle comes from a server or a retry
+        # receipt, and a wrong type must not surface later as a TypeError deep
+        # in X3DH.
+        _check_int("PreKeyBundle.registration_id", self.registration_id, _UINT32_MAX)
+        _check_int("PreKeyBundle.device_id", self.device_id, _UINT32_MAX)
         if (self.pre_key_id is None) != (self.pre_key_public is None):
-            raise UsageError("pre_key_id and pre_key_public must both be set or both be None")
+            raise UsageError(
+                "PreKeyBundle.pre_key_id and pre_key_public must both be set or both be None"
+            )
         if self.pre_key_id is not None:
-            _check_key_id("prekey id", self.pre_key_id)
-        _check_key_id("signed prekey id", self.signed_pre_key_id)
-        if not 0 <= self.registration_id <= 0xFFFFFFFF:
-            raise UsageError(f"registration id {self.registration_id} does not fit 4 bytes")
-        if len(self.signed_pre_key_signature) != 64:
-            raise UsageError("signed prekey signature must be 64 bytes")
+            _check_key_id("PreKeyBundle.pre_key_id", self.pre_key_id)
+            _check_instance("PreKeyBundle.pre_key_public", self.pre_key_public, PublicKey)
+        _check_key_id("PreKeyBundle.signed_pre_key_id", self.signed_pre_key_id)
+        _check_instance("PreKeyBundle.signed_pre_key_public", self.signed_pre_key_public, PublicKey)
+        _check_signature("PreKeyBundle.signed_pre_key_signature", self.signed_pre_key_signature)
+        _check_instance("PreKeyBundle.identity_key", self.identity_key, PublicKey)
 
     def verify_signature(self) -> None:
         """Check the identity key's signature over the signed prekey.

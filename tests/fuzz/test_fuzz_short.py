@@ -1,0 +1,71 @@
+"""The short fuzz run of CI: every target, seed 0, a few hundred to a few thousand inputs each.
+
+About 5 s for all targets together. Inputs are capped at 64 KiB here (the long
+run, ``python -m tests.fuzz``, goes to 2 MB) and time is not judged (no timing
+asserts in the suite; the long run flags inputs over 50 ms). A target fails
+on any finding that :mod:`tests.fuzz.known` does not list; one whose only
+findings are known issue-13 bugs is an expected failure naming them, and
+passes by itself once they are fixed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.fuzz import mutate_node
+from tests.fuzz.engine import Report, fuzz
+from tests.fuzz.known import known_bug
+from tests.fuzz.targets import TARGETS
+
+# Inputs per target, sized so that each takes a fraction of a second.
+SHORT_RUN = {
+    "signal_message": 3000,
+    "prekey_message": 3000,
+    "sender_key_message": 2000,
+    "sender_key_distribution": 2000,
+    "decryption_error_message": 2000,
+    "plaintext_content": 2000,
+    "records": 2000,
+    "receipt_node": 800,
+    "receipt_text": 800,
+    "receipt_proto": 2000,
+    "receipt_yowsup": 600,
+    "node_codecs": 250,
+    "decrypt": 2000,
+    "group_decrypt": 2000,
+    "process_distribution": 800,
+    "key_bundle": 800,
+    "prekey_bundle": 2000,
+}
+
+
+def test_every_target_has_a_short_run() -> None:
+    assert set(SHORT_RUN) == set(TARGETS)
+
+
+def _explain(report: Report) -> str:
+    lines = [f"{report.target}: {report.inputs} inputs, outcomes {dict(report.results)}"]
+    for finding in report.findings:
+        known = known_bug(finding)
+        lines.append(("known: " if known else "NEW: ") + finding.summary())
+        lines.append(f"  input (hex): {finding.data[:512].hex()}")
+        if not known:
+            lines.append(finding.outcome.trace)
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("name", list(SHORT_RUN))
+def test_short_fuzz_run(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mutate_node, "MAX_INPUT", 1 << 16)
+    report = fuzz(TARGETS[name], SHORT_RUN[name], seed=0, slow_ms=math.inf)
+    assert report.inputs == SHORT_RUN[name]
+    # A harness that refused everything would find nothing: the seeds (and
+    # some mutants) must get through the parser to the success path.
+    assert report.results["ok"] > 0, _explain(report)
+    new = [f for f in report.findings if known_bug(f) is None]
+    assert not new, _explain(report)
+    known = sorted({bug.name for f in report.findings if (bug := known_bug(f)) is not None})
+    if known:
+        pytest.xfail("; ".join(known))
