@@ -17,6 +17,7 @@ from typing import Final, NoReturn
 
 from axolotl.crypto.curve import DJB_TYPE, PublicKey
 from axolotl.errors import InvalidReceipt, UsageError
+from axolotl.receipts.limits import MAX_DEVICE_IDENTITY_LENGTH, MAX_JID_LENGTH, excerpt
 
 __all__ = [
     "RetryReason",
@@ -85,17 +86,47 @@ def check_int(fail: Fail, field: str, value: object, low: int, high: int) -> Non
         fail(field, f"must be in {low}..{high}, got {value}")
 
 
-def check_text(fail: Fail, field: str, value: object) -> None:
-    """Require a non-empty ``str`` that is valid UTF-8 (no lone surrogates)."""
+def check_text(fail: Fail, field: str, value: object, max_length: int = MAX_JID_LENGTH) -> None:
+    """Require 1..``max_length`` printable characters (see :mod:`axolotl.receipts.limits`).
+
+    Printable (:meth:`str.isprintable`) excludes every control character
+    (NUL, TAB, CR, LF, ESC, DEL, C1), format characters (ZWSP, bidirectional
+    overrides), line and paragraph separators, lone surrogates (so the text
+    is valid UTF-8) and unassigned code points; U+0020 is allowed.
+    """
     if type(value) is not str:
         fail(field, f"must be a string, got {type(value).__name__}")
     if not value:
         fail(field, "must not be empty")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            fail(field, "is not valid UTF-8 text")
+    if len(value) > max_length:
+        fail(field, f"must be at most {max_length} characters, got {len(value)}")
+    if not value.isprintable():
+        index, char = next((i, c) for i, c in enumerate(value) if not c.isprintable())
+        if 0xD800 <= ord(char) <= 0xDFFF:
+            fail(field, f"is not valid UTF-8 text: a lone surrogate at index {index}")
+        fail(
+            field,
+            f"must be printable text: character {index} is {char!r} (U+{ord(char):04X}),"
+            f" in {excerpt(value)}",
+        )
+
+
+# JIDs already found valid (1..MAX_JID_LENGTH printable characters). A client
+# sends and receives receipts for a bounded set of peers, so the hot paths
+# (construction, from_node) look a JID up here instead of scanning it each
+# time; only valid strings ever enter, and the table is bounded.
+CHECKED_JIDS: dict[str, None] = {}
+_MAX_CHECKED_JIDS = 1024
+
+
+def jid_ok(jid: str) -> bool:
+    """Whether the ``str`` ``jid`` is a valid JID (remembered in :data:`CHECKED_JIDS` if so)."""
+    if not (0 < len(jid) <= MAX_JID_LENGTH and jid.isprintable()):
+        return False
+    if len(CHECKED_JIDS) >= _MAX_CHECKED_JIDS:
+        CHECKED_JIDS.clear()
+    CHECKED_JIDS[jid] = None
+    return True
 
 
 def check_bytes(fail: Fail, field: str, value: object, length: int | None) -> None:
@@ -131,7 +162,7 @@ class KeyBundle:
         pre_key_id: one-time prekey id (24-bit), or ``None`` with ``pre_key``.
         pre_key: one-time prekey public key, 32 bytes, or ``None``.
         device_identity: opaque device-identity bytes (WhatsApp's
-            ``ADVSignedDeviceIdentity``), or ``None``.
+            ``ADVSignedDeviceIdentity``, at most 4096 bytes), or ``None``.
         key_type: the ``<type>`` byte; only 0x05 is valid.
     """
 
@@ -163,6 +194,12 @@ class KeyBundle:
         check_bytes(fail, "keys.skey.signature", self.signed_pre_key_signature, 64)
         if self.device_identity is not None:
             check_bytes(fail, "keys.device-identity", self.device_identity, None)
+            if len(self.device_identity) > MAX_DEVICE_IDENTITY_LENGTH:
+                fail(
+                    "keys.device-identity",
+                    f"must be at most {MAX_DEVICE_IDENTITY_LENGTH} bytes,"
+                    f" got {len(self.device_identity)}",
+                )
 
     @property
     def identity_public(self) -> PublicKey:

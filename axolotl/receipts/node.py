@@ -21,6 +21,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from axolotl.errors import DecodeError, UsageError
+from axolotl.receipts.limits import (
+    MAX_ATTRS,
+    MAX_CHILDREN,
+    MAX_DATA_LENGTH,
+    MAX_DEPTH,
+    MAX_NAME_LENGTH,
+    MAX_NODES,
+    MAX_TEXT_LENGTH,
+    MAX_TOTAL_ATTRS,
+    MAX_UNPRINTABLE_TEXT,
+    MAX_VALUE_LENGTH,
+    excerpt,
+)
 
 __all__ = [
     "Node",
@@ -31,17 +44,122 @@ __all__ = [
     "parse_receipt_node",
 ]
 
-MAX_DEPTH = 32
-"""Deepest nesting accepted from text, dicts or foreign trees (receipts need 4)."""
-
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:")
 """The characters of tag and attribute names."""
 
+Stats = tuple[int, int, int, int, int]
+"""What a subtree adds up to: (compact text length, nodes, height, unprintable text, attributes)."""
+
 
 def _check_name(what: str, name: object) -> str:
-    if not isinstance(name, str) or not name or not NAME_CHARS.issuperset(name):
-        raise UsageError(f"{what} must be a non-empty name of letters, digits, _-.: ; got {name!r}")
+    if (
+        not isinstance(name, str)
+        or not 0 < len(name) <= MAX_NAME_LENGTH
+        or not NAME_CHARS.issuperset(name)
+    ):
+        raise UsageError(
+            f"{what} must be 1..{MAX_NAME_LENGTH} letters, digits or _-.: ; got {excerpt(name)}"
+        )
     return name
+
+
+def _measure(
+    tag: object, attrs: dict[Any, Any], kids: tuple[Any, ...], data: object, depth: int
+) -> Stats:
+    """Check one node against every limit and add up its subtree (``depth``: its level - 1).
+
+    The subtree totals of the children come from their cache (see
+    :func:`_stats_of`), so building a tree bottom-up costs each node once.
+
+    Raises:
+        UsageError: a name, value or child is invalid or a limit is crossed.
+    """
+    tag = _check_name("node tag", tag)
+    if len(attrs) > MAX_ATTRS:
+        raise UsageError(f"<{tag}> has {len(attrs)} attributes, more than {MAX_ATTRS}")
+    size = 1 + len(tag)  # "<tag"
+    unprintable = 0
+    for key, value in attrs.items():
+        _check_name("attribute name", key)
+        if not isinstance(value, str):
+            raise UsageError(f"attribute {key!r} must be a string, got {type(value).__name__}")
+        if len(value) > MAX_VALUE_LENGTH:
+            raise UsageError(
+                f"attribute {key!r} is {len(value)} characters, more than {MAX_VALUE_LENGTH}"
+            )
+        if not value.isprintable():
+            unprintable += len(value)
+        size += len(key) + 4 + _text.escaped_length(value)  # ' key="value"'
+    count = height = 1
+    nattrs = len(attrs)
+    if data is not None:
+        if type(data) is not bytes:
+            raise UsageError(f"node data must be bytes, got {type(data).__name__}")
+        if kids:
+            raise UsageError("a node has children or data, not both")
+        if len(data) > MAX_DATA_LENGTH:
+            raise UsageError(f"<{tag}> data is {len(data)} bytes, more than {MAX_DATA_LENGTH}")
+        size += 6 + 2 * len(data) + len(tag)  # ">0x" hex "</tag>"
+    elif kids:
+        if len(kids) > MAX_CHILDREN:
+            raise UsageError(f"<{tag}> has {len(kids)} children, more than {MAX_CHILDREN}")
+        size += 4 + len(tag)  # ">" ... "</tag>"
+        deepest = 0
+        for kid in kids:
+            if not isinstance(kid, Node):
+                raise UsageError(f"children must be Nodes, got {type(kid).__name__}")
+            kid_size, kid_count, kid_height, kid_unprintable, kid_attrs = _stats_of(kid, depth + 1)
+            size += kid_size
+            count += kid_count
+            unprintable += kid_unprintable
+            nattrs += kid_attrs
+            if kid_height > deepest:
+                deepest = kid_height
+        height += deepest
+    else:
+        size += 2  # "/>"
+    if depth + height > MAX_DEPTH:
+        raise UsageError(f"<{tag}> nests deeper than {MAX_DEPTH} levels")
+    if count > MAX_NODES:
+        raise UsageError(f"<{tag}> holds {count} nodes, more than {MAX_NODES}")
+    if nattrs > MAX_TOTAL_ATTRS:
+        raise UsageError(f"<{tag}> holds {nattrs} attributes, more than {MAX_TOTAL_ATTRS}")
+    if size > MAX_TEXT_LENGTH:
+        raise UsageError(f"<{tag}> is {size} characters as text, more than {MAX_TEXT_LENGTH}")
+    if unprintable > MAX_UNPRINTABLE_TEXT:
+        raise UsageError(
+            f"<{tag}> has {unprintable} characters of values with non-printable characters,"
+            f" more than {MAX_UNPRINTABLE_TEXT}"
+        )
+    return size, count, height, unprintable, nattrs
+
+
+def _stats_of(node: Node, depth: int) -> Stats:
+    """The cached subtree totals of ``node``, checked and cached now if it was built unchecked.
+
+    Nodes built by the codecs' fast paths (``Node._make``) carry no totals
+    until one is used as a child; ``depth`` bounds the walk.
+    """
+    stats: Stats | None = getattr(node, "_stats", None)
+    if stats is None:
+        if depth >= MAX_DEPTH:
+            raise UsageError(f"a tree nests deeper than {MAX_DEPTH} levels")
+        stats = _measure(node.tag, node.attrs, node.children, node.data, depth)
+        node._stats = stats
+    return stats
+
+
+def sealed(
+    tag: str, attrs: dict[str, str], children: tuple[Node, ...], data: bytes | None, stats: Stats
+) -> Node:
+    """A node whose parts and totals a parser has already checked (no re-validation)."""
+    node = object.__new__(Node)
+    node.tag = tag
+    node.attrs = attrs
+    node.children = children
+    node.data = data
+    node._stats = stats
+    return node
 
 
 class Node:
@@ -52,23 +170,29 @@ class Node:
     the order :meth:`to_text` writes; equality ignores attribute order, as XML
     does.
 
+    Construction enforces the tree limits of :mod:`axolotl.receipts.limits`
+    (depth, children, nodes, attributes, name, value and data lengths, text
+    size), the same ones every parser enforces, so any node renders and
+    parses back.
+
     Args:
-        tag: element name (letters, digits and ``_-.:``).
+        tag: element name (1..64 letters, digits and ``_-.:``).
         attrs: attribute names (same alphabet) to string values.
         children: child nodes; a node has children or ``data``, not both.
         data: bytes content, or ``None``.
 
     Raises:
-        UsageError: a name, value or child has the wrong type, or both
-            ``children`` and ``data`` are given.
+        UsageError: a name, value or child has the wrong type, both
+            ``children`` and ``data`` are given, or a limit is crossed.
     """
 
-    __slots__ = ("attrs", "children", "data", "tag")
+    __slots__ = ("_stats", "attrs", "children", "data", "tag")
 
     tag: str
     attrs: dict[str, str]
     children: tuple[Node, ...]
     data: bytes | None
+    _stats: Stats
 
     def __init__(
         self,
@@ -77,22 +201,13 @@ class Node:
         children: Iterable[Node] = (),
         data: bytes | None = None,
     ) -> None:
-        _check_name("node tag", tag)
         attributes = dict(attrs) if attrs is not None else {}
-        for key, value in attributes.items():
-            _check_name("attribute name", key)
-            if not isinstance(value, str):
-                raise UsageError(f"attribute {key!r} must be a string, got {type(value).__name__}")
         kids = tuple(children)
-        for kid in kids:
-            if not isinstance(kid, Node):
-                raise UsageError(f"children must be Nodes, got {type(kid).__name__}")
         if data is not None:
             if not isinstance(data, bytes | bytearray | memoryview):
                 raise UsageError(f"node data must be bytes, got {type(data).__name__}")
             data = bytes(data)
-            if kids:
-                raise UsageError("a node has children or data, not both")
+        self._stats = _measure(tag, attributes, kids, data, 0)
         self.tag = tag
         self.attrs = attributes
         self.children = kids
@@ -130,7 +245,10 @@ class Node:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Node.parse_text({self.to_text(indent=None)!r})"
+        try:
+            return f"Node.parse_text({self.to_text(indent=None)!r})"
+        except UsageError:  # changed after construction beyond the limits
+            return f"<Node {self.tag!r}: does not render>"
 
     # -- text form ---------------------------------------------------------------
 
@@ -138,15 +256,17 @@ class Node:
         """The readable text form (see :mod:`axolotl.receipts.text`).
 
         Args:
-            indent: spaces per nesting level, one element per line; ``None``
-                writes everything on one line.
+            indent: spaces per nesting level (0..8), one element per line;
+                ``None`` writes everything on one line.
 
         Returns:
             Text that :func:`parse_text` turns back into an equal node.
+
+        Raises:
+            UsageError: ``indent`` is out of range, or the node was changed
+                after construction so that it crosses a limit.
         """
-        out: list[str] = []
-        _text.render(self, out, 0, indent)
-        return "".join(out)
+        return _text.render(self, indent)
 
     @staticmethod
     def parse_text(text: str) -> Node:
@@ -170,14 +290,19 @@ class Node:
 
         Raises:
             DecodeError: a member is missing, of the wrong type, not hex, or
-                nested deeper than :data:`MAX_DEPTH`.
+                a limit of :mod:`axolotl.receipts.limits` is crossed.
         """
-        return _from_dict(obj, 0)
+        return _from_dict(obj, 0, [0])
 
 
-def _from_dict(obj: object, depth: int) -> Node:
+def _from_dict(obj: object, depth: int, nodes: list[int]) -> Node:
+    # ``nodes`` counts across the whole tree, so a wide hostile object stops
+    # at MAX_NODES instead of being converted first and refused after.
     if depth >= MAX_DEPTH:
         raise DecodeError("node", f"nested deeper than {MAX_DEPTH}")
+    nodes[0] += 1
+    if nodes[0] > MAX_NODES:
+        raise DecodeError("node", f"more than {MAX_NODES} nodes")
     if not isinstance(obj, Mapping):
         raise DecodeError("node", f"expected an object, got {type(obj).__name__}")
     tag = obj.get("tag")
@@ -186,17 +311,23 @@ def _from_dict(obj: object, depth: int) -> Node:
     data = obj.get("data")
     if not isinstance(attrs, Mapping):
         raise DecodeError("node.attrs", "not an object")
+    if len(attrs) > MAX_ATTRS:
+        raise DecodeError("node.attrs", f"more than {MAX_ATTRS} attributes")
     if not isinstance(children, Sequence) or isinstance(children, str | bytes):
         raise DecodeError("node.children", "not a list")
+    if len(children) > MAX_CHILDREN:
+        raise DecodeError("node.children", f"more than {MAX_CHILDREN} children")
     raw: bytes | None = None
     if data is not None:
         if not isinstance(data, str):
             raise DecodeError("node.data", "not a hex string")
+        if len(data) > 2 * MAX_DATA_LENGTH:
+            raise DecodeError("node.data", f"more than {MAX_DATA_LENGTH} bytes")
         try:
             raw = bytes.fromhex(data)
         except ValueError:
             raise DecodeError("node.data", "not hex") from None
-    kids = tuple(_from_dict(kid, depth + 1) for kid in children)
+    kids = tuple(_from_dict(kid, depth + 1, nodes) for kid in children)
     try:
         return Node(tag, attrs, kids, raw)  # type: ignore[arg-type]
     except UsageError as exc:

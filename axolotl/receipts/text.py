@@ -8,20 +8,44 @@ One element per line (or all on one line), attributes in insertion order::
     </receipt>
 
 Bytes content is written as ``0x`` and lowercase hex (``0x`` alone is empty
-content); attribute values escape ``& " < >`` and every non-printable
-character as XML references. :func:`parse_text` reads that form back exactly:
+content); attribute values escape ``& " < >`` as ``&amp; &quot; &lt; &gt;``
+and every non-printable character as ``&#x`` + lowercase hex without leading
+zeros + ``;``. :func:`parse_text` reads that form back exactly:
 ``parse_text(node.to_text()) == node`` for every node.
+
+The parser is strict and linear: it reads with a handful of regular
+expressions (one per start tag, end tag or data run), never character by
+character, refuses a raw control character inside a value and any reference
+but the canonical ones above, and stops at the first limit of
+:mod:`axolotl.receipts.limits` it crosses (input length, depth, children,
+nodes, attributes, name, value and data lengths, text size). It accepts
+whitespace between elements and ``<x></x>`` for ``<x/>``, and, beyond what
+``to_text`` writes, a raw ``>`` in a value and uppercase hex in data.
 """
 
 from __future__ import annotations
 
+import re
+from itertools import repeat
+
 from axolotl.errors import DecodeError, UsageError
-from axolotl.receipts.node import MAX_DEPTH, NAME_CHARS, Node
+from axolotl.receipts.limits import (
+    MAX_ATTRS,
+    MAX_CHILDREN,
+    MAX_DATA_LENGTH,
+    MAX_DEPTH,
+    MAX_INDENT,
+    MAX_INPUT_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_NODES,
+    MAX_TEXT_LENGTH,
+    MAX_TOTAL_ATTRS,
+    MAX_UNPRINTABLE_TEXT,
+    MAX_VALUE_LENGTH,
+)
+from axolotl.receipts.node import Node, sealed
 
-__all__ = ["parse_text", "render"]
-
-_HEX_CHARS = frozenset("0123456789abcdefABCDEF")
-_WS = " \t\r\n"
+__all__ = ["parse_text", "render", "escape", "escaped_length"]
 
 
 # -- rendering -------------------------------------------------------------------
@@ -29,217 +53,414 @@ _WS = " \t\r\n"
 _ESCAPES = {"&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;"}
 
 
-def _escape(value: str) -> str:
-    if value.isprintable() and not any(c in value for c in '&"<>'):
-        return value
+def escape(value: str) -> str:
+    """``value`` as written inside ``"..."``: ``& " < >`` and non-printable characters escaped."""
+    if value.isprintable():
+        if "&" not in value and '"' not in value and "<" not in value and ">" not in value:
+            return value
+        return (
+            value.replace("&", "&amp;")
+            .replace('"', "&quot;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+        )
+    # Character by character: bounded by MAX_UNPRINTABLE_TEXT per tree.
     return "".join(_ESCAPES.get(c) or (c if c.isprintable() else f"&#x{ord(c):x};") for c in value)
 
 
-def _open_tag(node: Node) -> str:
-    if not node.attrs:
-        return "<" + node.tag
-    attrs = " ".join(f'{k}="{_escape(v)}"' for k, v in node.attrs.items())
-    return f"<{node.tag} {attrs}"
+def escaped_length(value: str) -> int:
+    """``len(escape(value))``, without building it when ``value`` is printable."""
+    if value.isprintable():
+        return (
+            len(value)
+            + 4 * value.count("&")
+            + 5 * value.count('"')
+            + 3 * (value.count("<") + value.count(">"))
+        )
+    return len(escape(value))
 
 
-def render(node: Node, out: list[str], level: int, indent: int | None) -> None:
-    """Append the text form of ``node`` at nesting ``level`` to ``out`` (see Node.to_text)."""
-    pad = "" if indent is None else " " * (indent * level)
-    out.append(pad)
-    out.append(_open_tag(node))
-    if node.data is not None:
-        out.append(f">0x{node.data.hex()}</{node.tag}>")
-    elif node.children:
-        out.append(">")
-        if indent is not None:
-            out.append("\n")
-        for kid in node.children:
-            render(kid, out, level + 1, indent)
-            if indent is not None:
-                out.append("\n")
-        out.append(f"{pad}</{node.tag}>")
-    else:
-        out.append("/>")
+def _too_big(reason: str) -> UsageError:
+    # Only a node changed after construction (or built through a private
+    # path) gets here: Node() itself refuses what would not render.
+    return UsageError(f"cannot render this node: {reason} (was it changed after construction?)")
+
+
+def render(node: Node, indent: int | None) -> str:
+    """The text form of ``node`` (see :meth:`Node.to_text`).
+
+    Iterative, and it checks depth, node count, value types and output
+    length again as it goes, so even a node changed after construction
+    cannot make it recurse without bound or grow past
+    :data:`~axolotl.receipts.limits.MAX_INPUT_LENGTH`.
+
+    Raises:
+        UsageError: ``indent`` is not ``None`` or 0..MAX_INDENT, or the tree
+            exceeds a limit (only possible if it was changed after construction).
+    """
+    if indent is not None and (type(indent) is not int or not 0 <= indent <= MAX_INDENT):
+        raise UsageError(f"indent must be None or 0..{MAX_INDENT}, got {indent!r}")
+    lines = indent is not None
+    step = indent or 0
+    out: list[str] = []
+    append = out.append
+    total = count = 0
+    # Items are (node, level) to open, or the text that closes a node.
+    stack: list[tuple[Node, int] | str] = [(node, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        if isinstance(item, str):
+            append(item)
+            total += len(item)
+            continue
+        current, level = item
+        count += 1
+        if count > MAX_NODES:
+            raise _too_big(f"more than {MAX_NODES} nodes")
+        if level >= MAX_DEPTH:
+            raise _too_big(f"nested deeper than {MAX_DEPTH}")
+        if type(current.tag) is not str:
+            raise _too_big(f"a tag is a {type(current.tag).__name__}, not a string")
+        pad = " " * (step * level)
+        parts = [pad, "<", current.tag]
+        for key, value in current.attrs.items():
+            if type(value) is not str:
+                raise _too_big(f"attribute {key!r} is a {type(value).__name__}, not a string")
+            parts += (" ", key, '="', escape(value), '"')
+        data, kids = current.data, current.children
+        if data is not None:
+            parts += (">0x", data.hex(), "</", current.tag, ">")
+        elif kids:
+            parts.append(">\n" if lines else ">")
+            push(f"{pad}</{current.tag}>")
+            for kid in reversed(kids):
+                if not isinstance(kid, Node):
+                    raise _too_big(f"a child is a {type(kid).__name__}, not a Node")
+                if lines:
+                    push("\n")
+                push((kid, level + 1))
+        else:
+            parts.append("/>")
+        piece = "".join(parts)
+        append(piece)
+        total += len(piece)
+        if total > MAX_INPUT_LENGTH:
+            raise _too_big(f"its text exceeds {MAX_INPUT_LENGTH} characters")
+    return "".join(out)
 
 
 # -- parsing ---------------------------------------------------------------------
 
+# A character's longest escape (&#x10ffff;) is 10 characters.
+_MAX_RAW_VALUE = 10 * MAX_VALUE_LENGTH
+_WS = "[ \t\r\n]"
+_NAME_RE = f"[A-Za-z0-9_.:-]{{1,{MAX_NAME_LENGTH}}}"
+_START = re.compile(
+    f'{_WS}*<({_NAME_RE})((?:{_WS}+{_NAME_RE}="[^"<]{{0,{_MAX_RAW_VALUE}}}"){{0,{MAX_ATTRS}}})'
+    f"{_WS}*(/?>)"
+)
+_ATTR = re.compile(f'{_WS}+({_NAME_RE})="([^"]*)"')
+_CLOSE = re.compile(f"{_WS}*</({_NAME_RE}){_WS}*>")
+_DATA = re.compile(f"{_WS}*0x([0-9a-fA-F]{{0,{2 * MAX_DATA_LENGTH}}}){_WS}*</({_NAME_RE}){_WS}*>")
+_SPACE = re.compile(f"{_WS}*")
+_NAME_AT = re.compile(_NAME_RE)
+_HEX_RUN = re.compile(f"[0-9a-fA-F]{{0,{2 * MAX_DATA_LENGTH + 1}}}")
+_VALUE_RUN = re.compile(f'[^"<]{{0,{_MAX_RAW_VALUE}}}')
+_NUMREF = re.compile("&#x(0|[1-9a-f][0-9a-f]{0,5});")
+_NAME_CHAR = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:")
+
+
+def _fail(pos: int, reason: str) -> DecodeError:
+    return DecodeError("node text", f"{reason} at offset {pos}")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    m = _SPACE.match(text, pos)
+    return pos if m is None else m.end()
+
 
 class _Open:
-    """An element whose end tag the parser has not reached yet."""
+    """An element whose end tag the parser has not reached yet, with its subtree totals."""
 
-    __slots__ = ("attrs", "children", "data", "tag")
+    __slots__ = ("attrs", "count", "height", "kids", "nattrs", "size", "tag", "unprintable")
 
-    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
+    def __init__(self, tag: str, attrs: dict[str, str], own: int, unprintable: int) -> None:
         self.tag = tag
         self.attrs = attrs
-        self.children: list[Node] = []
-        self.data: bytes | None = None
+        self.kids: list[Node] = []
+        # Totals so far: this element's own text ("<tag attrs>" and "</tag>")
+        # and attributes, plus those of the children closed so far.
+        self.size = own
+        self.count = 1
+        self.height = 1
+        self.unprintable = unprintable
+        self.nattrs = len(attrs)
 
 
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
+def _decode_numeric(text: str, pos: int) -> str:
+    """Replace the canonical numeric references in ``text`` by their (non-printable) characters."""
+    parts = _NUMREF.split(text)
+    if len(parts) == 1:
+        return text
+    codes = list(map(int, parts[1::2], repeat(16)))
+    if max(codes) > 0x10FFFF:
+        raise _fail(pos, "character reference beyond U+10FFFF")
+    chars = list(map(chr, codes))
+    if any(map(str.isprintable, chars)):
+        raise _fail(pos, "character reference to a printable character: write it as is")
+    parts[1::2] = chars
+    return "".join(parts)
 
-    def fail(self, reason: str) -> DecodeError:
-        return DecodeError("node text", f"{reason} at offset {self.pos}")
 
-    def skip_ws(self) -> None:
-        text, pos = self.text, self.pos
-        while pos < len(text) and text[pos] in _WS:
-            pos += 1
-        self.pos = pos
+def _decode_named(value: str) -> str:
+    return (
+        value.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    )
 
-    def expect(self, literal: str) -> None:
-        if not self.text.startswith(literal, self.pos):
-            raise self.fail(f"expected {literal!r}")
-        self.pos += len(literal)
 
-    def name(self, what: str) -> str:
-        start = self.pos
-        text = self.text
-        while self.pos < len(text) and text[self.pos] in NAME_CHARS:
-            self.pos += 1
-        if self.pos == start:
-            raise self.fail(f"expected {what}")
-        return text[start : self.pos]
+# Stand-ins for a decoded '"' while a start tag's attribute text is still split
+# at its quotes; any one not present in the text will do.
+_QUOTE_STAND_INS = ("\x00", "\x01", "\x02", "\x03", "\ue000", "\ue001", "\ufdd0", "\ufdd1")
+_STRIP = " \t\r\n="
 
-    def value(self) -> str:
-        self.expect('"')
-        text = self.text
-        out: list[str] = []
-        while True:
-            if self.pos >= len(text):
-                raise self.fail("unterminated attribute value")
-            c = text[self.pos]
-            if c == '"':
-                self.pos += 1
-                return "".join(out)
-            if c == "<":
-                raise self.fail("'<' inside an attribute value")
-            if c == "&":
-                out.append(self.reference())
-                continue
-            out.append(c)
-            self.pos += 1
 
-    def reference(self) -> str:
-        end = self.text.find(";", self.pos, self.pos + 12)
-        if end < 0:
-            raise self.fail("unterminated character reference")
-        ref = self.text[self.pos + 1 : end]
-        named = {"amp": "&", "quot": '"', "lt": "<", "gt": ">"}.get(ref)
-        if named is not None:
-            self.pos = end + 1
-            return named
-        if ref[:2] == "#x" and len(ref) > 2 and _HEX_CHARS.issuperset(ref[2:]):
-            code = int(ref[2:], 16)
-            if code <= 0x10FFFF:
-                self.pos = end + 1
-                return chr(code)
-        raise self.fail(f"unknown character reference &{ref};")
+def _attributes(attr_text: str, pos: int, spent: int) -> tuple[dict[str, str], int, int]:
+    """Read the attributes of a start tag; (attrs, their text size, unprintable characters).
 
-    def start_tag(self) -> tuple[str, dict[str, str], bool]:
-        """Read ``<name attrs`` up to ``>`` or ``/>``; return (tag, attrs, self_closing)."""
-        self.expect("<")
-        tag = self.name("a tag name")
-        attrs: dict[str, str] = {}
-        while True:
-            had_ws = self.pos < len(self.text) and self.text[self.pos] in _WS
-            self.skip_ws()
-            if self.text.startswith("/>", self.pos):
-                self.pos += 2
-                return tag, attrs, True
-            if self.text.startswith(">", self.pos):
-                self.pos += 1
-                return tag, attrs, False
-            if not had_ws:
-                raise self.fail("expected whitespace, '>' or '/>'")
-            key = self.name("an attribute name")
-            if key in attrs:
-                raise self.fail(f"duplicated attribute {key!r}")
-            self.expect("=")
-            attrs[key] = self.value()
+    ``attr_text`` already matched the attribute syntax, so splitting it at
+    its quotes is exact: names in the even pieces, raw values in the odd
+    ones. References are decoded in the whole attribute text at once, so
+    the work per start tag is a fixed number of C calls (split, map, count,
+    replace) whatever the number of values or references. ``spent`` is the
+    unprintable text already read in this tree.
+    """
+    pieces = attr_text.split('"')
+    if len(pieces) == 3 and "&" not in attr_text:  # the common single plain attribute
+        key = pieces[0].strip(_STRIP)
+        raw = pieces[1]
+        if len(raw) > MAX_VALUE_LENGTH:
+            raise _fail(pos, f"an attribute value longer than {MAX_VALUE_LENGTH} characters")
+        if not raw.isprintable():
+            raise _fail(pos, "a raw control character inside an attribute value (write &#x..;)")
+        return {key: raw}, len(key) + len(raw) + 4 + 3 * raw.count(">"), 0
+    names = list(map(str.strip, pieces[0:-1:2], repeat(_STRIP)))
+    raws = pieces[1::2]
+    # The canonical text of a value is its raw text with '>' escaped.
+    size = sum(map(len, names)) + sum(map(len, raws)) + 4 * len(names)
+    size += 3 * attr_text.count(">")
+    if not attr_text.isprintable() and not all(map(str.isprintable, raws)):
+        raise _fail(pos, "a raw control character inside an attribute value (write &#x..;)")
+    unprintable = 0
+    if "&" in attr_text:
+        text = attr_text
+        numeric = text.count("&#x")
+        if numeric:
+            # Each reference makes at least one character of unprintable text.
+            if spent + numeric > MAX_UNPRINTABLE_TEXT:
+                raise _fail(pos, f"more than {MAX_UNPRINTABLE_TEXT} escaped characters")
+            # Numeric first: they decode to non-printable characters, never to
+            # '&' or '"', so neither the named ones nor the quotes are disturbed.
+            text = _decode_numeric(text, pos)
+        quot = text.count("&quot;")
+        named = quot + text.count("&amp;") + text.count("&lt;") + text.count("&gt;")
+        if text.count("&") != named:
+            bad = text[text.find("&") :][:12]
+            raise _fail(pos, f"unknown or non-canonical character reference near {bad!r}")
+        stand_in = ""
+        if quot:
+            stand_in = next((c for c in _QUOTE_STAND_INS if c not in text), "")
+        if stand_in or not quot:
+            text = (
+                text.replace("&quot;", stand_in)
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
+            )
+            raws = text.split('"')[1::2]
+            if quot:
+                raws = list(map(str.replace, raws, repeat(stand_in), repeat('"')))
+        else:  # every stand-in is taken (by numeric references): value by value
+            raws = list(map(_decode_named, text.split('"')[1::2]))
+        if numeric:
+            unprintable = sum(len(v) for v in raws if not v.isprintable())
+            if spent + unprintable > MAX_UNPRINTABLE_TEXT:
+                raise _fail(pos, f"more than {MAX_UNPRINTABLE_TEXT} escaped characters")
+    attrs = dict(zip(names, raws, strict=True))
+    if len(attrs) != len(names):
+        seen: set[str] = set()
+        for key in names:
+            if key in seen:
+                raise _fail(pos, f"duplicated attribute {key!r}")
+            seen.add(key)
+    if max(map(len, raws)) > MAX_VALUE_LENGTH:
+        raise _fail(pos, f"an attribute value longer than {MAX_VALUE_LENGTH} characters")
+    return attrs, size, unprintable
 
-    def hex_data(self) -> bytes:
-        self.expect("0x")
-        start = self.pos
-        text = self.text
-        while self.pos < len(text) and text[self.pos] in _HEX_CHARS:
-            self.pos += 1
-        digits = text[start : self.pos]
-        if len(digits) % 2:
-            raise self.fail("odd number of hex digits")
-        return bytes.fromhex(digits)
 
-    def document(self) -> Node:
-        self.skip_ws()
-        stack: list[_Open] = []
-        while True:
-            tag, attrs, closed = self.start_tag()
-            if closed:
-                node = Node._make(tag, attrs, (), None)
-            else:
-                if len(stack) + 1 >= MAX_DEPTH:
-                    raise self.fail(f"nested deeper than {MAX_DEPTH}")
-                current = _Open(tag, attrs)
-                stack.append(current)
-                self.skip_ws()
-                if self.text.startswith("0x", self.pos):
-                    current.data = self.hex_data()
-                    self.skip_ws()
-                if (
-                    current.data is None
-                    and self.text.startswith("<", self.pos)
-                    and not (self.text.startswith("</", self.pos))
-                ):
-                    continue  # descend into the first child
-                node = self.close(stack)
-            # attach ``node`` to its parent, closing parents whose content ends here
-            while True:
-                if not stack:
-                    self.skip_ws()
-                    if self.pos != len(self.text):
-                        raise self.fail("unexpected text after the root element")
-                    return node
-                parent = stack[-1]
-                parent.children.append(node)
-                self.skip_ws()
-                if self.text.startswith("</", self.pos):
-                    node = self.close(stack)
-                    continue
-                if self.text.startswith("<", self.pos):
-                    break  # a sibling follows
-                raise self.fail("expected '<'")
-
-    def close(self, stack: list[_Open]) -> Node:
-        current = stack.pop()
-        self.expect("</")
-        end = self.name("an end tag name")
-        if end != current.tag:
-            raise self.fail(f"end tag </{end}> does not match <{current.tag}>")
-        self.skip_ws()
-        self.expect(">")
-        return Node._make(current.tag, current.attrs, tuple(current.children), current.data)
+def _diagnose(text: str, pos: int) -> DecodeError:
+    """Say why no element starts at ``pos`` (the slow path, run once per failure)."""
+    p = _skip_space(text, pos)
+    if p >= len(text):
+        return _fail(p, "unexpected end of text")
+    if text.startswith("0x", p):
+        run = _HEX_RUN.match(text, p + 2)
+        digits = 0 if run is None else run.end() - p - 2
+        if digits > 2 * MAX_DATA_LENGTH:
+            return _fail(p, f"data longer than {MAX_DATA_LENGTH} bytes")
+        if digits % 2:
+            return _fail(p, "odd number of hex digits")
+        return _fail(p + 2 + digits, "expected '</' after the data")
+    if not text.startswith("<", p):
+        return _fail(p, "expected '<'")
+    p += 1
+    name = _NAME_AT.match(text, p)
+    if name is None:
+        return _fail(p, "expected a tag name")
+    p = name.end()
+    if p < len(text) and text[p] in _NAME_CHAR:
+        return _fail(p, f"a tag name longer than {MAX_NAME_LENGTH} characters")
+    for n in range(MAX_ATTRS + 1):
+        q = _skip_space(text, p)
+        if text.startswith(("/>", ">"), q):
+            break
+        if q == p:
+            return _fail(p, "expected whitespace, '>' or '/>'")
+        if n == MAX_ATTRS:
+            return _fail(q, f"more than {MAX_ATTRS} attributes")
+        name = _NAME_AT.match(text, q)
+        if name is None:
+            return _fail(q, "expected an attribute name, '>' or '/>'")
+        p = name.end()
+        if p < len(text) and text[p] in _NAME_CHAR:
+            return _fail(p, f"an attribute name longer than {MAX_NAME_LENGTH} characters")
+        if not text.startswith('="', p):
+            return _fail(p, "expected '=\"'")
+        run = _VALUE_RUN.match(text, p + 2)
+        end = p + 2 if run is None else run.end()
+        if end >= len(text):
+            return _fail(end, "unterminated attribute value")
+        if text[end] == "<":
+            return _fail(end, "'<' inside an attribute value")
+        if text[end] != '"':
+            return _fail(p, f"an attribute value longer than {_MAX_RAW_VALUE} characters")
+        p = end + 1
+    return _fail(p, "malformed start tag")
 
 
 def parse_text(text: str) -> Node:
     """Read a node from its text form (as written by :meth:`Node.to_text`).
 
     Whitespace between elements is ignored; ``<x></x>`` reads as ``<x/>``.
+    Time and memory are linear in ``len(text)``, and bounded by the limits.
 
     Args:
-        text: one root element.
+        text: one root element, at most
+            :data:`~axolotl.receipts.limits.MAX_INPUT_LENGTH` characters.
 
     Returns:
         The node.
 
     Raises:
         DecodeError: the text is not one well-formed element of this form
-            (the message gives the offset), or nests deeper than
-            :data:`MAX_DEPTH`.
+            (the message gives the offset), or crosses a limit of
+            :mod:`axolotl.receipts.limits`.
+        UsageError: ``text`` is not a ``str``.
     """
     if not isinstance(text, str):
         raise UsageError(f"node text must be str, got {type(text).__name__}")
-    return _Parser(text).document()
+    if len(text) > MAX_INPUT_LENGTH:
+        raise _fail(0, f"text longer than {MAX_INPUT_LENGTH} characters ({len(text)})")
+    stack: list[_Open] = []
+    pos = nodes = total = spent = nattrs = 0
+    start, close_at, data_at, new = _START.match, _CLOSE.match, _DATA.match, object.__new__
+    while True:
+        m = start(text, pos)
+        if m is None:
+            raise _diagnose(text, pos)
+        tag, attr_text, end = m.group(1, 2, 3)
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise _fail(m.start(), f"more than {MAX_NODES} nodes")
+        unprintable = 0
+        if attr_text:
+            attrs, head, unprintable = _attributes(attr_text, m.start(), spent)
+            spent += unprintable
+            nattrs += len(attrs)
+            if nattrs > MAX_TOTAL_ATTRS:
+                raise _fail(m.start(), f"more than {MAX_TOTAL_ATTRS} attributes in the tree")
+            head += 1 + len(tag)  # "<tag attrs"
+        else:
+            attrs, head = {}, 1 + len(tag)
+        pos = m.end()
+        data: bytes | None = None
+        if end == "/>":
+            size = head + 2
+        elif (c := close_at(text, pos)) is not None:
+            if c[1] != tag:
+                raise _fail(c.start(), f"end tag </{c[1]}> does not match <{tag}>")
+            pos = c.end()
+            size = head + 2
+        elif (d := data_at(text, pos)) is not None:
+            digits, end_tag = d.group(1, 2)
+            if len(digits) % 2:
+                raise _fail(d.start(1), "odd number of hex digits")
+            if end_tag != tag:
+                raise _fail(d.start(2), f"end tag </{end_tag}> does not match <{tag}>")
+            pos = d.end()
+            data = bytes.fromhex(digits)
+            size = head + 6 + len(digits) + len(tag)
+        else:
+            # Children follow: they sit one level below this element.
+            if len(stack) + 2 > MAX_DEPTH:
+                raise _fail(m.start(), f"nested deeper than {MAX_DEPTH}")
+            own = head + 4 + len(tag)  # "<tag attrs" ">" ... "</tag>"
+            total += own
+            if total > MAX_TEXT_LENGTH:
+                raise _fail(pos, f"the tree's text exceeds {MAX_TEXT_LENGTH} characters")
+            stack.append(_Open(tag, attrs, own, unprintable))
+            continue
+        total += size
+        node: Node = new(Node)
+        node.tag = tag
+        node.attrs = attrs
+        node.children = ()
+        node.data = data
+        node._stats = (size, 1, 1, unprintable, len(attrs))
+        # Attach ``node`` to its parent, closing each parent whose content ends here.
+        while True:
+            if total > MAX_TEXT_LENGTH:
+                raise _fail(pos, f"the tree's text exceeds {MAX_TEXT_LENGTH} characters")
+            if not stack:
+                if _skip_space(text, pos) != len(text):
+                    raise _fail(pos, "unexpected text after the root element")
+                return node
+            parent = stack[-1]
+            kids = parent.kids
+            kids.append(node)
+            if len(kids) > MAX_CHILDREN:
+                raise _fail(pos, f"<{parent.tag}> has more than {MAX_CHILDREN} children")
+            kid_size, kid_count, kid_height, kid_unprintable, kid_attrs = node._stats
+            parent.size += kid_size
+            parent.count += kid_count
+            if kid_height >= parent.height:
+                parent.height = kid_height + 1
+            parent.unprintable += kid_unprintable
+            parent.nattrs += kid_attrs
+            # A sibling starts right here in compact text: skip the end-tag match.
+            if text.startswith("<", pos) and not text.startswith("</", pos):
+                break
+            c = close_at(text, pos)
+            if c is None:
+                break  # a sibling follows (or garbage, which the next match reports)
+            if c[1] != parent.tag:
+                raise _fail(c.start(), f"end tag </{c[1]}> does not match <{parent.tag}>")
+            pos = c.end()
+            stack.pop()
+            node = sealed(
+                parent.tag,
+                parent.attrs,
+                tuple(kids),
+                None,
+                (parent.size, parent.count, parent.height, parent.unprintable, parent.nattrs),
+            )

@@ -15,14 +15,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NoReturn
 
 from axolotl.errors import InvalidReceipt, UsageError
+from axolotl.receipts.fields import CHECKED_JIDS as _CHECKED_JIDS
 from axolotl.receipts.fields import (
     MAX_COUNT,
     REASON_BY_TEXT,
     KeyBundle,
     RetryReason,
-    is_utf8,
+    check_text,
     make_key_bundle,
+    remote_fail,
 )
+from axolotl.receipts.fields import jid_ok as _jid_ok
+from axolotl.receipts.limits import MAX_ID_LENGTH, MAX_JID_LENGTH, MAX_UINT_DIGITS, excerpt
+from axolotl.receipts.limits import parse_uint as _parse_uint
 from axolotl.receipts.node import Node
 
 if TYPE_CHECKING:
@@ -43,6 +48,8 @@ def _node(tag: str, attrs: dict[str, str], children: tuple[Node, ...], data: byt
 
 
 _tuple_new = tuple.__new__
+# Looked up once: ``int.from_bytes`` costs more to find than to run.
+_from_bytes = int.from_bytes
 _DECIMAL = tuple(str(i) for i in range(256))
 _SMALL_INT = {text: number for number, text in enumerate(_DECIMAL)}
 _MAX_COUNT = MAX_COUNT  # under this name the tests compare it with entities.MAX_COUNT
@@ -193,13 +200,13 @@ def _keys_from_node(keys: Node) -> KeyBundle:
     key = parts.get("key")
     if key is not None:
         sub = _pick(key, "keys.key", ("id", "value"))
-        pre_key_id = int.from_bytes(_data(sub.get("id"), "keys.key.id", 3), "big")
+        pre_key_id = _from_bytes(_data(sub.get("id"), "keys.key.id", 3), "big")
         pre_key = _data(sub.get("value"), "keys.key.value")
     skey = parts.get("skey")
     if skey is None:
         _fail("keys.skey", "missing")
     sub = _pick(skey, "keys.skey", ("id", "value", "signature"))
-    signed_id = int.from_bytes(_data(sub.get("id"), "keys.skey.id", 3), "big")
+    signed_id = _from_bytes(_data(sub.get("id"), "keys.skey.id", 3), "big")
     signed = _data(sub.get("value"), "keys.skey.value")
     signature = _data(sub.get("signature"), "keys.skey.signature")
     device = parts.get("device-identity")
@@ -210,36 +217,35 @@ def _keys_from_node(keys: Node) -> KeyBundle:
 
 
 def _digits(value: object, field: str, high: int, low: int = 0) -> int:
-    """Parse a decimal attribute and check its range, naming ``field`` when it is wrong."""
-    # One canonical syntax: ASCII digits, no sign, no leading zero, at most
-    # 20 digits (checked before int(), whose own digit limit would escape).
-    if type(value) is not str or not value.isascii() or not value.isdigit():
-        _fail(field, f"not a decimal number: {repr(value)[:40]}")
-    if len(value) > 20:
-        _fail(field, f"number too large: {value[:24]}... ({len(value)} digits)")
-    if len(value) > 1 and value[0] == "0":
-        _fail(field, f"not a canonical decimal number (leading zero): {value!r}")
-    number = int(value)
-    if not low <= number <= high:
-        _fail(field, f"must be in {low}..{high}, got {number}")
-    return number
+    """Read a numeric attribute in the one canonical syntax, naming ``field`` when it is wrong.
 
-
-def _check_text_attr(value: object, field: str) -> None:
-    """Require non-empty UTF-8 text."""
+    Canonical (:func:`~axolotl.receipts.limits.parse_uint`): ASCII digits, no
+    sign, no leading zero except ``"0"``, at most 20 digits -- checked before
+    any conversion, so no length of digits reaches ``int()``'s 4300-digit limit.
+    """
+    number = _parse_uint(value, high)
+    if number is not None and number >= low:
+        return number
     if type(value) is not str:
         _fail(field, f"must be text, got {type(value).__name__}")
-    if not value:
-        _fail(field, "must not be empty")
-    if not value.isascii() and not is_utf8(value):
-        _fail(field, "is not valid UTF-8 text")
+    if not value.isascii() or not value.isdigit():
+        _fail(field, f"not a decimal number: {excerpt(value)}")
+    if len(value) > MAX_UINT_DIGITS:
+        _fail(field, f"number of {len(value)} digits, more than {MAX_UINT_DIGITS}")
+    if value[0] == "0" and len(value) > 1:
+        _fail(field, f"leading zero in {excerpt(value)} (numbers are written canonically)")
+    _fail(field, f"must be in {low}..{high}, got {value}")
 
 
 def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
     """Read a ``<receipt type="retry">`` tree into ``cls``.
 
     Unknown attributes and children are ignored (and not kept); a known child
-    given twice is refused.
+    given twice is refused. ``retry@id`` is required and must equal
+    ``receipt@id`` (yowsup, whatsmeow and Baileys all write it; whatsmeow's
+    reader requires it). Every number is read in the one canonical syntax,
+    and ids and JIDs are checked as the constructors check them (see
+    :mod:`axolotl.receipts.limits`).
 
     Args:
         cls: :class:`OutgoingRetryReceipt` (reads ``to``) or
@@ -261,7 +267,7 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
     if type(node) is not Node and not isinstance(node, Node):
         raise UsageError(f"expected a Node, got {type(node).__name__}")
     if node.tag != "receipt":
-        _fail("receipt", f"expected a <receipt> node, got <{node.tag}>")
+        _fail("receipt", f"expected a <receipt> node, got {excerpt(node.tag)}")
     attrs = node.attrs
     jid_name = cls._jid_attr
     try:
@@ -273,56 +279,75 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
     if not (
         type(message_id) is str
         and message_id
-        and message_id.isascii()
+        and len(message_id) <= 256
+        and message_id.isprintable()
         and type(jid) is str
-        and jid
-        and jid.isascii()
-    ):
-        _check_text_attr(message_id, "id")
-        _check_text_attr(jid, jid_name)
+        and (jid in _CHECKED_JIDS or _jid_ok(jid))
+    ):  # 256: MAX_ID_LENGTH, inlined on this hot path
+        check_text(remote_fail, "id", message_id, MAX_ID_LENGTH)
+        check_text(remote_fail, jid_name, jid, MAX_JID_LENGTH)
     if kind != "retry":
-        _fail("type", f'must be "retry", got {kind!r}')
+        _fail("type", f'must be "retry", got {excerpt(kind)}')
     participant = recipient = receipt_timestamp = None
     if len(attrs) > 3:
         participant = attrs.get("participant")
         if participant is not None:
-            _check_text_attr(participant, "participant")
+            check_text(remote_fail, "participant", participant, MAX_JID_LENGTH)
         recipient = attrs.get("recipient")
         if recipient is not None:
-            _check_text_attr(recipient, "recipient")
+            check_text(remote_fail, "recipient", recipient, MAX_JID_LENGTH)
         t = attrs.get("t")
         if t is not None:
             receipt_timestamp = _digits(t, "t", 0xFFFFFFFFFFFFFFFF)
 
     kids = node.children
-    if len(kids) == 2 and kids[0].tag == "retry" and kids[1].tag == "registration":
+    keys = None
+    if len(kids) == 2:
         retry, registration = kids
-        keys = None
+        if retry.tag != "retry" or registration.tag != "registration":
+            retry, registration, keys = _receipt_children(kids)
     else:
         retry, registration, keys = _receipt_children(kids)
 
     rattrs = retry.attrs
     try:
-        count = _SMALL_INT.get(rattrs["count"])
+        count_text = rattrs["count"]
+        retry_id = rattrs["id"]
         timestamp_text = rattrs["t"]
-        version = _SMALL_INT.get(rattrs["v"])
+        version_text = rattrs["v"]
     except KeyError as exc:
         _fail(f"retry.{exc.args[0]}", "missing")
-    if count is None or count == 0:
-        count = _digits(rattrs["count"], "retry.count", _MAX_COUNT, 1)
-    timestamp = _digits(timestamp_text, "retry.t", 0xFFFFFFFFFFFFFFFF)
-    if version is None or version == 0:
-        version = _digits(rattrs["v"], "retry.v", 0xFFFFFFFF, 1)
+    # Canonical "0".."255" come from the table (a miss raises, at no cost until then).
+    try:
+        count = _SMALL_INT[count_text]
+        version = _SMALL_INT[version_text]
+    except (KeyError, TypeError):
+        count = version = 0
+    if not count:
+        count = _digits(count_text, "retry.count", _MAX_COUNT, 1)
+    if retry_id != message_id:
+        _fail("retry.id", f"{excerpt(retry_id)} differs from the receipt id {excerpt(message_id)}")
+    # 1..19 canonical digits always fit 64 bits ("" is not a digit string);
+    # "0", 20 digits and anything wrong go through _digits.
+    if (
+        type(timestamp_text) is str
+        and len(timestamp_text) < 20
+        and timestamp_text.isdigit()
+        and timestamp_text.isascii()
+        and timestamp_text[0] != "0"
+    ):
+        timestamp = int(timestamp_text)
+    else:
+        timestamp = _digits(timestamp_text, "retry.t", 0xFFFFFFFFFFFFFFFF)
+    if not version:
+        version = _digits(version_text, "retry.v", 0xFFFFFFFF, 1)
     reason: RetryReason | None = None
-    if len(rattrs) > 3:
-        retry_id = rattrs.get("id")
-        if retry_id is not None and retry_id != message_id:
-            _fail("retry.id", f"{retry_id!r} differs from the receipt id {message_id!r}")
+    if len(rattrs) > 4:
         error = rattrs.get("error")
         if error is not None:
             reason = REASON_BY_TEXT.get(error)
             if reason is None:
-                _fail("retry.error", f"unknown reason code {error!r}")
+                _fail("retry.error", f"unknown reason code {excerpt(error)}")
 
     data = registration.data
     if type(data) is not bytes or len(data) != 4:
@@ -334,7 +359,7 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
             jid,
             count,
             timestamp,
-            int.from_bytes(data, "big"),
+            _from_bytes(data, "big"),
             participant,
             recipient,
             version,
