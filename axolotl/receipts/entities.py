@@ -331,33 +331,6 @@ class OutgoingRetryReceipt(_ReceiptValue, _OutgoingFields):
         receipt_timestamp: int | None = None,
         keys: KeyBundle | None = None,
     ) -> OutgoingRetryReceipt:
-        # The common case inline (the same test as _new_receipt's, saving a call
-        # on the benchmarked hot path); anything else goes through the helper.
-        if (
-            type(message_id) is str
-            and message_id
-            and len(message_id) <= 256
-            and message_id.isprintable()
-            and type(to) is str
-            and (to in _CHECKED_JIDS or _jid_ok(to))
-            and type(count) is type(timestamp) is type(registration_id) is int
-            and 0 < count <= 255
-            and 0 <= timestamp <= 0xFFFFFFFFFFFFFFFF
-            and 0 <= registration_id <= 0xFFFFFFFF
-            and version == 1
-            and participant is None
-            and recipient is None
-            and reason is None
-            and receipt_timestamp is None
-            and (keys is None or type(keys) is KeyBundle)
-        ):
-            return _tuple_new(
-                cls,
-                (
-                    message_id, to, count, timestamp, registration_id, None,
-                    None, 1, None, None, keys,
-                ),
-            )  # fmt: skip
         return _new_receipt(
             cls, usage_fail, message_id, to, count, timestamp, registration_id,
             participant, recipient, version, reason, receipt_timestamp, keys,
@@ -488,33 +461,6 @@ class IncomingRetryReceipt(_ReceiptValue, _IncomingFields):
         receipt_timestamp: int | None = None,
         keys: KeyBundle | None = None,
     ) -> IncomingRetryReceipt:
-        # The common case inline (the same test as _new_receipt's, saving a call
-        # on the benchmarked hot path); anything else goes through the helper.
-        if (
-            type(message_id) is str
-            and message_id
-            and len(message_id) <= 256
-            and message_id.isprintable()
-            and type(sender) is str
-            and (sender in _CHECKED_JIDS or _jid_ok(sender))
-            and type(count) is type(timestamp) is type(registration_id) is int
-            and 0 < count <= 255
-            and 0 <= timestamp <= 0xFFFFFFFFFFFFFFFF
-            and 0 <= registration_id <= 0xFFFFFFFF
-            and version == 1
-            and participant is None
-            and recipient is None
-            and reason is None
-            and receipt_timestamp is None
-            and (keys is None or type(keys) is KeyBundle)
-        ):
-            return _tuple_new(
-                cls,
-                (
-                    message_id, sender, count, timestamp, registration_id, None,
-                    None, 1, None, None, keys,
-                ),
-            )  # fmt: skip
         return _new_receipt(
             cls, usage_fail, message_id, sender, count, timestamp, registration_id,
             participant, recipient, version, reason, receipt_timestamp, keys,
