@@ -96,3 +96,18 @@ def test_after_the_window_a_further_registration_id_change_is_accepted(net: Netw
     window = net.policy.rebuild_window_ms
     assert _resends(net, _receipt(m, 1, bob_id + 2, _keys(net)), advance_ms=window + 1) == 1
     assert alice.layer.stats.rebuilds == 2
+
+
+def test_an_ignored_receipt_claiming_a_new_registration_id_changes_nothing(net: Network) -> None:
+    m = net.send("alice", ["bob"], b"x")
+    bob_id = net.devices[net.address("bob")].store.get_local_registration_id()
+    alice = net.devices[net.address("alice")]
+    assert _resends(net, _receipt(m, 1, bob_id, None)) == 1
+    before = alice.store.records("rebuild")
+    # A count past the budget is ignored, and its new registration id is not recorded.
+    over = net.policy.max_retries + 1
+    assert _resends(net, _receipt(m, over, bob_id + 7, None)) == 0
+    assert alice.store.records("rebuild") == before
+    # So a real reinstall right after is still accepted at once.
+    assert _resends(net, _receipt(m, 1, bob_id + 1, _keys(net))) == 1
+    assert alice.layer.stats.rebuilds == 1

@@ -26,7 +26,15 @@ from axolotl.errors import DecodeError
 from axolotl.retry._context import Context
 from axolotl.retry.records import REBUILD, address_key
 
-__all__ = ["DeviceIncarnation", "accept_registration_id", "load", "may_rebuild", "note_rebuild"]
+__all__ = [
+    "DeviceIncarnation",
+    "accept",
+    "accepts",
+    "load",
+    "may_rebuild",
+    "note_rebuild",
+    "save",
+]
 
 NEVER = -(2**63)
 _V1 = struct.Struct(">BqIqI")  # version 1, rebuilt_ms, rebuilt id, changed_ms, accepted id
@@ -79,48 +87,49 @@ def load(ctx: Context, device: ProtocolAddress) -> DeviceIncarnation:
     return DeviceIncarnation.deserialize(data) if data is not None else DeviceIncarnation()
 
 
-def _save(ctx: Context, device: ProtocolAddress, record: DeviceIncarnation) -> None:
+def save(ctx: Context, device: ProtocolAddress, record: DeviceIncarnation) -> None:
+    """Store the device's record."""
     ctx.store.put_record(REBUILD, address_key(device), record.serialize())
 
 
-def _within(ctx: Context, now_ms: int, then_ms: int) -> bool:
-    return then_ms != NEVER and now_ms - then_ms < ctx.policy.rebuild_window_ms
+def _within(window_ms: int, now_ms: int, then_ms: int) -> bool:
+    return then_ms != NEVER and now_ms - then_ms < window_ms
 
 
-def accept_registration_id(
-    ctx: Context, device: ProtocolAddress, registration_id: int, known: int, now_ms: int
+def accepts(
+    record: DeviceIncarnation, registration_id: int, known: int, now_ms: int, window_ms: int
 ) -> bool:
-    """Whether to treat ``registration_id`` (``known`` before) as the device's incarnation.
+    """Whether ``registration_id`` (``known`` before) may be treated as the device's incarnation.
 
-    The one already accepted is; another is accepted (and recorded) only when
-    no change was accepted within the rebuild window.
+    The one already accepted is; another only when no change was accepted
+    within the window. A judgement: :func:`accept` records it once the
+    receipt is answered, so an ignored receipt changes nothing.
     """
-    record = load(ctx, device)
-    current = record.registration_id or known
-    if registration_id == current:
+    if registration_id == (record.registration_id or known):
         return True
-    if _within(ctx, now_ms, record.changed_ms):
-        return False
-    record.registration_id, record.changed_ms = registration_id, now_ms
-    _save(ctx, device, record)
-    return True
+    return not _within(window_ms, now_ms, record.changed_ms)
 
 
-def may_rebuild(ctx: Context, device: ProtocolAddress, registration_id: int, now_ms: int) -> bool:
+def accept(record: DeviceIncarnation, registration_id: int, now_ms: int) -> None:
+    """Record ``registration_id`` as the accepted incarnation (a change at ``now_ms``)."""
+    if registration_id != record.registration_id:
+        record.registration_id, record.changed_ms = registration_id, now_ms
+
+
+def may_rebuild(
+    record: DeviceIncarnation, registration_id: int, now_ms: int, window_ms: int
+) -> bool:
     """Whether a receipt from incarnation ``registration_id`` may rebuild the session now."""
-    record = load(ctx, device)
     first_for_new_incarnation = (
         record.changed_ms != NEVER
         and registration_id == record.registration_id
         and registration_id != record.rebuilt_registration_id
     )
-    return first_for_new_incarnation or not _within(ctx, now_ms, record.rebuilt_ms)
+    return first_for_new_incarnation or not _within(window_ms, now_ms, record.rebuilt_ms)
 
 
-def note_rebuild(ctx: Context, device: ProtocolAddress, registration_id: int, now_ms: int) -> None:
+def note_rebuild(record: DeviceIncarnation, registration_id: int, now_ms: int) -> None:
     """Record a rebuild for incarnation ``registration_id`` at ``now_ms``."""
-    record = load(ctx, device)
     record.rebuilt_ms, record.rebuilt_registration_id = now_ms, registration_id
     if not record.registration_id:
         record.registration_id = registration_id
-    _save(ctx, device, record)

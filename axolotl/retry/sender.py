@@ -11,6 +11,8 @@ at most once per device per window, through the identity trust policy.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
 from axolotl.framing import Frame
@@ -213,13 +215,17 @@ def _repair(
     ds: DeviceState,
     now_ms: int,
     accepted: bool,
+    session: tuple[bytes, int | None],
+    device_record: incarnation.DeviceIncarnation,
 ) -> None:
     """Rebuild the session from the receipt's bundle when the receipt says it is broken.
 
     ``accepted``: the receipt's registration id is the incarnation we answer
     (see :mod:`axolotl.retry.incarnation`); a refused one is no reason to rebuild.
+    ``session``: the current session's (base key, registration id), as
+    :func:`_base_key` read it. A rebuild is noted in ``device_record``.
     """
-    base_key, registration_id = _base_key(ctx, device)
+    base_key, registration_id = session
     reasons = []
     if registration_id is None:
         reasons.append("no session")
@@ -243,7 +249,8 @@ def _repair(
             ", ".join(reasons),
         )
         return
-    if not incarnation.may_rebuild(ctx, device, receipt.registration_id, now_ms):
+    window = ctx.policy.rebuild_window_ms
+    if not incarnation.may_rebuild(device_record, receipt.registration_id, now_ms, window):
         log.info(
             "receipt %s from %s: rebuild (%s) skipped, one already in this window",
             receipt.message_id,
@@ -260,7 +267,7 @@ def _repair(
         config=ctx.config,
     )
     ctx.stats.rebuilds += 1
-    incarnation.note_rebuild(ctx, device, receipt.registration_id, now_ms)
+    incarnation.note_rebuild(device_record, receipt.registration_id, now_ms)
 
 
 def on_retry_receipt(
@@ -303,11 +310,13 @@ def on_retry_receipt(
         )
         ctx.stats.receipts_ignored += 1
         return
-    session_registration_id = _base_key(ctx, device)[1] or 0
-    known = ds.registration_id or session_registration_id
+    session = _base_key(ctx, device)
+    device_record = incarnation.load(ctx, device)
+    loaded = replace(device_record)
+    known = ds.registration_id or session[1] or 0
     changed = bool(known) and receipt.registration_id != known
-    accepted = not changed or incarnation.accept_registration_id(
-        ctx, device, receipt.registration_id, known, now_ms
+    accepted = not changed or incarnation.accepts(
+        device_record, receipt.registration_id, known, now_ms, ctx.policy.rebuild_window_ms
     )
     if changed and not accepted:
         log.info(
@@ -345,7 +354,11 @@ def on_retry_receipt(
         )
         ctx.stats.receipts_ignored += 1
         return
-    _repair(ctx, receipt, device, ds, now_ms, accepted)
+    if changed and accepted:
+        incarnation.accept(device_record, receipt.registration_id, now_ms)
+    _repair(ctx, receipt, device, ds, now_ms, accepted, session, device_record)
+    if device_record != loaded:
+        incarnation.save(ctx, device, device_record)
     if ctx.store.load_session(device) is None:
         log.info(
             "retry receipt %s from %s: no session and no bundle, cannot resend",
