@@ -34,6 +34,7 @@ from axolotl.session.ratchet import (
     next_sending_seed,
 )
 from axolotl.session.state import (
+    ReceiverChain,
     SessionRecord,
     SessionState,
     dump_record,
@@ -158,16 +159,16 @@ def _trial_decrypt(
     if not states:
         raise NoSession(f"no session with {address}", str(address))
     key = message.ratchet_key
-    with_chain: list[SessionState] = []
-    without: list[SessionState] = []
+    with_chain: list[tuple[SessionState, ReceiverChain | None]] = []
+    without: list[tuple[SessionState, ReceiverChain | None]] = []
     for state in states:
-        (without if state.receiver_chain(key) is None else with_chain).append(state)
-    ordered = with_chain + without
+        chain = state.receiver_chain(key)
+        (without if chain is None else with_chain).append((state, chain))
     budget = TrialBudget(config)
     first_error: AxolotlError | None = None
-    for state in ordered:
+    for state, chain in with_chain + without:
         try:
-            located = locate_message_key(state, key, message.counter, rng, config, budget)
+            located = locate_message_key(state, chain, key, message.counter, rng, config, budget)
             cipher_key, mac_key, iv = derive_message_keys(located.seed)
             message.verify_mac(
                 sender_identity=state.remote_identity,

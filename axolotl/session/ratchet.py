@@ -115,6 +115,7 @@ def _check_ahead(counter: int, index: int, config: SessionConfig) -> None:
 
 def locate_message_key(
     state: SessionState,
+    chain: ReceiverChain | None,
     ratchet_key: PublicKey,
     counter: int,
     rng: Rng,
@@ -123,12 +124,14 @@ def locate_message_key(
 ) -> LocatedKey:
     """The message-key seed for (``ratchet_key``, ``counter``) on ``state``, state unchanged.
 
+    ``chain`` is ``state.receiver_chain(ratchet_key)``, which the caller has
+    looked up already (to order the trials).
+
     Raises:
         DuplicateMessage: ``counter`` is behind the chain and its key was used.
         FutureMessage: ``counter`` lies more than ``config.max_skip`` ahead.
         InvalidMessage: the decrypt's :class:`TrialBudget` cannot pay for it.
     """
-    chain = state.receiver_chain(ratchet_key)
     if chain is not None:
         if counter < chain.index:
             seed = chain.skipped.get(counter)
