@@ -37,6 +37,8 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("bench_receipts.py", ["-n", "20000", "--rounds", "5"], ["-n", "2000", "--rounds", "1"]),
     ("bench_decrypt_bounds.py", ["-n", "5", "--rounds", "5"], ["-n", "2", "--rounds", "1"]),
     ("bench_framing.py", ["-n", "2000", "--rounds", "7"], ["-n", "200", "--rounds", "1"]),
+    ("bench_stanza.py", ["-n", "20000", "--rounds", "5"], ["-n", "2000", "--rounds", "1"]),
+    ("bench_simulate_devices.py", [], ["--quick"]),
     (
         "bench_retry.py",
         ["--messages", "10000", "-n", "200", "--rounds", "3"],
