@@ -293,7 +293,7 @@ HOSTILE_TEXT = {
     + "</r>",
     "1 MB tag name": "<" + "a" * MB + "/>",
     "1 MB attribute name": "<a " + "b" * MB + '=""/>',
-    "1 MB of hex data": "<r>0x" + "ab" * (MB // 2) + "</r>",
+    "2 MB of hex data": "<r>0x" + "ab" * (MAX_DATA_LENGTH + 1) + "</r>",
     "10 MB registration field": "<receipt><registration>0x"
     + "00" * (5 * MB)
     + "</registration></receipt>",
@@ -308,9 +308,13 @@ def test_hostile_text_is_a_decode_error(text: str) -> None:
         parse_text(text)
 
 
-def test_a_megabyte_of_whitespace_parses_then_fails_as_a_receipt() -> None:
+def test_a_megabyte_of_whitespace_or_data_parses_then_fails_as_a_receipt() -> None:
     node = parse_text("<r>" + " \n\t" * (MB // 3) + "</r>")
     assert node == Node("r")
+    with pytest.raises(InvalidReceipt):
+        parse_receipt_node(node)
+    node = parse_text("<receipt>0x" + "ab" * (MB // 2) + "</receipt>")
+    assert node.data == b"\xab" * (MB // 2)
     with pytest.raises(InvalidReceipt):
         parse_receipt_node(node)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
+from operator import attrgetter
 
 from axolotl.errors import DecodeError, UsageError
 from axolotl.receipts.limits import (
@@ -164,6 +165,7 @@ _ATTR = re.compile(f'{_WS}+({_NAME_RE})="([^"]*)"')
 _CLOSE = re.compile(f"{_WS}*</({_NAME_RE}){_WS}*>")
 _DATA = re.compile(f"{_WS}*0x([0-9a-fA-F]{{0,{2 * MAX_DATA_LENGTH}}}){_WS}*</({_NAME_RE}){_WS}*>")
 _SPACE = re.compile(f"{_WS}*")
+_SPACE_CHARS = frozenset(" \t\r\n")
 _NAME_AT = re.compile(_NAME_RE)
 _HEX_RUN = re.compile(f"[0-9a-fA-F]{{0,{2 * MAX_DATA_LENGTH + 1}}}")
 _VALUE_RUN = re.compile(f'[^"<]{{0,{_MAX_RAW_VALUE}}}')
@@ -181,21 +183,33 @@ def _skip_space(text: str, pos: int) -> int:
 
 
 class _Open:
-    """An element whose end tag the parser has not reached yet, with its subtree totals."""
+    """An element whose end tag the parser has not reached yet."""
 
-    __slots__ = ("attrs", "count", "height", "kids", "nattrs", "size", "tag", "unprintable")
+    __slots__ = ("attrs", "kids", "own", "tag", "unprintable")
 
     def __init__(self, tag: str, attrs: dict[str, str], own: int, unprintable: int) -> None:
         self.tag = tag
         self.attrs = attrs
-        self.kids: list[Node] = []
-        # Totals so far: this element's own text ("<tag attrs>" and "</tag>")
-        # and attributes, plus those of the children closed so far.
-        self.size = own
-        self.count = 1
-        self.height = 1
+        self.own = own  # its own text: "<tag attrs" ">" and "</tag>"
         self.unprintable = unprintable
-        self.nattrs = len(attrs)
+        self.kids: list[Node] = []
+
+
+_stats_of = attrgetter("_stats")
+
+
+def _close(frame: _Open) -> Node:
+    """The node of a closed element, its totals added up from its children's (in C)."""
+    kids = frame.kids
+    sizes, counts, heights, unprintables, attr_counts = zip(*map(_stats_of, kids), strict=True)
+    stats = (
+        frame.own + sum(sizes),
+        1 + sum(counts),
+        1 + max(heights),
+        frame.unprintable + sum(unprintables),
+        len(frame.attrs) + sum(attr_counts),
+    )
+    return sealed(frame.tag, frame.attrs, tuple(kids), None, stats)
 
 
 def _decode_numeric(text: str, pos: int) -> str:
@@ -236,21 +250,47 @@ def _attributes(attr_text: str, pos: int, spent: int) -> tuple[dict[str, str], i
     unprintable text already read in this tree.
     """
     pieces = attr_text.split('"')
-    if len(pieces) == 3 and "&" not in attr_text:  # the common single plain attribute
+    if len(pieces) == 3:  # the common single attribute
         key = pieces[0].strip(_STRIP)
-        raw = pieces[1]
-        if len(raw) > MAX_VALUE_LENGTH:
-            raise _fail(pos, f"an attribute value longer than {MAX_VALUE_LENGTH} characters")
+        raw = value = pieces[1]
         if not raw.isprintable():
             raise _fail(pos, "a raw control character inside an attribute value (write &#x..;)")
-        return {key: raw}, len(key) + len(raw) + 4 + 3 * raw.count(">"), 0
+        unprintable = 0
+        if "&" in raw:
+            if "&#x" in raw:
+                if spent + raw.count("&#x") > MAX_UNPRINTABLE_TEXT:
+                    raise _fail(pos, f"more than {MAX_UNPRINTABLE_TEXT} escaped characters")
+                value = _decode_numeric(raw, pos)
+            if value.count("&") != (
+                value.count("&quot;")
+                + value.count("&amp;")
+                + value.count("&lt;")
+                + value.count("&gt;")
+            ):
+                bad = raw[raw.find("&") :][:12]
+                raise _fail(pos, f"unknown or non-canonical character reference near {bad!r}")
+            value = _decode_named(value)
+            if not value.isprintable():
+                unprintable = len(value)
+                if spent + unprintable > MAX_UNPRINTABLE_TEXT:
+                    raise _fail(pos, f"more than {MAX_UNPRINTABLE_TEXT} escaped characters")
+        if len(value) > MAX_VALUE_LENGTH:
+            raise _fail(pos, f"an attribute value longer than {MAX_VALUE_LENGTH} characters")
+        return {key: value}, len(key) + len(raw) + 4 + 3 * raw.count(">"), unprintable
     names = list(map(str.strip, pieces[0:-1:2], repeat(_STRIP)))
     raws = pieces[1::2]
-    # The canonical text of a value is its raw text with '>' escaped.
-    size = sum(map(len, names)) + sum(map(len, raws)) + 4 * len(names)
+    # The canonical text of a value is its raw text with '>' escaped, and
+    # attributes are separated by one space, which is how to_text writes
+    # them: then the text is its own size. (A value holds no '"', so '"  '
+    # is a separator; printable text holds no TAB, CR or LF.)
+    printable = attr_text.isprintable()
+    if printable and attr_text[1] != " " and '"  ' not in attr_text:
+        size = len(attr_text)
+    else:
+        size = sum(map(len, names)) + sum(map(len, raws)) + 4 * len(names)
+        if not printable and not all(map(str.isprintable, raws)):
+            raise _fail(pos, "a raw control character inside an attribute value (write &#x..;)")
     size += 3 * attr_text.count(">")
-    if not attr_text.isprintable() and not all(map(str.isprintable, raws)):
-        raise _fail(pos, "a raw control character inside an attribute value (write &#x..;)")
     unprintable = 0
     if "&" in attr_text:
         text = attr_text
@@ -293,7 +333,7 @@ def _attributes(attr_text: str, pos: int, spent: int) -> tuple[dict[str, str], i
             if key in seen:
                 raise _fail(pos, f"duplicated attribute {key!r}")
             seen.add(key)
-    if max(map(len, raws)) > MAX_VALUE_LENGTH:
+    if len(attr_text) > MAX_VALUE_LENGTH and max(map(len, raws)) > MAX_VALUE_LENGTH:
         raise _fail(pos, f"an attribute value longer than {MAX_VALUE_LENGTH} characters")
     return attrs, size, unprintable
 
@@ -311,6 +351,8 @@ def _diagnose(text: str, pos: int) -> DecodeError:
         if digits % 2:
             return _fail(p, "odd number of hex digits")
         return _fail(p + 2 + digits, "expected '</' after the data")
+    if text.startswith("</", p):
+        return _fail(p, "malformed or unexpected end tag")
     if not text.startswith("<", p):
         return _fail(p, "expected '<'")
     p += 1
@@ -381,46 +423,63 @@ def parse_text(text: str) -> Node:
         tag, attr_text, end = m.group(1, 2, 3)
         nodes += 1
         if nodes > MAX_NODES:
-            raise _fail(m.start(), f"more than {MAX_NODES} nodes")
+            raise _fail(pos, f"more than {MAX_NODES} nodes")
         unprintable = 0
         if attr_text:
-            attrs, head, unprintable = _attributes(attr_text, m.start(), spent)
+            attrs, head, unprintable = _attributes(attr_text, pos, spent)
             spent += unprintable
             nattrs += len(attrs)
             if nattrs > MAX_TOTAL_ATTRS:
-                raise _fail(m.start(), f"more than {MAX_TOTAL_ATTRS} attributes in the tree")
+                raise _fail(pos, f"more than {MAX_TOTAL_ATTRS} attributes in the tree")
             head += 1 + len(tag)  # "<tag attrs"
         else:
             attrs, head = {}, 1 + len(tag)
         pos = m.end()
         data: bytes | None = None
-        if end == "/>":
-            size = head + 2
-        elif (c := close_at(text, pos)) is not None:
-            if c[1] != tag:
-                raise _fail(c.start(), f"end tag </{c[1]}> does not match <{tag}>")
-            pos = c.end()
-            size = head + 2
-        elif (d := data_at(text, pos)) is not None:
-            digits, end_tag = d.group(1, 2)
-            if len(digits) % 2:
-                raise _fail(d.start(1), "odd number of hex digits")
-            if end_tag != tag:
-                raise _fail(d.start(2), f"end tag </{end_tag}> does not match <{tag}>")
-            pos = d.end()
-            data = bytes.fromhex(digits)
-            size = head + 6 + len(digits) + len(tag)
+        if end == ">":
+            # Content follows: peek at it rather than try each form in turn.
+            ahead = text[pos : pos + 2]
+            c = d = None
+            if ahead == "</":
+                c = close_at(text, pos)
+            elif ahead == "0x":
+                d = data_at(text, pos)
+            elif ahead[:1] in _SPACE_CHARS:
+                c = close_at(text, pos)
+                if c is None:
+                    d = data_at(text, pos)
+            if c is not None:  # <x></x> is <x/>
+                if c[1] != tag:
+                    raise _fail(c.start(), f"end tag </{c[1]}> does not match <{tag}>")
+                pos = c.end()
+                size = head + 2
+            elif d is not None:
+                digits, end_tag = d.group(1, 2)
+                if len(digits) % 2:
+                    raise _fail(d.start(1), "odd number of hex digits")
+                if end_tag != tag:
+                    raise _fail(d.start(2), f"end tag </{end_tag}> does not match <{tag}>")
+                pos = d.end()
+                data = bytes.fromhex(digits)
+                size = head + 6 + len(digits) + len(tag)
+            elif ahead in ("</", "0x"):
+                raise _diagnose(text, pos)
+            else:
+                # Children follow (or garbage, which the next match reports);
+                # they sit one level below this element.
+                if len(stack) + 2 > MAX_DEPTH:
+                    raise _fail(m.start(1), f"nested deeper than {MAX_DEPTH}")
+                own = head + 4 + len(tag)  # "<tag attrs" ">" ... "</tag>"
+                total += own
+                if total > MAX_TEXT_LENGTH:
+                    raise _fail(pos, f"the tree's text exceeds {MAX_TEXT_LENGTH} characters")
+                stack.append(_Open(tag, attrs, own, unprintable))
+                continue
         else:
-            # Children follow: they sit one level below this element.
-            if len(stack) + 2 > MAX_DEPTH:
-                raise _fail(m.start(), f"nested deeper than {MAX_DEPTH}")
-            own = head + 4 + len(tag)  # "<tag attrs" ">" ... "</tag>"
-            total += own
-            if total > MAX_TEXT_LENGTH:
-                raise _fail(pos, f"the tree's text exceeds {MAX_TEXT_LENGTH} characters")
-            stack.append(_Open(tag, attrs, own, unprintable))
-            continue
+            size = head + 2
         total += size
+        if total > MAX_TEXT_LENGTH:
+            raise _fail(pos, f"the tree's text exceeds {MAX_TEXT_LENGTH} characters")
         node: Node = new(Node)
         node.tag = tag
         node.attrs = attrs
@@ -428,39 +487,28 @@ def parse_text(text: str) -> Node:
         node.data = data
         node._stats = (size, 1, 1, unprintable, len(attrs))
         # Attach ``node`` to its parent, closing each parent whose content ends here.
-        while True:
-            if total > MAX_TEXT_LENGTH:
-                raise _fail(pos, f"the tree's text exceeds {MAX_TEXT_LENGTH} characters")
-            if not stack:
-                if _skip_space(text, pos) != len(text):
-                    raise _fail(pos, "unexpected text after the root element")
-                return node
+        while stack:
             parent = stack[-1]
             kids = parent.kids
             kids.append(node)
             if len(kids) > MAX_CHILDREN:
                 raise _fail(pos, f"<{parent.tag}> has more than {MAX_CHILDREN} children")
-            kid_size, kid_count, kid_height, kid_unprintable, kid_attrs = node._stats
-            parent.size += kid_size
-            parent.count += kid_count
-            if kid_height >= parent.height:
-                parent.height = kid_height + 1
-            parent.unprintable += kid_unprintable
-            parent.nattrs += kid_attrs
-            # A sibling starts right here in compact text: skip the end-tag match.
-            if text.startswith("<", pos) and not text.startswith("</", pos):
-                break
-            c = close_at(text, pos)
-            if c is None:
-                break  # a sibling follows (or garbage, which the next match reports)
+            if text.startswith("</", pos):
+                c = close_at(text, pos)
+                if c is None:
+                    raise _diagnose(text, pos)
+            elif text.startswith("<", pos):
+                break  # a sibling starts right here
+            else:
+                c = close_at(text, pos)
+                if c is None:
+                    break  # a sibling after whitespace (or garbage, which the next match reports)
             if c[1] != parent.tag:
                 raise _fail(c.start(), f"end tag </{c[1]}> does not match <{parent.tag}>")
             pos = c.end()
             stack.pop()
-            node = sealed(
-                parent.tag,
-                parent.attrs,
-                tuple(kids),
-                None,
-                (parent.size, parent.count, parent.height, parent.unprintable, parent.nattrs),
-            )
+            node = _close(parent)
+        else:
+            if _skip_space(text, pos) != len(text):
+                raise _fail(pos, "unexpected text after the root element")
+            return node
