@@ -42,6 +42,11 @@ limit                          value       what it bounds
                                            plus room for the widest indentation
 =============================  ==========  ==================================================
 
+Node attribute values are any text that encodes as UTF-8 (no lone
+surrogates); tag and attribute names are letters, digits and ``_-.:``. The
+text form writes a non-printable character as ``&#x..;``, which is what
+``MAX_UNPRINTABLE_TEXT`` bounds.
+
 Retry receipt fields (node, protobuf and constructors alike):
 
 =================================  ========  ==============================================
