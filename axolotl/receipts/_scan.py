@@ -67,8 +67,6 @@ def decode_numeric(text: str, pos: int) -> str:
     codes = list(map(int, parts[1::2], repeat(16)))
     if max(codes) > 0x10FFFF:
         raise fail(pos, "character reference beyond U+10FFFF")
-    if any(0xD800 <= code <= 0xDFFF for code in codes):
-        raise fail(pos, "character reference to a surrogate (not UTF-8 text)")
     chars = list(map(chr, codes))
     if any(map(str.isprintable, chars)):
         raise fail(pos, "character reference to a printable character: write it as is")

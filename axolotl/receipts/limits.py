@@ -42,10 +42,12 @@ limit                          value       what it bounds
                                            plus room for the widest indentation
 =============================  ==========  ==================================================
 
-Node attribute values are any text that encodes as UTF-8 (no lone
-surrogates); tag and attribute names are letters, digits and ``_-.:``. The
-text form writes a non-printable character as ``&#x..;``, which is what
-``MAX_UNPRINTABLE_TEXT`` bounds.
+Node attribute values are any ``str``; tag and attribute names are letters,
+digits and ``_-.:``. The text form writes a non-printable character as
+``&#x..;``, which is what ``MAX_UNPRINTABLE_TEXT`` bounds. What a field may
+hold is up to the layer that reads it: receipt ids and JIDs are printable
+text (below), so a lone surrogate or a control character in one is an
+``InvalidReceipt`` from every receipt codec.
 
 Retry receipt fields (node, protobuf and constructors alike):
 

@@ -88,13 +88,6 @@ def _measure(
                 f"attribute {key!r} is {len(value)} characters, more than {MAX_VALUE_LENGTH}"
             )
         if not value.isprintable():
-            # Every wire form carries values as UTF-8 (printable text always is one).
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                raise UsageError(
-                    f"attribute {key!r} is not valid UTF-8 text (a lone surrogate)"
-                ) from None
             unprintable += len(value)
         size += len(key) + 4 + _text.escaped_length(value)  # ' key="value"'
     count = height = 1
@@ -179,12 +172,12 @@ class Node:
 
     Construction enforces the tree limits of :mod:`axolotl.receipts.limits`
     (depth, children, nodes, attributes, name, value and data lengths, text
-    size) and requires values that encode as UTF-8 (no lone surrogates), as
-    every parser does, so any node renders and parses back through every form.
+    size), the same ones every parser enforces, so any node renders and
+    parses back through every form (text, dict, yowsup).
 
     Args:
         tag: element name (1..64 letters, digits and ``_-.:``).
-        attrs: attribute names (same alphabet) to string values (valid UTF-8).
+        attrs: attribute names (same alphabet) to string values.
         children: child nodes; a node has children or ``data``, not both.
         data: bytes content, or ``None``.
 

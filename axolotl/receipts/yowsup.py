@@ -11,7 +11,7 @@ caller passes in -- normally the class itself::
     receipt = receipt_from_yowsup(incoming_ptn, IncomingRetryReceipt)
 
 yowsup attribute values may be ``str``, ``bytes`` or ``int``; bytes must be
-UTF-8, ints at most 20 digits. The trees read obey the limits of
+UTF-8, ints at most 20 digits; ``str`` data is encoded as UTF-8. The trees read obey the limits of
 :mod:`axolotl.receipts.limits`, like every other node. Problems are reported
 with dotted paths below the root (``"retry.count"``, ``"keys.skey"``), the same
 field names the receipt codec uses.
@@ -54,14 +54,15 @@ def _path(prefix: str, name: str) -> str:
 
 
 def _text(value: object, field: str, limit: int) -> str:
-    """A yowsup value as text of at most ``limit`` characters (length checked first)."""
+    """A yowsup value as text of at most ``limit`` characters (length checked first).
+
+    A ``str`` is taken as it is, as ``Node`` takes any ``str`` (so every node
+    survives the trip to yowsup and back); whether a field may hold it is for
+    the layer that reads the field (a receipt refuses non-printable ids).
+    """
     if isinstance(value, str):
         if len(value) > limit:
             raise DecodeError(field, f"longer than {limit} characters ({len(value)})")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise DecodeError(field, "is not valid UTF-8 text") from None
         return str(value)
     if isinstance(value, bytes | bytearray):
         # UTF-8 takes at least one byte per character: a longer value cannot fit.
@@ -120,7 +121,10 @@ def _convert(ptn: Any, prefix: str, depth: int, nodes: list[int]) -> Node:
     elif isinstance(raw_data, bytes | bytearray):
         data = bytes(raw_data)
     elif isinstance(raw_data, str):
-        data = _text(raw_data, here or tag, MAX_DATA_LENGTH).encode("utf-8")
+        try:
+            data = _text(raw_data, here or tag, MAX_DATA_LENGTH).encode("utf-8")
+        except UnicodeEncodeError:
+            raise DecodeError(here or tag, "data is not valid UTF-8 text") from None
     else:
         raise DecodeError(here or tag, f"data must be bytes, got {type(raw_data).__name__}")
     if data is not None and len(data) > MAX_DATA_LENGTH:
@@ -157,7 +161,8 @@ def node_from_yowsup(ptn: Any) -> Node:
         The node (yowsup's empty ``data`` ``b""`` stays ``b""``).
 
     Raises:
-        DecodeError: a name or value is not UTF-8 text, data is not bytes,
+        DecodeError: a name is not a valid name, a bytes value is not
+            UTF-8, an int has more than 20 digits, data is not bytes,
             a node has both children and data, a limit of
             :mod:`axolotl.receipts.limits` is crossed (lengths are checked
             before anything is converted), or ``ptn`` lacks one of the
