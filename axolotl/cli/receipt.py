@@ -1,4 +1,4 @@
-"""``axolotl receipt inspect``: read a retry receipt and print every field.
+r"""``axolotl receipt inspect``: read a retry receipt and print every field.
 
 Input, from the argument or else stdin, is detected by its shape:
 
@@ -6,7 +6,20 @@ Input, from the argument or else stdin, is detected by its shape:
 * a ``RetryReceipt`` protobuf as hex (optionally ``0x``-prefixed, whitespace
   ignored) or, failing that, as base64.
 
-Exit status 0 on success, 2 with a one-line reason on bad input.
+The input is read as bytes (stdin's binary buffer; an argument as the bytes
+the OS passed) and decoded as strict UTF-8 here, whatever the locale, so
+undecodable input is a reason like any other, not a traceback.
+
+Exit status 0 on success, 2 with exactly one line on stderr for anything that
+is not a valid receipt: empty, longer than 1 MiB, not UTF-8, none of the
+forms, or a receipt that does not decode.
+
+Every value that came from the peer (ids, JIDs; the reason of an error) is
+printed with its non-printable characters escaped (``\x1b``, ``\n``,
+``\u202e``, and ``\\`` for a backslash), so a receipt cannot move the
+cursor, recolour the terminal or forge a line of output. ``--json`` output is
+plain JSON (``json.dumps`` escapes control characters and non-ASCII). Output
+that the terminal's encoding cannot show is written with backslash escapes.
 """
 
 from __future__ import annotations
@@ -15,8 +28,9 @@ import argparse
 import base64
 import binascii
 import json
+import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from axolotl.errors import AxolotlError
 from axolotl.receipts import (
@@ -28,13 +42,93 @@ from axolotl.receipts import (
     parse_text,
 )
 
-__all__ = ["register", "read_receipt", "describe", "to_json"]
+__all__ = ["register", "read_receipt", "read_input", "describe", "to_json", "shown"]
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+
+MAX_INPUT_BYTES = 1 << 20
+"""Most bytes read (no valid receipt comes near it: the largest is under 32 KiB as text)."""
 
 
 class InputError(Exception):
     """The input is none of the accepted forms."""
+
+
+def shown(value: str, *, backslash: bool = True) -> str:
+    r"""``value`` with every non-printable character (and the backslash) escaped.
+
+    Escapes read as in Python: ``\x1b``, ``\n``, ``\u202e``,
+    ``\U000e0001``, and ``\\`` for a backslash, so the result is one line
+    that a terminal shows as written.
+
+    Args:
+        value: text from a peer.
+        backslash: escape ``\`` too (so ``\x1b`` written by the peer
+            cannot pass for an escape); off for error messages, whose peer
+            values are already quoted with ``repr``.
+    """
+    if value.isprintable() and (not backslash or "\\" not in value):
+        return value
+    return "".join(_escape_char(c, backslash) for c in value)
+
+
+def _escape_char(char: str, backslash: bool) -> str:
+    if char == "\\":
+        return "\\\\" if backslash else char
+    if char.isprintable():
+        return char
+    if char in "\n\r\t":
+        return repr(char)[1:-1]
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def read_input(data: str | None, stdin: Any) -> str:
+    """The input text: ``data`` (an argument) or else all of ``stdin``, as strict UTF-8.
+
+    Args:
+        data: the command-line argument, or ``None`` to read ``stdin``.
+        stdin: a text stream; its binary ``buffer`` is read when it has one.
+
+    Returns:
+        The text.
+
+    Raises:
+        InputError: more than :data:`MAX_INPUT_BYTES`, or not UTF-8.
+    """
+    raw: bytes
+    if data is not None:
+        # The bytes the OS gave (argv is decoded with surrogateescape).
+        raw = os.fsencode(data)
+    else:
+        buffer = getattr(stdin, "buffer", None)
+        if buffer is None:  # a text-only stream (tests, embedding): no bytes to decode
+            text: str = stdin.read(MAX_INPUT_BYTES + 1)
+            if len(text) > MAX_INPUT_BYTES:
+                raise InputError(f"input longer than {MAX_INPUT_BYTES} characters")
+            return text
+        raw = buffer.read(MAX_INPUT_BYTES + 1)
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(f"input longer than {MAX_INPUT_BYTES} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise InputError(f"input is not UTF-8: byte 0x{bad} at offset {exc.start}") from None
+
+
+def _emit(line: str, stream: TextIO) -> None:
+    """Write one line that ``stream``'s encoding can carry (backslash escapes otherwise)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        line = line.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        line = line.encode("ascii", "backslashreplace").decode("ascii")
+    stream.write(line + "\n")
 
 
 def register(sub: Any) -> None:
@@ -111,18 +205,18 @@ def _keys_json(keys: KeyBundle) -> dict[str, Any]:
 
 
 def describe(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> list[str]:
-    """Every field in plain words, one line each."""
+    """Every field in plain words, one line each (peer text escaped with :func:`shown`)."""
     outgoing = isinstance(receipt, OutgoingRetryReceipt)
     lines = [
         "Outgoing retry receipt (we ask for a resend)"
         if outgoing
         else "Incoming retry receipt (a peer asks us to resend)",
-        f"  message id:         {receipt.message_id}",
-        f"  to:                 {receipt.to}"
+        f"  message id:         {shown(receipt.message_id)}",
+        f"  to:                 {shown(receipt.to)}"
         if isinstance(receipt, OutgoingRetryReceipt)
-        else f"  from:               {receipt.sender}",
-        f"  participant:        {receipt.participant or '(none)'}",
-        f"  recipient:          {receipt.recipient or '(none)'}",
+        else f"  from:               {shown(receipt.sender)}",
+        f"  participant:        {shown(receipt.participant or '(none)')}",
+        f"  recipient:          {shown(receipt.recipient or '(none)')}",
         f"  retry count:        {receipt.count}",
         f"  version:            {receipt.version}",
         f"  message timestamp:  {receipt.timestamp}",
@@ -155,17 +249,16 @@ def describe(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> list[str]:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    text: str = args.data if args.data is not None else sys.stdin.read()
     try:
-        form, receipt = read_receipt(text)
+        form, receipt = read_receipt(read_input(args.data, sys.stdin))
     except (InputError, AxolotlError) as exc:
-        reason = " ".join(str(exc).split())
-        print(f"axolotl receipt inspect: {reason}", file=sys.stderr)
+        reason = shown(" ".join(str(exc).split()), backslash=False)
+        _emit(f"axolotl receipt inspect: {reason}", sys.stderr)
         return 2
     if args.json:
-        print(json.dumps({"form": form, **to_json(receipt)}, sort_keys=False))
+        _emit(json.dumps({"form": form, **to_json(receipt)}, sort_keys=False), sys.stdout)
     else:
-        print(f"(read as {form})")
+        _emit(f"(read as {form})", sys.stdout)
         for line in describe(receipt):
-            print(line)
+            _emit(line, sys.stdout)
     return 0

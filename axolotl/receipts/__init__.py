@@ -5,7 +5,8 @@ receipts and :mod:`.fields` for their field values and checks; :mod:`.node` for
 the tree, :mod:`.text` for its text form and :mod:`.tree` for the receipt <->
 node mapping; :mod:`.pb` for ``proto/retry.proto``; :mod:`.dem` for libsignal's
 DecryptionErrorMessage; :mod:`.yowsup` for the bridge to yowsup's
-``ProtocolTreeNode``.
+``ProtocolTreeNode``; :mod:`.limits` for every limit the constructors and
+parsers enforce (lengths, depth, children, sizes, the one integer syntax).
 """
 
 from axolotl.receipts.dem import DecryptionErrorMessage

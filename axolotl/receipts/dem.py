@@ -22,6 +22,7 @@ from google.protobuf.message import DecodeError as _PbDecodeError
 from axolotl._pb import retry_pb2
 from axolotl.crypto.curve import PublicKey
 from axolotl.errors import DecodeError, InvalidKey, UsageError
+from axolotl.receipts.limits import MAX_DEM_LENGTH, MAX_PLAINTEXT_CONTENT_LENGTH
 from axolotl.wire import MessageType, PreKeySignalMessage, SignalMessage
 
 __all__ = [
@@ -121,11 +122,17 @@ class DecryptionErrorMessage:
         ``None``, as libsignal does; ``timestamp`` is required.
 
         Raises:
-            DecodeError: not a protobuf message, or no timestamp.
+            DecodeError: not a protobuf message, longer than
+                :data:`~axolotl.receipts.limits.MAX_DEM_LENGTH` (1024 bytes),
+                or no timestamp.
             InvalidKey: the ratchet key is not a 33-byte 0x05 key.
         """
         if not isinstance(data, bytes | bytearray | memoryview):
             raise UsageError(f"parse takes bytes, got {type(data).__name__}")
+        if len(data) > MAX_DEM_LENGTH:
+            raise DecodeError(
+                "DecryptionErrorMessage", f"{len(data)} bytes, more than {MAX_DEM_LENGTH}"
+            )
         msg = retry_pb2.DecryptionErrorMessage()
         try:
             msg.ParseFromString(bytes(data))
@@ -151,13 +158,19 @@ class DecryptionErrorMessage:
         """Read a PlaintextContent that carries a DecryptionErrorMessage.
 
         Raises:
-            DecodeError: the first byte is not 0xC0, the last not 0x80, the
+            DecodeError: longer than
+                :data:`~axolotl.receipts.limits.MAX_PLAINTEXT_CONTENT_LENGTH`
+                (2048 bytes), the first byte is not 0xC0, the last not 0x80, the
                 Content is malformed or has no decryption error message, or
                 the message inside is malformed.
             InvalidKey: the ratchet key inside is malformed.
         """
         if not isinstance(data, bytes | bytearray | memoryview):
             raise UsageError(f"from_plaintext_content takes bytes, got {type(data).__name__}")
+        if len(data) > MAX_PLAINTEXT_CONTENT_LENGTH:
+            raise DecodeError(
+                "PlaintextContent", f"{len(data)} bytes, more than {MAX_PLAINTEXT_CONTENT_LENGTH}"
+            )
         data = bytes(data)
         if len(data) < 2:
             raise DecodeError("PlaintextContent", f"{len(data)} bytes is too short")

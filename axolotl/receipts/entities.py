@@ -33,14 +33,10 @@ from axolotl.receipts.fields import CHECKED_JIDS as _CHECKED_JIDS
 from axolotl.receipts.fields import (
     KEY_BUNDLE_TYPE,
     MAX_COUNT,
-    UINT32_MAX,
-    UINT64_MAX,
     Fail,
     KeyBundle,
     RetryReason,
-    check_int,
-    check_reason,
-    check_text,
+    check_receipt,
     remote_fail,
     usage_fail,
 )
@@ -48,7 +44,6 @@ from axolotl.receipts.fields import REASON_BY_TEXT as REASON_BY_TEXT  # re-expor
 from axolotl.receipts.fields import check_bytes as check_bytes  # re-exported
 from axolotl.receipts.fields import jid_ok as _jid_ok
 from axolotl.receipts.fields import make_key_bundle as make_key_bundle  # re-exported
-from axolotl.receipts.limits import MAX_ID_LENGTH, MAX_JID_LENGTH
 from axolotl.receipts.node import Node
 from axolotl.receipts.tree import receipt_from_node, receipt_to_node
 
@@ -70,61 +65,10 @@ __all__ = [
 # miss the benchmark target (build + encode + parse at a third of yowsup's
 # ~6-10 us). A tuple is built in one C call. Equality is by type and fields.
 # They differ only in the name of the JID field (``to`` or ``sender``); all
-# else lives once, in _ReceiptValue and _new_receipt.
+# else lives once, in _ReceiptValue and _new_receipt (the checks that name a
+# bad field in fields.check_receipt).
 
 _tuple_new = tuple.__new__
-
-
-def _check_receipt(
-    fail: Fail,
-    jid_name: str,
-    message_id: object,
-    jid: object,
-    count: object,
-    timestamp: object,
-    registration_id: object,
-    participant: object,
-    recipient: object,
-    version: object,
-    reason: object,
-    receipt_timestamp: object,
-    keys: object,
-) -> None:
-    """Check receipt fields; the valid case runs a few inline tests, a bad one the helpers."""
-    if not (
-        type(message_id) is str
-        and 0 < len(message_id) <= MAX_ID_LENGTH
-        and message_id.isprintable()
-    ):
-        check_text(fail, "id", message_id, MAX_ID_LENGTH)
-    if not (type(jid) is str and 0 < len(jid) <= MAX_JID_LENGTH and jid.isprintable()):
-        check_text(fail, jid_name, jid, MAX_JID_LENGTH)
-    if participant is not None and not (
-        type(participant) is str
-        and 0 < len(participant) <= MAX_JID_LENGTH
-        and participant.isprintable()
-    ):
-        check_text(fail, "participant", participant, MAX_JID_LENGTH)
-    if recipient is not None and not (
-        type(recipient) is str and 0 < len(recipient) <= MAX_JID_LENGTH and recipient.isprintable()
-    ):
-        check_text(fail, "recipient", recipient, MAX_JID_LENGTH)
-    if not (type(count) is int and 1 <= count <= MAX_COUNT):
-        check_int(fail, "retry.count", count, 1, MAX_COUNT)
-    if not (type(version) is int and 1 <= version <= UINT32_MAX):
-        check_int(fail, "retry.v", version, 1, UINT32_MAX)
-    if not (type(timestamp) is int and 0 <= timestamp <= UINT64_MAX):
-        check_int(fail, "retry.t", timestamp, 0, UINT64_MAX)
-    if receipt_timestamp is not None and not (
-        type(receipt_timestamp) is int and 0 <= receipt_timestamp <= UINT64_MAX
-    ):
-        check_int(fail, "t", receipt_timestamp, 0, UINT64_MAX)
-    if not (type(registration_id) is int and 0 <= registration_id <= UINT32_MAX):
-        check_int(fail, "registration", registration_id, 0, UINT32_MAX)
-    if reason is not None and type(reason) is not RetryReason:
-        check_reason(fail, "retry.error", reason)
-    if keys is not None and type(keys) is not KeyBundle:
-        fail("keys", f"must be a KeyBundle or None, got {type(keys).__name__}")
 
 
 def _new_receipt(
@@ -165,7 +109,7 @@ def _new_receipt(
         and receipt_timestamp is None
         and (keys is None or type(keys) is KeyBundle)
     ):
-        _check_receipt(
+        check_receipt(
             fail, cls._jid_attr, message_id, jid, count, timestamp, registration_id,
             participant, recipient, version, reason, receipt_timestamp, keys,
         )  # fmt: skip

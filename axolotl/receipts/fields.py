@@ -17,7 +17,12 @@ from typing import Final, NoReturn
 
 from axolotl.crypto.curve import DJB_TYPE, PublicKey
 from axolotl.errors import InvalidReceipt, UsageError
-from axolotl.receipts.limits import MAX_DEVICE_IDENTITY_LENGTH, MAX_JID_LENGTH, excerpt
+from axolotl.receipts.limits import (
+    MAX_DEVICE_IDENTITY_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_JID_LENGTH,
+    excerpt,
+)
 
 __all__ = [
     "RetryReason",
@@ -32,6 +37,7 @@ __all__ = [
     "check_text",
     "check_bytes",
     "check_reason",
+    "check_receipt",
     "is_utf8",
     "make_key_bundle",
 ]
@@ -141,6 +147,39 @@ def check_reason(fail: Fail, field: str, value: object) -> None:
     """Require ``None`` or a :class:`RetryReason`."""
     if value is not None and not isinstance(value, RetryReason):
         fail(field, f"must be a RetryReason or None, got {value!r}")
+
+
+def check_receipt(
+    fail: Fail,
+    jid_name: str,
+    message_id: object,
+    jid: object,
+    count: object,
+    timestamp: object,
+    registration_id: object,
+    participant: object,
+    recipient: object,
+    version: object,
+    reason: object,
+    receipt_timestamp: object,
+    keys: object,
+) -> None:
+    """Check every receipt field, naming the first bad one (the slow path of construction)."""
+    check_text(fail, "id", message_id, MAX_ID_LENGTH)
+    check_text(fail, jid_name, jid, MAX_JID_LENGTH)
+    if participant is not None:
+        check_text(fail, "participant", participant, MAX_JID_LENGTH)
+    if recipient is not None:
+        check_text(fail, "recipient", recipient, MAX_JID_LENGTH)
+    check_int(fail, "retry.count", count, 1, MAX_COUNT)
+    check_int(fail, "retry.v", version, 1, UINT32_MAX)
+    check_int(fail, "retry.t", timestamp, 0, UINT64_MAX)
+    if receipt_timestamp is not None:
+        check_int(fail, "t", receipt_timestamp, 0, UINT64_MAX)
+    check_int(fail, "registration", registration_id, 0, UINT32_MAX)
+    check_reason(fail, "retry.error", reason)
+    if keys is not None and type(keys) is not KeyBundle:
+        fail("keys", f"must be a KeyBundle or None, got {type(keys).__name__}")
 
 
 # -- key bundle ----------------------------------------------------------------

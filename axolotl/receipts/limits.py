@@ -12,7 +12,8 @@ checks them again, so whatever a constructor accepts renders and parses back
 
 Node trees (generic: receipts and the ``<message>`` stanzas of
 :mod:`axolotl.retry.stanza` share them, so they are sized for a group
-fan-out of 1024 members x 5 devices):
+fan-out of 1024 members x 5 devices; each layer checks its own fields more
+tightly on top):
 
 =============================  ==========  ==================================================
 limit                          value       what it bounds
@@ -20,22 +21,33 @@ limit                          value       what it bounds
 ``MAX_DEPTH``                  32          levels of a tree (the root is level 1; receipts use 4)
 ``MAX_CHILDREN``               8192        children of one node (a fan-out's ``<participants>``
                                            has up to 5120; a receipt's ``<keys>`` 5)
-``MAX_NODES``                  16384       nodes in one tree (a full fan-out: 2 per device)
+``MAX_NODES``                  12288       nodes in one tree (a full fan-out: 2 per device,
+                                           10,243 in all)
 ``MAX_ATTRS``                  32          attributes of one node (receipts use at most 6)
-``MAX_TOTAL_ATTRS``            65536       attributes in one tree (a full fan-out: ~25,600)
+``MAX_TOTAL_ATTRS``            32768       attributes in one tree (a full fan-out: at most
+                                           5 per device, ~25,600)
 ``MAX_NAME_LENGTH``            64          characters of a tag or attribute name
                                            (letters, digits and ``_-.:``)
 ``MAX_VALUE_LENGTH``           4096        characters of one attribute value
 ``MAX_UNPRINTABLE_TEXT``       4096        characters, summed over a tree's attribute
                                            values that hold a non-printable character
                                            (each is escaped character by character)
-``MAX_DATA_LENGTH``            256 KiB     bytes of one node's content (an ``<enc>``)
+``MAX_DATA_LENGTH``            1 MiB       bytes of one node's content (the stanza layer
+                                           allows 256 KiB per ``<enc>``; a receipt's
+                                           largest field is 4 KiB)
 ``MAX_TEXT_LENGTH``            16 MiB      characters of a whole tree's compact text form,
                                            ``to_text(indent=None)`` (a full fan-out is ~7 MB)
 ``MAX_INDENT``                 8           spaces per level ``to_text`` writes
 ``MAX_INPUT_LENGTH``           32 MiB      characters ``parse_text`` reads: the compact form
                                            plus room for the widest indentation
 =============================  ==========  ==================================================
+
+Node attribute values are any ``str``; tag and attribute names are letters,
+digits and ``_-.:``. The text form writes a non-printable character as
+``&#x..;``, which is what ``MAX_UNPRINTABLE_TEXT`` bounds. What a field may
+hold is up to the layer that reads it: receipt ids and JIDs are printable
+text (below), so a lone surrogate or a control character in one is an
+``InvalidReceipt`` from every receipt codec.
 
 Retry receipt fields (node, protobuf and constructors alike):
 
@@ -105,13 +117,13 @@ __all__ = [
 
 MAX_DEPTH: Final = 32
 MAX_CHILDREN: Final = 8192
-MAX_NODES: Final = 16384
+MAX_NODES: Final = 12288
 MAX_ATTRS: Final = 32
-MAX_TOTAL_ATTRS: Final = 65536
+MAX_TOTAL_ATTRS: Final = 32768
 MAX_NAME_LENGTH: Final = 64
 MAX_VALUE_LENGTH: Final = 4096
 MAX_UNPRINTABLE_TEXT: Final = 4096
-MAX_DATA_LENGTH: Final = 256 * 1024
+MAX_DATA_LENGTH: Final = 1024 * 1024
 MAX_TEXT_LENGTH: Final = 16 * 1024 * 1024
 MAX_INDENT: Final = 8
 MAX_INPUT_LENGTH: Final = 32 * 1024 * 1024

@@ -173,7 +173,7 @@ class Node:
     Construction enforces the tree limits of :mod:`axolotl.receipts.limits`
     (depth, children, nodes, attributes, name, value and data lengths, text
     size), the same ones every parser enforces, so any node renders and
-    parses back.
+    parses back through every form (text, dict, yowsup).
 
     Args:
         tag: element name (1..64 letters, digits and ``_-.:``).

@@ -4,7 +4,9 @@ For stacks that carry protobuf instead of nodes. The node form
 (:mod:`axolotl.receipts.node`) is the interoperable one; this form carries the
 same fields plus a direction, so an outgoing receipt is never read as an
 incoming one. Errors name fields exactly as the node codec does (``"id"``,
-``"retry.count"``, ``"registration"``, ``"keys.skey.signature"``, ...).
+``"retry.count"``, ``"registration"``, ``"keys.skey.signature"``, ...), and
+the fields obey the same limits (:mod:`axolotl.receipts.limits`); the
+message itself is at most ``MAX_RECEIPT_PROTO_LENGTH`` (16 KiB).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from axolotl.receipts.entities import (
     make_receipt,
 )
 from axolotl.receipts.fields import KeyBundle, RetryReason, make_key_bundle, remote_fail
+from axolotl.receipts.limits import MAX_RECEIPT_PROTO_LENGTH
 
 __all__ = ["receipt_to_proto", "receipt_from_proto", "parse_receipt_proto"]
 
@@ -79,6 +82,12 @@ def _keys_to_proto(keys: KeyBundle, out: retry_pb2.RetryKeyBundle) -> None:
 def _parse(data: bytes) -> retry_pb2.RetryReceipt:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise UsageError(f"a receipt is parsed from bytes, got {type(data).__name__}")
+    if len(data) > MAX_RECEIPT_PROTO_LENGTH:
+        # The largest valid receipt (every text field at its limit, a
+        # device identity at its limit) is about half of this.
+        raise DecodeError(
+            "RetryReceipt", f"{len(data)} bytes, more than {MAX_RECEIPT_PROTO_LENGTH}"
+        )
     msg = retry_pb2.RetryReceipt()
     try:
         msg.ParseFromString(bytes(data))
@@ -169,9 +178,9 @@ def receipt_from_proto(data: bytes, cls: type[ReceiptT]) -> ReceiptT:
         The receipt.
 
     Raises:
-        DecodeError: the bytes are not a protobuf message.
-        InvalidReceipt: a field is missing, not UTF-8 or out of range, or the
-            direction does not match ``cls`` (``field`` names it).
+        DecodeError: the bytes are not a protobuf message or exceed 16 KiB.
+        InvalidReceipt: a field is missing, not printable text or out of
+            range, or the direction does not match ``cls`` (``field`` names it).
     """
     return _from_message(_parse(data), cls)
 

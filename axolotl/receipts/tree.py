@@ -345,7 +345,7 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
     if len(rattrs) > 4:
         error = rattrs.get("error")
         if error is not None:
-            reason = REASON_BY_TEXT.get(error)
+            reason = REASON_BY_TEXT.get(error) if type(error) is str else None
             if reason is None:
                 _fail("retry.error", f"unknown reason code {excerpt(error)}")
 

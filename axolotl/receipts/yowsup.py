@@ -11,8 +11,10 @@ caller passes in -- normally the class itself::
     receipt = receipt_from_yowsup(incoming_ptn, IncomingRetryReceipt)
 
 yowsup attribute values may be ``str``, ``bytes`` or ``int``; bytes must be
-UTF-8. Problems are reported with dotted paths below the root
-(``"retry.count"``, ``"keys.skey"``), the same field names the receipt codec uses.
+UTF-8, ints at most 20 digits; ``str`` data is encoded as UTF-8. The trees read obey the limits of
+:mod:`axolotl.receipts.limits`, like every other node. Problems are reported
+with dotted paths below the root (``"retry.count"``, ``"keys.skey"``), the same
+field names the receipt codec uses.
 """
 
 from __future__ import annotations
@@ -22,7 +24,18 @@ from typing import Any
 
 from axolotl.errors import DecodeError, InvalidReceipt, UsageError
 from axolotl.receipts.entities import IncomingRetryReceipt, OutgoingRetryReceipt, ReceiptT
-from axolotl.receipts.node import MAX_DEPTH, NAME_CHARS, Node
+from axolotl.receipts.limits import (
+    MAX_ATTRS,
+    MAX_CHILDREN,
+    MAX_DATA_LENGTH,
+    MAX_DEPTH,
+    MAX_NAME_LENGTH,
+    MAX_NODES,
+    MAX_UINT_DIGITS,
+    MAX_VALUE_LENGTH,
+    excerpt,
+)
+from axolotl.receipts.node import NAME_CHARS, Node
 from axolotl.receipts.tree import receipt_from_node
 
 __all__ = ["node_from_yowsup", "node_to_yowsup", "receipt_from_yowsup", "receipt_to_yowsup"]
@@ -31,38 +44,59 @@ __all__ = ["node_from_yowsup", "node_to_yowsup", "receipt_from_yowsup", "receipt
 NodeFactory = Callable[[str, dict[str, str], list[Any], bytes | None], Any]
 """``ProtocolTreeNode(tag, attributes, children, data)`` or anything called like it."""
 
+# An int attribute is written in decimal; more than MAX_UINT_DIGITS digits is
+# no number any receipt field takes (and str() refuses past 4300 digits).
+_MAX_INT = 10**MAX_UINT_DIGITS
+
 
 def _path(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _text(value: object, field: str) -> str:
+def _text(value: object, field: str, limit: int) -> str:
+    """A yowsup value as text of at most ``limit`` characters (length checked first).
+
+    A ``str`` is taken as it is, as ``Node`` takes any ``str`` (so every node
+    survives the trip to yowsup and back); whether a field may hold it is for
+    the layer that reads the field (a receipt refuses non-printable ids).
+    """
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise DecodeError(field, "is not valid UTF-8 text") from None
-        return value
+        if len(value) > limit:
+            raise DecodeError(field, f"longer than {limit} characters ({len(value)})")
+        return str(value)
     if isinstance(value, bytes | bytearray):
+        # UTF-8 takes at least one byte per character: a longer value cannot fit.
+        if len(value) > 4 * limit:
+            raise DecodeError(field, f"longer than {limit} characters ({len(value)} bytes)")
         try:
-            return bytes(value).decode("utf-8")
+            text = bytes(value).decode("utf-8")
         except UnicodeDecodeError:
             raise DecodeError(field, "is not valid UTF-8 text") from None
+        if len(text) > limit:
+            raise DecodeError(field, f"longer than {limit} characters ({len(text)})")
+        return text
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        if not -_MAX_INT < value < _MAX_INT:
+            raise DecodeError(field, f"an integer of more than {MAX_UINT_DIGITS} digits")
+        return str(int(value))
     raise DecodeError(field, f"must be text, got {type(value).__name__}")
 
 
 def _name(value: object, field: str) -> str:
-    name = _text(value, field)
+    name = _text(value, field, MAX_NAME_LENGTH)
     if not name or not NAME_CHARS.issuperset(name):
-        raise DecodeError(field, f"not a valid name: {name!r}")
+        raise DecodeError(field, f"not a valid name: {excerpt(name)}")
     return name
 
 
-def _convert(ptn: Any, prefix: str, depth: int) -> Node:
+def _convert(ptn: Any, prefix: str, depth: int, nodes: list[int]) -> Node:
+    # ``nodes`` counts across the whole tree: a wide hostile tree stops at
+    # MAX_NODES instead of being converted first and refused after.
     if depth >= MAX_DEPTH:
         raise DecodeError(prefix or "node", f"nested deeper than {MAX_DEPTH}")
+    nodes[0] += 1
+    if nodes[0] > MAX_NODES:
+        raise DecodeError(prefix or "node", f"more than {MAX_NODES} nodes in the tree")
     try:
         raw_tag = ptn.tag if hasattr(ptn, "tag") else ptn.getTag()
         raw_attrs = ptn.attributes
@@ -76,29 +110,44 @@ def _convert(ptn: Any, prefix: str, depth: int) -> Node:
     if raw_attrs:
         if not isinstance(raw_attrs, dict):
             raise DecodeError(here or tag, "attributes must be a dict")
+        if len(raw_attrs) > MAX_ATTRS:
+            raise DecodeError(here or tag, f"more than {MAX_ATTRS} attributes")
         for key, value in raw_attrs.items():
             name = _name(key, _path(here, "attribute name"))
-            attrs[name] = _text(value, _path(here, name))
+            attrs[name] = _text(value, _path(here, name), MAX_VALUE_LENGTH)
     data: bytes | None
     if raw_data is None:
         data = None
     elif isinstance(raw_data, bytes | bytearray):
         data = bytes(raw_data)
     elif isinstance(raw_data, str):
-        data = _text(raw_data, here or tag).encode("utf-8")
+        try:
+            data = _text(raw_data, here or tag, MAX_DATA_LENGTH).encode("utf-8")
+        except UnicodeEncodeError:
+            raise DecodeError(here or tag, "data is not valid UTF-8 text") from None
     else:
         raise DecodeError(here or tag, f"data must be bytes, got {type(raw_data).__name__}")
+    if data is not None and len(data) > MAX_DATA_LENGTH:
+        raise DecodeError(here or tag, f"data longer than {MAX_DATA_LENGTH} bytes ({len(data)})")
     children: list[Node] = []
     if raw_children:
         if not isinstance(raw_children, list | tuple):
             raise DecodeError(here or tag, "children must be a list")
+        if len(raw_children) > MAX_CHILDREN:
+            raise DecodeError(here or tag, f"more than {MAX_CHILDREN} children")
         for kid in raw_children:
             kid_tag = getattr(kid, "tag", None)
-            kid_prefix = _path(here, kid_tag if isinstance(kid_tag, str) else "?")
-            children.append(_convert(kid, kid_prefix, depth + 1))
+            kid_name = (
+                kid_tag if isinstance(kid_tag, str) and len(kid_tag) <= MAX_NAME_LENGTH else "?"
+            )
+            children.append(_convert(kid, _path(here, kid_name), depth + 1, nodes))
     if children and data is not None:
         raise DecodeError(here or tag, "has both children and data")
-    return Node._make(tag, attrs, tuple(children), data)
+    try:
+        # The constructor checks what is left: the tree's text size and totals.
+        return Node(tag, attrs, children, data)
+    except UsageError as exc:
+        raise DecodeError(here or tag, str(exc)) from None
 
 
 def node_from_yowsup(ptn: Any) -> Node:
@@ -112,12 +161,14 @@ def node_from_yowsup(ptn: Any) -> Node:
         The node (yowsup's empty ``data`` ``b""`` stays ``b""``).
 
     Raises:
-        DecodeError: a name or value is not UTF-8 text, data is not bytes,
-            a node has both children and data, the tree nests deeper than
-            :data:`~axolotl.receipts.node.MAX_DEPTH`, or ``ptn`` lacks one of
-            the members above. ``what`` is the dotted path of the field.
+        DecodeError: a name is not a valid name, a bytes value is not
+            UTF-8, an int has more than 20 digits, data is not bytes,
+            a node has both children and data, a limit of
+            :mod:`axolotl.receipts.limits` is crossed (lengths are checked
+            before anything is converted), or ``ptn`` lacks one of the
+            members above. ``what`` is the dotted path of the field.
     """
-    return _convert(ptn, "", 0)
+    return _convert(ptn, "", 0, [0])
 
 
 def node_to_yowsup(node: Node, factory: NodeFactory) -> Any:
