@@ -8,6 +8,7 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import InvalidReceipt, UsageError
 from axolotl.receipts import Node
 from axolotl.receipts.fields import MAX_COUNT
+from axolotl.receipts.limits import excerpt, parse_uint
 from axolotl.retry.events import Envelope
 from axolotl.retry.jid import address_from_jid
 from axolotl.retry.policy import Priority
@@ -188,19 +189,10 @@ def _text(value: object, what: str) -> str:
 
 
 def _canonical(value: object, what: str, low: int, high: int) -> int:
-    """A decimal attribute in its one canonical spelling (no sign, no leading zero)."""
-    if (
-        type(value) is not str
-        or not value.isascii()
-        or not value.isdigit()
-        or (value[0] == "0" and len(value) > 1)
-    ):
-        fail(what, f"not a canonical decimal number: {str(value)[:24]!r}")
-    if len(value) > 20:
-        fail(what, f"number too large: {value[:24]}")
-    number = int(value)
-    if not low <= number <= high:
-        fail(what, f"must be in {low}..{high}, got {number}")
+    """A decimal attribute in its one canonical spelling (the receipts' integer syntax)."""
+    number = parse_uint(value, high)
+    if number is None or number < low:
+        fail(what, f"must be a canonical decimal number in {low}..{high}, got {excerpt(value)}")
     return number
 
 
