@@ -2,7 +2,7 @@
 
 Usage, from the repository root::
 
-    pip install atheris
+    pip install -e '.[fuzz]'
     python -m tests.fuzz.atheris_fuzz TARGET [libFuzzer options] [CORPUS_DIR ...]
     python -m tests.fuzz.atheris_fuzz decrypt -runs=200000 -max_len=65536
 
@@ -16,9 +16,7 @@ combine. Without a corpus directory, ``fuzz-corpus/<target>/`` is used and
 filled with the target's seeds on first use.
 
 A finding (anything but a RemoteError from a remote parser, or a broken
-invariant) raises :class:`AtherisFinding`, except the known issue-13 bugs of
-:mod:`tests.fuzz.known`: those are printed once and passed over unless
-``--stop-on-known`` is given. Time is not judged by default (instrumented
+invariant) raises :class:`AtherisFinding`. Time is not judged by default (instrumented
 code runs several times slower, so 50 ms here is not 50 ms in production);
 ``--slow-ms=N`` turns the limit on. On a finding libFuzzer stops, prints the
 traceback and writes the input to ``crash-<sha1>``; replay it with ``python -m tests.fuzz --replay``
@@ -39,46 +37,33 @@ class AtherisFinding(Exception):
     """A finding of the fuzz oracle, raised so that libFuzzer records the input."""
 
 
-def _split(argv: list[str]) -> tuple[str, float, bool, list[str]]:
+def _split(argv: list[str]) -> tuple[str, float, list[str]]:
     if len(argv) < 2 or argv[1].startswith("-"):
         raise SystemExit(__doc__)
     slow_ms = float("inf")
-    stop_on_known = False
     rest: list[str] = []
     for arg in argv[2:]:
         if arg.startswith("--slow-ms="):
             slow_ms = float(arg.split("=", 1)[1])
-        elif arg == "--stop-on-known":
-            stop_on_known = True
         else:
             rest.append(arg)
-    return argv[1], slow_ms, stop_on_known, rest
+    return argv[1], slow_ms, rest
 
 
 def main(argv: list[str]) -> None:
     """Run libFuzzer on one target (see the module docstring); does not return."""
     import atheris  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-    name, slow_ms, stop_on_known, rest = _split(argv)
+    name, slow_ms, rest = _split(argv)
     with atheris.instrument_imports(include=["axolotl"]):
-        from tests.fuzz.engine import Finding, execute
-        from tests.fuzz.known import known_bug
+        from tests.fuzz.engine import execute
         from tests.fuzz.targets import by_name
 
     harness = by_name(name).build()
-    reported: set[str] = set()
 
     def test_one_input(data: bytes) -> None:
         outcome = execute(harness, harness.decode(data), slow_ms)
         if outcome.kind is None:
-            return
-        finding = Finding(target=name, index=0, outcome=outcome, data=data)
-        known = known_bug(finding)
-        if known is not None and not stop_on_known:
-            # A known issue-13 bug would stop every run at once: note it, go on.
-            if known.name not in reported:
-                reported.add(known.name)
-                print(f"known bug, not stopping: {known.name}\n  input: {data[:256].hex()}")
             return
         raise AtherisFinding(
             f"{name}: {outcome.kind} {outcome.result} at {outcome.where} "

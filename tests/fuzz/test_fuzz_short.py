@@ -3,9 +3,7 @@
 About 5 s for all targets together. Inputs are capped at 64 KiB here (the long
 run, ``python -m tests.fuzz``, goes to 2 MB) and time is not judged (no timing
 asserts in the suite; the long run flags inputs over 50 ms). A target fails
-on any finding that :mod:`tests.fuzz.known` does not list; one whose only
-findings are known issue-13 bugs is an expected failure naming them, and
-passes by itself once they are fixed.
+on any finding.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import pytest
 
 from tests.fuzz import mutate_node
 from tests.fuzz.engine import Report, fuzz
-from tests.fuzz.known import known_bug
 from tests.fuzz.targets import TARGETS
 
 # Inputs per target, sized so that each takes a fraction of a second.
@@ -48,11 +45,9 @@ def test_every_target_has_a_short_run() -> None:
 def _explain(report: Report) -> str:
     lines = [f"{report.target}: {report.inputs} inputs, outcomes {dict(report.results)}"]
     for finding in report.findings:
-        known = known_bug(finding)
-        lines.append(("known: " if known else "NEW: ") + finding.summary())
+        lines.append(finding.summary())
         lines.append(f"  input (hex): {finding.data[:512].hex()}")
-        if not known:
-            lines.append(finding.outcome.trace)
+        lines.append(finding.outcome.trace)
     return "\n".join(lines)
 
 
@@ -64,8 +59,4 @@ def test_short_fuzz_run(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # A harness that refused everything would find nothing: the seeds (and
     # some mutants) must get through the parser to the success path.
     assert report.results["ok"] > 0, _explain(report)
-    new = [f for f in report.findings if known_bug(f) is None]
-    assert not new, _explain(report)
-    known = sorted({bug.name for f in report.findings if (bug := known_bug(f)) is not None})
-    if known:
-        pytest.xfail("; ".join(known))
+    assert not report.findings, _explain(report)
