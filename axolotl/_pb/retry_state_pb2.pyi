@@ -91,7 +91,7 @@ class SendLogEntry(_message.Message):
     def __init__(self, message_id: _Optional[str] = ..., plaintext: _Optional[bytes] = ..., timestamp_ms: _Optional[int] = ..., group_id: _Optional[str] = ..., priority: _Optional[int] = ..., devices: _Optional[_Iterable[_Union[DeviceState, _Mapping]]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class ReceiveRecord(_message.Message):
-    __slots__ = ("message_id", "sender", "state", "count", "reason", "timestamp_ms", "group_id", "priority", "no_session", "version")
+    __slots__ = ("message_id", "sender", "state", "count", "reason", "timestamp_ms", "group_id", "priority", "no_session", "failed", "version")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +101,7 @@ class ReceiveRecord(_message.Message):
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     NO_SESSION_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     sender: Address
@@ -111,8 +112,9 @@ class ReceiveRecord(_message.Message):
     group_id: str
     priority: int
     no_session: bool
+    failed: _containers.RepeatedScalarFieldContainer[bytes]
     version: int
-    def __init__(self, message_id: _Optional[str] = ..., sender: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., count: _Optional[int] = ..., reason: _Optional[int] = ..., timestamp_ms: _Optional[int] = ..., group_id: _Optional[str] = ..., priority: _Optional[int] = ..., no_session: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
+    def __init__(self, message_id: _Optional[str] = ..., sender: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., count: _Optional[int] = ..., reason: _Optional[int] = ..., timestamp_ms: _Optional[int] = ..., group_id: _Optional[str] = ..., priority: _Optional[int] = ..., no_session: _Optional[bool] = ..., failed: _Optional[_Iterable[bytes]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class GapRecord(_message.Message):
     __slots__ = ("sender", "next", "missing", "seen_ms", "arrived", "version")
@@ -129,6 +131,20 @@ class GapRecord(_message.Message):
     arrived: _containers.RepeatedScalarFieldContainer[int]
     version: int
     def __init__(self, sender: _Optional[_Union[Address, _Mapping]] = ..., next: _Optional[int] = ..., missing: _Optional[_Iterable[int]] = ..., seen_ms: _Optional[_Iterable[int]] = ..., arrived: _Optional[_Iterable[int]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class BundleWait(_message.Message):
+    __slots__ = ("sender", "message_ids", "counts", "asked_ms", "version")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_IDS_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    ASKED_MS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    sender: Address
+    message_ids: _containers.RepeatedScalarFieldContainer[str]
+    counts: _containers.RepeatedScalarFieldContainer[int]
+    asked_ms: int
+    version: int
+    def __init__(self, sender: _Optional[_Union[Address, _Mapping]] = ..., message_ids: _Optional[_Iterable[str]] = ..., counts: _Optional[_Iterable[int]] = ..., asked_ms: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
 class UnplacedFailures(_message.Message):
     __slots__ = ("sender", "failures", "version")

@@ -113,10 +113,17 @@ class Deliver:
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """Acknowledge ``message_id`` from ``sender`` to the server (and the sender)."""
+    """Acknowledge ``message_id`` from ``sender`` to the server (and the sender).
+
+    Attributes:
+        group_id: the group the message came in, as the envelope said (a
+            WhatsApp-style delivery receipt goes ``to`` the group with
+            ``participant`` = the sender), or ``None`` for a pairwise chat.
+    """
 
     message_id: str
     sender: ProtocolAddress
+    group_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +141,20 @@ class SendFailed:
     """The envelope for ``device`` was never acknowledged within its budget."""
 
     message_id: str
+    device: ProtocolAddress
+
+
+@dataclass(frozen=True, slots=True)
+class FetchBundle:
+    """Fetch ``device``'s published prekey bundle and hand it to ``RetryLayer.bundle_fetched``.
+
+    A retry receipt said the session with ``device`` is broken (no session,
+    a reinstall, the same base key failing again) but carried no keys, as
+    yowsup 3.3.0's never do. Its resend waits for the bundle (at most
+    ``RetryPolicy.bundle_wait_ms``; then, or on ``bundle_fetched(device,
+    None, ...)``, it goes out on the old session).
+    """
+
     device: ProtocolAddress
 
 
@@ -156,4 +177,6 @@ class WakeAt:
     ms: int
 
 
-Action = Transmit | SendReceipt | Deliver | Ack | Undecryptable | SendFailed | Gap | WakeAt
+Action = (
+    Transmit | SendReceipt | Deliver | Ack | Undecryptable | SendFailed | FetchBundle | Gap | WakeAt
+)

@@ -186,6 +186,28 @@ class RetryLayer:
                 raise UsageError(f"not a receipt: {type(receipt).__name__}")
             return self._finish(out)
 
+    def bundle_fetched(
+        self, device: ProtocolAddress, bundle: PreKeyBundle | None, now_ms: int
+    ) -> list[Action]:
+        """Answer a :class:`~axolotl.retry.events.FetchBundle`: the device's published bundle.
+
+        The session with ``device`` is rebuilt from ``bundle`` and every retry
+        receipt that waited for it is answered with a resend. Pass ``None``
+        when the bundle cannot be had (the server has none): they are answered
+        on the old session. A bundle nothing waits for changes nothing.
+
+        Raises:
+            UntrustedIdentity, InvalidSignature: as :meth:`process_bundle`
+                (nothing changed; the receipts keep waiting until
+                ``RetryPolicy.bundle_wait_ms`` runs out).
+        """
+        if bundle is not None and not isinstance(bundle, PreKeyBundle):
+            raise UsageError(f"expected a PreKeyBundle or None, got {type(bundle).__name__}")
+        out = Collected()
+        with self._ctx.store.transaction():
+            sender.on_bundle(self._ctx, device, bundle, now_ms, out)
+            return self._finish(out)
+
     def server_ack(self, message_id: str, device: ProtocolAddress, now_ms: int) -> list[Action]:
         """The server accepted the envelope of ``message_id`` for ``device``."""
         out = Collected()
@@ -201,13 +223,15 @@ class RetryLayer:
             return self._finish(out)
 
     def tick(self, now_ms: int) -> list[Action]:
-        """Fire every timer due by ``now_ms``: retransmissions, repeated receipts, gaps, pruning."""
+        """Fire every timer due by ``now_ms``: retransmissions, repeated receipts, bundle waits,
+        gaps, pruning."""
         ctx = self._ctx
         out = Collected()
         with ctx.store.transaction():
             for envelope in outbox.due(ctx, now_ms, out):
                 sender.on_send_failed(ctx, envelope)
             receiver.retry_due(ctx, now_ms, out)
+            sender.bundle_waits_due(ctx, now_ms, out)
             gaps.due(ctx, now_ms, out)
             self._prune_send_log(now_ms)
             return self._finish(out)

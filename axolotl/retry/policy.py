@@ -136,6 +136,9 @@ class RetryPolicy:
         delivered_ids_kept: how many delivered message ids are remembered for
             exactly-once delivery (the oldest are forgotten first).
         gap_grace_ms: how long skipped counters may stay missing before a ``Gap``.
+        bundle_wait_ms: how long a resend waits for the bundle a ``FetchBundle``
+            asked for (a keyless receipt says the session is broken) before it
+            goes out on the old session after all.
         classes: outbox budget and backoff per priority class.
     """
 
@@ -147,6 +150,7 @@ class RetryPolicy:
     send_log_max_age_ms: int = 14 * _DAY_MS
     delivered_ids_kept: int = 10_000
     gap_grace_ms: int = 10_000
+    bundle_wait_ms: int = 30_000
     classes: dict[Priority, PriorityClass] = field(default_factory=_default_classes)
 
     def __post_init__(self) -> None:
@@ -160,6 +164,7 @@ class RetryPolicy:
             "send_log_max_age_ms",
             "delivered_ids_kept",
             "gap_grace_ms",
+            "bundle_wait_ms",
         ):
             if getattr(self, name) < 0:
                 raise UsageError(f"RetryPolicy.{name} must be >= 0")

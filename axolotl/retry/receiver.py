@@ -32,7 +32,13 @@ from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import RecvEvent, RecvState, next_recv_state
 from axolotl.retry.events import Ack, Deliver, Envelope, SendReceipt, Undecryptable
 from axolotl.retry.jid import address_to_jid
-from axolotl.retry.records import DELIVERED, RECV, ReceiveRecord, message_key
+from axolotl.retry.records import (
+    DELIVERED,
+    RECV,
+    ReceiveRecord,
+    message_key,
+    transmission_digest,
+)
 from axolotl.session import (
     decrypt_message,
     group_decrypt,
@@ -137,7 +143,7 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
             gaps.note(
                 ctx, env.sender, header.ratchet_key.raw, header.counter, now_ms, authenticated=False
             )
-        out.add(Ack(env.message_id, env.sender), env.priority)
+        out.add(Ack(env.message_id, env.sender, env.group_id), env.priority)
         return
     record, stored = _load(ctx, env)
     try:
@@ -171,7 +177,7 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
     ctx.store.evict_records(DELIVERED, ctx.policy.delivered_ids_kept)
     ctx.stats.delivered += 1
     out.add(Deliver(env.message_id, env.sender, body, group_id), env.priority)
-    out.add(Ack(env.message_id, env.sender), env.priority)
+    out.add(Ack(env.message_id, env.sender, env.group_id), env.priority)
 
 
 def _failed(
@@ -188,11 +194,18 @@ def _failed(
     if record.state is RecvState.GAVE_UP:
         next_recv_state(record.state, RecvEvent.FAILED)
         return
-    if record.state is RecvState.FAILING and env.retry_count < record.count:
-        # An older transmission (a server redelivery, a stale copy) failing
-        # again is no news: the receipt for it is already out.
+    digest = transmission_digest(env.body)
+    if record.state is RecvState.FAILING and (
+        digest in record.failed or (not record.failed and env.retry_count < record.count)
+    ):
+        # A transmission that failed before (a server redelivery, a stale
+        # copy: the same bytes) failing again is no news: the receipt for it
+        # is already out. The bytes decide, not the count the envelope
+        # claims: yowsup 3.3.0 writes no count on its resends. (A record
+        # stored before digests were kept falls back to the count.)
         next_recv_state(record.state, RecvEvent.DUPLICATE)
         return
+    record.note_failed(digest)
     _note_counter(ctx, env, now_ms)
     record.reason = reason_for(error)
     failures = ctx.stats.failures

@@ -9,6 +9,7 @@ framing's (:mod:`axolotl.framing`).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,9 @@ __all__ = [
     "GAP",
     "SKDM",
     "UNPLACED",
+    "BUNDLEWAIT",
     "TIMED_KINDS",
+    "BundleWait",
     "DeviceState",
     "GapRecord",
     "KeyHandover",
@@ -57,7 +60,8 @@ REBUILD = "rebuild"  # device -> DeviceIncarnation (retry/incarnation.py)
 GAP = "gap"  # (sender, ratchet key) -> GapRecord, due: when the oldest gap is reported
 SKDM = "skdm"  # (group, device) -> KeyHandover: has the device our sender key?
 UNPLACED = "unplaced"  # device -> UnplacedFailures, due: when the newest one expires
-TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG, UNPLACED)
+BUNDLEWAIT = "bundlewait"  # device -> BundleWait (retry/bundles.py), due: end of the wait
+TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG, UNPLACED, BUNDLEWAIT)
 
 _SEP = "\x1f"
 VERSION = 1
@@ -235,6 +239,15 @@ class SendLogEntry:
             raise StorageError(f"stored send log entry is invalid: {exc}") from None
 
 
+MAX_FAILED_DIGESTS = 16
+"""How many failed transmissions a receive record remembers (more than any budget sends)."""
+
+
+def transmission_digest(body: bytes) -> bytes:
+    """The 8-byte digest a receive record keeps of a failed transmission's ciphertext."""
+    return hashlib.sha256(body).digest()[:8]
+
+
 @dataclass(slots=True)
 class ReceiveRecord:
     """The receiver's view of a message it could not (yet) decrypt."""
@@ -248,6 +261,17 @@ class ReceiveRecord:
     group_id: str | None = None
     priority: Priority = Priority.DEFAULT
     no_session: bool = False
+    failed: list[bytes] = field(default_factory=list)
+    """Digests (:func:`transmission_digest`) of the transmissions that failed,
+    newest last, at most :data:`MAX_FAILED_DIGESTS`: a copy whose digest is
+    here is a redelivery, not a new transmission (the retry count a peer
+    writes, if any, cannot tell: yowsup 3.3.0 writes none)."""
+
+    def note_failed(self, digest: bytes) -> None:
+        """Remember that the transmission with ``digest`` failed (bounded, oldest dropped)."""
+        if digest not in self.failed:
+            self.failed.append(digest)
+            del self.failed[:-MAX_FAILED_DIGESTS]
 
     def serialize(self) -> bytes:
         msg = pb.ReceiveRecord(
@@ -258,6 +282,7 @@ class ReceiveRecord:
             timestamp_ms=self.timestamp_ms,
             priority=int(self.priority),
             no_session=self.no_session,
+            failed=self.failed,
             version=VERSION,
         )
         _addr_to(msg.sender, self.sender)
@@ -280,6 +305,7 @@ class ReceiveRecord:
                 group_id=msg.group_id if msg.HasField("group_id") else None,
                 priority=Priority(msg.priority),
                 no_session=msg.no_session,
+                failed=list(msg.failed)[-MAX_FAILED_DIGESTS:],
             )
         except (UsageError, ValueError) as exc:
             raise StorageError(f"stored receive record is invalid: {exc}") from None
@@ -360,6 +386,45 @@ class Unplaced:
     ratchet_key: bytes | None
     counter: int | None
     seen_ms: int
+
+
+@dataclass(slots=True)
+class BundleWait:
+    """Retry receipts of one device waiting for its bundle (:mod:`axolotl.retry.bundles`)."""
+
+    sender: ProtocolAddress
+    asked_ms: int = 0  # when the FetchBundle went out
+    waiting: dict[str, int] = field(default_factory=dict)  # message id -> count, oldest first
+
+    MAX = 64
+
+    def add(self, message_id: str, count: int) -> None:
+        """Wait with one more message (its highest count wins); drop the oldest past MAX."""
+        self.waiting[message_id] = max(count, self.waiting.pop(message_id, 0))
+        while len(self.waiting) > self.MAX:
+            del self.waiting[next(iter(self.waiting))]
+
+    def serialize(self) -> bytes:
+        msg = pb.BundleWait(
+            message_ids=list(self.waiting),
+            counts=list(self.waiting.values()),
+            asked_ms=self.asked_ms,
+            version=VERSION,
+        )
+        _addr_to(msg.sender, self.sender)
+        return msg.SerializeToString()
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> BundleWait:
+        msg = pb.BundleWait()
+        _parse(msg, data, "bundle wait record")
+        if len(msg.message_ids) != len(msg.counts):
+            raise StorageError("stored bundle wait record is invalid: ids and counts differ")
+        try:
+            waiting = dict(zip(msg.message_ids, msg.counts, strict=True))
+            return cls(_addr_from(msg.sender), msg.asked_ms, waiting)
+        except (UsageError, ValueError) as exc:
+            raise StorageError(f"stored bundle wait record is invalid: {exc}") from None
 
 
 @dataclass(slots=True)

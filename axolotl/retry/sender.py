@@ -18,7 +18,7 @@ from axolotl.errors import UsageError
 from axolotl.framing import Frame
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt, KeyBundle
-from axolotl.retry import incarnation, outbox
+from axolotl.retry import bundles, incarnation, outbox
 from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import SendEvent, SendState, next_send_state
 from axolotl.retry.events import DeliveryReceipt, Envelope
@@ -26,6 +26,7 @@ from axolotl.retry.policy import Priority
 from axolotl.retry.records import (
     SENDLOG,
     SKDM,
+    BundleWait,
     DeviceState,
     KeyHandover,
     SendLogEntry,
@@ -40,7 +41,15 @@ from axolotl.session import (
 from axolotl.session.state import SessionRecord
 from axolotl.wire import MessageType
 
-__all__ = ["send", "on_retry_receipt", "on_delivery_receipt", "on_server_ack", "on_send_failed"]
+__all__ = [
+    "bundle_waits_due",
+    "on_bundle",
+    "on_delivery_receipt",
+    "on_retry_receipt",
+    "on_send_failed",
+    "on_server_ack",
+    "send",
+]
 
 
 def _load(ctx: Context, message_id: str) -> SendLogEntry | None:
@@ -217,13 +226,18 @@ def _repair(
     accepted: bool,
     session: tuple[bytes, int | None],
     device_record: incarnation.DeviceIncarnation,
-) -> None:
+) -> str:
     """Rebuild the session from the receipt's bundle when the receipt says it is broken.
 
     ``accepted``: the receipt's registration id is the incarnation we answer
     (see :mod:`axolotl.retry.incarnation`); a refused one is no reason to rebuild.
     ``session``: the current session's (base key, registration id), as
     :func:`_base_key` read it. A rebuild is noted in ``device_record``.
+
+    Returns:
+        ``"rebuilt"``; ``"fetch"`` when a rebuild is due but the receipt has
+        no keys (the resend waits for the device's bundle,
+        :mod:`axolotl.retry.bundles`); ``""`` when the session stays.
     """
     base_key, registration_id = session
     reasons = []
@@ -240,15 +254,7 @@ def _repair(
     ):
         reasons.append("same base key again")
     if not reasons:
-        return
-    if receipt.keys is None:
-        log.info(
-            "receipt %s from %s: session broken (%s) but no key bundle to rebuild from",
-            receipt.message_id,
-            device,
-            ", ".join(reasons),
-        )
-        return
+        return ""
     window = ctx.policy.rebuild_window_ms
     if not incarnation.may_rebuild(device_record, receipt.registration_id, now_ms, window):
         log.info(
@@ -257,7 +263,15 @@ def _repair(
             device,
             ", ".join(reasons),
         )
-        return
+        return ""
+    if receipt.keys is None:
+        log.info(
+            "receipt %s from %s: session broken (%s), no keys: its bundle is needed",
+            receipt.message_id,
+            device,
+            ", ".join(reasons),
+        )
+        return "fetch"
     process_prekey_bundle(
         ctx.store,
         device,
@@ -268,6 +282,7 @@ def _repair(
     )
     ctx.stats.rebuilds += 1
     incarnation.note_rebuild(device_record, receipt.registration_id, now_ms)
+    return "rebuilt"
 
 
 def on_retry_receipt(
@@ -356,27 +371,105 @@ def on_retry_receipt(
         return
     if changed and accepted:
         incarnation.accept(device_record, receipt.registration_id, now_ms)
-    _repair(ctx, receipt, device, ds, now_ms, accepted, session, device_record)
+    repair = _repair(ctx, receipt, device, ds, now_ms, accepted, session, device_record)
     if device_record != loaded:
         incarnation.save(ctx, device, device_record)
+    if repair == "fetch":
+        ds.last_count = receipt.count  # the same count again is no news while we wait
+        ds.registration_id = ds.registration_id or receipt.registration_id
+        _save(ctx, entry)
+        bundles.wait(ctx, device, receipt.message_id, receipt.count, now_ms, entry.priority, out)
+        return
+    _resend(ctx, entry, ds, device, receipt.count, now_ms, out, receipt.registration_id)
+    if repair == "rebuilt":
+        # The keys came with this receipt: whatever waited for a bundle of
+        # this device goes out on the new session now.
+        waiting = bundles.take(ctx, device)
+        if waiting is not None:
+            waiting.waiting.pop(receipt.message_id, None)
+            _answer_waiting(ctx, waiting, now_ms, out)
+
+
+def _resend(
+    ctx: Context,
+    entry: SendLogEntry,
+    ds: DeviceState,
+    device: ProtocolAddress,
+    count: int,
+    now_ms: int,
+    out: Collected,
+    registration_id: int = 0,
+) -> None:
+    """Answer receipt ``count`` of ``device`` with one resend on the session as it is now.
+
+    ``registration_id``: the receipt's, recorded for the device if none is yet.
+    """
     if ctx.store.load_session(device) is None:
         log.info(
             "retry receipt %s from %s: no session and no bundle, cannot resend",
-            receipt.message_id,
+            entry.message_id,
             device,
         )
         ctx.stats.receipts_ignored += 1
         return
-    envelope = _envelope(ctx, entry, ds, receipt.count, True, _GroupBody())
+    envelope = _envelope(ctx, entry, ds, count, True, _GroupBody())
     ds.state = next_send_state(ds.state, SendEvent.RETRY_RECEIPT)
     ds.receipts_answered += 1
-    ds.last_count = receipt.count
-    if not ds.registration_id:
-        ds.registration_id = receipt.registration_id
+    ds.last_count = max(ds.last_count, count)
+    ds.registration_id = ds.registration_id or registration_id
     ds.base_key_at_answer = _base_key(ctx, device)[0]
     ctx.stats.resends += 1
     outbox.enqueue(ctx, envelope, now_ms, out)
     _save(ctx, entry)
+
+
+def on_bundle(
+    ctx: Context,
+    device: ProtocolAddress,
+    bundle: PreKeyBundle | None,
+    now_ms: int,
+    out: Collected,
+) -> None:
+    """The stack fetched ``device``'s bundle (or could not): answer the receipts waiting for it.
+
+    With a bundle the session is rebuilt first (through the trust policy, noted
+    as the device's rebuild); without one they go out on the old session. A
+    bundle no receipt waits for changes nothing.
+
+    Raises:
+        UntrustedIdentity: the bundle changes the identity key and the trust
+            policy refused it (nothing is stored; the receipts keep waiting).
+        InvalidSignature: the bundle's signature does not verify (likewise).
+    """
+    waiting = bundles.take(ctx, device)
+    if waiting is None:
+        log.info("bundle of %s that no receipt waits for: ignored", device)
+        return
+    if bundle is not None:
+        process_prekey_bundle(
+            ctx.store, device, bundle, trust=ctx.trust, rng=ctx.rng, config=ctx.config
+        )
+        ctx.stats.rebuilds += 1
+        device_record = incarnation.load(ctx, device)
+        incarnation.note_rebuild(device_record, bundle.registration_id, now_ms)
+        incarnation.save(ctx, device, device_record)
+    _answer_waiting(ctx, waiting, now_ms, out)
+
+
+def bundle_waits_due(ctx: Context, now_ms: int, out: Collected) -> None:
+    """Answer, on the old session, every receipt whose bundle did not come in time."""
+    for waiting in bundles.due(ctx, now_ms):
+        log.info("bundle of %s did not come in time: resending on the old session", waiting.sender)
+        _answer_waiting(ctx, waiting, now_ms, out)
+
+
+def _answer_waiting(ctx: Context, waiting: BundleWait, now_ms: int, out: Collected) -> None:
+    for message_id, count in waiting.waiting.items():
+        entry = _load(ctx, message_id)
+        ds = entry.device(waiting.sender) if entry is not None else None
+        if entry is None or ds is None or ds.state is SendState.DELIVERED:
+            continue  # confirmed or expired meanwhile
+        _resend(ctx, entry, ds, waiting.sender, count, now_ms, out)
 
 
 def on_delivery_receipt(ctx: Context, receipt: DeliveryReceipt) -> None:
