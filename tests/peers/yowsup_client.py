@@ -18,8 +18,11 @@ Three pieces, all on our side of the process boundary:
   ``receive(node) -> list[node]`` and ``bundle()`` can join, so our own stack can
   later sit beside yowsup's.
 
-Not modelled: server acks and delivery receipts, offline queues, ``notify``,
-multi-device, prekey counts (each bundle comes from the endpoint on demand).
+With ``server_acks=True`` the server acks each ``<message>`` it takes
+(``<ack class="message" id from=TO t>``, as WhatsApp's server does; off by
+default, since yowsup's layers ignore it). Not modelled: offline queues,
+``notify``, multi-device, prekey counts (each bundle comes from the endpoint
+on demand).
 
 Example::
 
@@ -222,6 +225,8 @@ class YowsupUser:
         prekeys: how many prekeys yowsup generates on connect (default: its 812,
             ~0.17 s per user; a test needs a handful).
         instance: the name inside the process (default: the phone number).
+        receipts: the app answers every text with its delivery receipt
+            (``message.ack()``), as a yowsup app does.
 
     Attributes:
         delivered: text messages that reached the application, in order, each
@@ -242,6 +247,7 @@ class YowsupUser:
         db_path: str | None = None,
         prekeys: int | None = None,
         instance: str | None = None,
+        receipts: bool = False,
     ) -> None:
         self.peer = peer
         self.instance = instance or phone
@@ -257,6 +263,7 @@ class YowsupUser:
             autotrust=autotrust,
             db_path=db_path,
             prekeys=prekeys,
+            receipts=receipts,
         )
         self.jid: str = created["jid"]
         self.registration_id: int = created["registration_id"]
@@ -418,10 +425,12 @@ class WhatsAppServer:
         key_requests: the jids each get-keys asked for, in order.
         served_bundles: ``(jid, bundle)`` for every bundle handed out, in order.
         exhausted: jids whose bundles go out without a one-time prekey.
+        server_acks: ack every ``<message>`` a client sends.
     """
 
-    def __init__(self, clock: int = 1_700_000_000) -> None:
+    def __init__(self, clock: int = 1_700_000_000, *, server_acks: bool = False) -> None:
         self.clock = clock
+        self.server_acks = server_acks
         self.endpoints: dict[str, Endpoint] = {}
         self.groups: dict[str, list[str]] = {}
         self.hops: list[Hop] = []
@@ -460,6 +469,9 @@ class WhatsAppServer:
         elif tag == "iq" and attrs.get("type") == "get" and attrs.get("xmlns") == "w:g2":
             self._queue.append((attrs["to"], src, self._group_result(n)))
         elif tag == "message":
+            if self.server_acks:
+                attrs = {"class": "message", "id": attrs["id"], "from": attrs["to"]}
+                self._queue.append((SERVER_JID, src, node("ack", {**attrs, "t": self._tick()})))
             self._route_message(src, n)
         elif tag == "receipt":
             self._route_receipt(src, n)

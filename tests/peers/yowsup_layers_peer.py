@@ -35,8 +35,10 @@ padding the manager added or stripped), ``raised`` (null or ``{"error", "message
 the last frame inside yowsup) and ``wedged`` (layers whose lock is stuck).
 
 - ``ping`` -> ``{yowsup, python_axolotl}``
-- ``create {instance, phone (digits), [db_path], [autotrust], [prekeys 1..812]}`` ->
-  step + ``{jid, registration_id, identity_key, prekeys}``
+- ``create {instance, phone (digits), [db_path], [autotrust], [prekeys 1..812],
+  [receipts]}`` -> step + ``{jid, registration_id, identity_key, prekeys}``;
+  with ``receipts`` the app answers every text with its delivery receipt
+  (``message.ack()``, as yowsup's echo demo does)
 - ``bundle {instance}`` -> ``{jid, registration_id, device_id: 1, identity_key,
   signed_pre_key_id, signed_pre_key_public, signed_pre_key_signature, pre_key_id,
   pre_key_public}`` (public keys 33 bytes with 0x05; a fresh prekey each call)
@@ -145,14 +147,22 @@ class Tap(YowLayer):
 
 
 class App(YowLayer):
-    """The application on top: records entities, sends entities."""
+    """The application on top: records entities, sends entities.
 
-    def __init__(self) -> None:
+    Args:
+        receipts: answer each text message with its delivery receipt
+            (``entity.ack()``), as a yowsup app such as its echo demo does.
+    """
+
+    def __init__(self, receipts: bool = False) -> None:
         super().__init__()
         self.inbox: list[Any] = []
+        self.receipts = receipts
 
     def receive(self, data: Any) -> None:
         self.inbox.append(data)
+        if self.receipts and isinstance(data, TextMessageProtocolEntity):
+            self.toLower(data.ack())
 
 
 class LoopbackStack:
@@ -265,7 +275,12 @@ def entity_to_json(entity: Any) -> Json:
 
 class Instance:
     def __init__(
-        self, phone: str, db_path: str | None, autotrust: bool, prekeys: int | None
+        self,
+        phone: str,
+        db_path: str | None,
+        autotrust: bool,
+        prekeys: int | None,
+        receipts: bool = False,
     ) -> None:
         self.phone = phone
         self.jid = f"{phone}@{SERVER}"
@@ -275,7 +290,7 @@ class Instance:
             # How many prekeys level_prekeys() makes on connect (a class constant,
             # 812); fewer only saves time: ~0.17 s per user at 812.
             self.manager.COUNT_GEN_PREKEYS = prekeys
-        self.loopback, self.tap, self.app = Loopback(), Tap(), App()
+        self.loopback, self.tap, self.app = Loopback(), Tap(), App(receipts)
         self.axolotl = YowParallelLayer((AxolotlSendLayer, AxolotlReceivelayer))
         self.control = AxolotlControlLayer()
         self.protocol = YowParallelLayer(
@@ -478,6 +493,7 @@ class Peer:
             _arg(req, "db_path", str, optional=True),
             bool(_arg(req, "autotrust", bool, optional=True)),
             prekeys,
+            bool(_arg(req, "receipts", bool, optional=True)),
         )
         self.instances[name] = instance
         step = instance.step(instance.loopback.connect)
