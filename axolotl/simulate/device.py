@@ -58,6 +58,7 @@ class Device:
     undecryptable: list[Undecryptable] = field(default_factory=list)
     send_failed: list[SendFailed] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    bundles_fetched: int = 0  # FetchBundle actions the directory answered
     receipts_sent: int = 0
     transmissions: int = 0
     receipts_by_message: Counter[str] = field(default_factory=Counter)

@@ -37,6 +37,7 @@ from axolotl.retry import (
     Deliver,
     DeliveryReceipt,
     Envelope,
+    FetchBundle,
     Gap,
     LayerStats,
     RetryLayer,
@@ -370,6 +371,15 @@ class Network:
                 d.send_failed.append(action)
             elif isinstance(action, Gap):
                 d.gaps.append(action)
+            elif isinstance(action, FetchBundle):
+                # The directory answers at once; what the layer then resends follows.
+                device = action.device
+                d.bundles_fetched += 1
+                actions_after = self._attempt(
+                    d.address,
+                    lambda dd: dd.layer.bundle_fetched(device, self.bundle(device), self.now),
+                )
+                self._apply(self.devices[d.address], actions_after)
             elif isinstance(action, WakeAt):
                 self.wake[d.address] = action.ms
 
