@@ -1,4 +1,4 @@
-"""The test network with a chosen framing on every device (until the simulator takes ``framing=``).
+"""The test network with a chosen framing on every device, and texts as that framing's bodies.
 
 Under the WhatsApp framing a body must be a serialized WhatsApp ``Message``:
 :class:`FramedNetwork` turns the texts the scenarios send into
@@ -11,15 +11,10 @@ themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from axolotl.address import ProtocolAddress
 from axolotl.framing import Framing, NativeFraming, WhatsAppFraming, conversation
 from axolotl.framing import conversation_text as _conversation_text
-from axolotl.retry import RetryLayer
-from axolotl.session import accept_changed_identity
-from axolotl.store.base import ProtocolStore
-from tests.helpers import CrashingStore, Network
+from tests.helpers import Network
 
 __all__ = ["FRAMINGS", "FramedNetwork", "body_of", "text_of"]
 
@@ -48,24 +43,6 @@ class FramedNetwork(Network):
         framing: the framing of every device (default: the native one).
         **kwargs: as :class:`tests.helpers.Network`.
     """
-
-    def __init__(
-        self, names: Iterable[str], *, framing: Framing | None = None, **kwargs: Any
-    ) -> None:
-        self.framing: Framing = framing if framing is not None else NativeFraming()
-        super().__init__(names, **kwargs)
-
-    def _layer(self, address: ProtocolAddress, store: ProtocolStore) -> RetryLayer:
-        # The simulator's own layer, as it builds it, with our framing added.
-        wrapped: Any = CrashingStore(store, self.counter) if self.stores.persistent else store
-        return RetryLayer(
-            wrapped,
-            address,
-            policy=self.policy,
-            rng=self.rng,
-            trust=accept_changed_identity,
-            framing=self.framing,
-        )
 
     def send(self, src: str, dsts: Iterable[str], text: bytes, group: str | None = None) -> str:
         """Send ``text`` as the framing's body (see :func:`body_of`)."""

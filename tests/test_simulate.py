@@ -90,3 +90,29 @@ def test_postgres_without_the_extra_is_a_clear_error() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 2
     assert "pip install 'axolotl-retry[postgres]'" in done.stderr
+
+
+def test_whatsapp_framing_survives_every_incident_kind() -> None:
+    r = simulate(_small(framing="whatsapp", wipe=2, reinstall=1, crash=3, corrupt=0.1, dup=0.1))
+    assert r.ok, r.lost + r.wrong + r.over_budget
+    assert r.config["framing"] == "whatsapp"
+    native = simulate(_small(wipe=2, reinstall=1, crash=3, corrupt=0.1, dup=0.1))
+    # Padding draws from the same randomness: another trajectory, same guarantees.
+    assert native.ok and native.to_dict()["config"]["framing"] == "native"
+
+
+def test_the_network_puts_the_framing_on_every_layer() -> None:
+    from axolotl.framing import WhatsAppFraming, conversation
+    from axolotl.simulate.network import Network
+
+    net = Network(["a", "b"], framing=WhatsAppFraming())
+    try:
+        assert all(isinstance(d.layer.framing, WhatsAppFraming) for d in net.devices.values())
+        with pytest.raises(UsageError):  # not a serialized WhatsApp Message
+            net.send("a", ["b"], b"\xff plain bytes")
+        mid = net.send("a", ["b"], conversation("hello"))
+        net.run()
+        delivered = net.devices[net.address("b")].delivered
+        assert delivered[(net.address("a"), mid)] == conversation("hello")
+    finally:
+        net.close()

@@ -26,6 +26,7 @@ def _bad(tmp_path: Path) -> list[tuple[list[str], str]]:
         (["--loss", "1.5"], "--loss must be a probability"),
         (["--crash", "-1"], "--crash must be at least 0"),
         (["--store", "mysql"], "invalid choice"),
+        (["--framing", "xmpp"], "invalid choice"),
         (["--keep"], "--keep is for the postgres store"),
         (["--no-such-option"], "unrecognized arguments"),
         (["--db-dir", str(a_file)], "is not a folder"),

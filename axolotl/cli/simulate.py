@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from axolotl.errors import AxolotlError, UsageError
+from axolotl.framing import FRAMINGS
 from axolotl.simulate import plot
 from axolotl.simulate.run import STORES, ConfigError, SimulationConfig, simulate
 from axolotl.simulate.stores import check_folder, new_run_id
@@ -65,6 +66,13 @@ def register(sub: Any) -> None:
         choices=STORES,
         default=d.store,
         help="where the devices keep their state (default %(default)s)",
+    )
+    p.add_argument(
+        "--framing",
+        choices=FRAMINGS,
+        default=d.framing,
+        help="how bodies travel in the plaintext: native, or WhatsApp Message protobufs with"
+        " padding, as yowsup/whatsmeow/Baileys read them (default %(default)s)",
     )
     p.add_argument("--db-dir", type=Path, default=None, help="keep the SQLite databases here")
     p.add_argument(
@@ -183,6 +191,7 @@ def _config(args: argparse.Namespace) -> SimulationConfig:
         crash=args.crash,
         seed=args.seed,
         store=args.store,
+        framing=args.framing,
         db_dir=args.db_dir,
         dsn=args.dsn,
         keep=args.keep,

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
+from axolotl.framing import Framing, NativeFraming
 from axolotl.keys import (
     PreKeyBundle,
     generate_identity_key_pair,
@@ -87,6 +88,8 @@ class Network:
             set-up is linear in the device count and a pair that never talks
             costs nothing; first messages then travel as prekey messages.
             A reinstalled device likewise starts without sessions.
+        framing: every device's framing (default native); under the WhatsApp
+            one the bodies sent must be serialized WhatsApp ``Message`` protobufs.
 
     Raises:
         UsageError: crashes asked of stores that do not persist.
@@ -102,8 +105,10 @@ class Network:
         faults: Faults | None = None,
         crash_at: Iterable[int] = (),
         eager_sessions: bool = True,
+        framing: Framing | None = None,
     ) -> None:
         self.random = random.Random(seed)
+        self.framing: Framing = framing if framing is not None else NativeFraming()
         self.rng = DeterministicRng(seed)
         self.now = 1_700_000_000_000
         self.faults = faults or Faults()
@@ -153,7 +158,12 @@ class Network:
     def _layer(self, address: ProtocolAddress, store: ProtocolStore) -> RetryLayer:
         wrapped: Any = CrashingStore(store, self.counter) if self.stores.persistent else store
         return RetryLayer(
-            wrapped, address, policy=self.policy, rng=self.rng, trust=accept_changed_identity
+            wrapped,
+            address,
+            policy=self.policy,
+            rng=self.rng,
+            trust=accept_changed_identity,
+            framing=self.framing,
         )
 
     def _install(self, address: ProtocolAddress) -> Device:
@@ -373,12 +383,15 @@ class Network:
                 d.gaps.append(action)
             elif isinstance(action, FetchBundle):
                 # The directory answers at once; what the layer then resends follows.
-                device = action.device
                 d.bundles_fetched += 1
-                actions_after = self._attempt(
-                    d.address,
-                    lambda dd: dd.layer.bundle_fetched(device, self.bundle(device), self.now),
-                )
+
+                def answer(dd: Device, device: ProtocolAddress = action.device) -> list[Action]:
+                    resends = dd.layer.stats.resends
+                    out = dd.layer.bundle_fetched(device, self.bundle(device), self.now)
+                    self.resend_times.extend([self.now] * (dd.layer.stats.resends - resends))
+                    return out
+
+                actions_after = self._attempt(d.address, answer)
                 self._apply(self.devices[d.address], actions_after)
             elif isinstance(action, WakeAt):
                 self.wake[d.address] = action.ms
@@ -465,7 +478,10 @@ class Network:
                         continue
                     before = self._stats_before(d)
                     try:
-                        self._apply(d, d.layer.tick(self.now))
+                        resends = d.layer.stats.resends
+                        actions = d.layer.tick(self.now)  # a bundle wait may run out
+                        self.resend_times.extend([self.now] * (d.layer.stats.resends - resends))
+                        self._apply(d, actions)
                     except Crash:
                         self._crashed(address, before)
                         self.wake[address] = self.now + 1

@@ -109,7 +109,8 @@ def title(report: SimulationReport) -> str:
     c = report.config
     return (
         f"axolotl simulate, seed {c['seed']}: {c['devices']} devices, {c['messages']} messages,"
-        f" {c['store']}\nloss {c['loss']}, corrupt {c['corrupt']}, dup {c['dup']},"
+        f" {c['store']}, {c.get('framing', 'native')} framing"
+        f"\nloss {c['loss']}, corrupt {c['corrupt']}, dup {c['dup']},"
         f" reorder {c['reorder']} ms, {_n(c['wipe'], 'session wipe')},"
         f" {_n(c['reinstall'], 'reinstall')}, {_n(c['crash'], 'crash', 'crashes')}"
         f"\n{report.delivered} of {report.copies} copies delivered"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from axolotl.errors import UsageError
+from axolotl.framing import FRAMINGS, conversation, framing_named
 from axolotl.retry import LayerStats
 from axolotl.simulate import checks
 from axolotl.simulate.checks import Outcome
@@ -52,6 +53,9 @@ class SimulationConfig:
         seed: the seed for everything.
         store: ``sqlite`` (a database file per device) or ``postgres`` (every
             device an owner ``simulate-<run id>-...`` in the database at ``dsn``).
+        framing: every device's framing, ``native`` or ``whatsapp``
+            (:mod:`axolotl.framing`; under ``whatsapp`` the texts travel as
+            WhatsApp ``Message{conversation}`` bodies, padded).
         db_dir: where the SQLite databases go (default: a temporary folder,
             removed after the run).
         dsn: the PostgreSQL database (``store="postgres"`` only).
@@ -72,6 +76,7 @@ class SimulationConfig:
     crash: int = 0
     seed: int = 1
     store: str = "sqlite"
+    framing: str = "native"
     db_dir: Path | None = None
     dsn: str | None = None
     keep: bool = False
@@ -90,6 +95,10 @@ class SimulationConfig:
             value = getattr(self, name)
             if value < 0:
                 raise ConfigError(name, f"must be at least 0, got {value}")
+        if self.framing not in FRAMINGS:
+            raise ConfigError(
+                "framing", f"must be one of {', '.join(FRAMINGS)}, got {self.framing!r}"
+            )
         if self.store not in STORES:
             raise ConfigError("store", f"must be one of {', '.join(STORES)}, got {self.store!r}")
         if self.store == "postgres":
@@ -247,16 +256,18 @@ def simulate(
         faults=faults,
         crash_at=crash_at,
         eager_sessions=False,
+        framing=framing_named(config.framing),
     )
+    body = _body_maker(config.framing)
     start_ms = net.now
     try:
         for i in range(config.messages):
             src = names[i % len(names)]
             others = [n for n in names if n != src]
             if i % 4 == 0:
-                net.send(src, others, f"group message {i}".encode(), group=_GROUP)
+                net.send(src, others, body(f"group message {i}"), group=_GROUP)
             else:
-                net.send(src, [rnd.choice(others)], f"message {i}".encode())
+                net.send(src, [rnd.choice(others)], body(f"message {i}"))
             while wipes and wipes[0] == i:
                 wipes.pop(0)
                 a, b = rnd.sample(names, 2)
@@ -276,6 +287,13 @@ def simulate(
         return _report(config, net, start_ms, time.perf_counter() - started)
     finally:
         net.close()
+
+
+def _body_maker(framing: str) -> Callable[[str], bytes]:
+    """How the run's texts become bodies: UTF-8, or WhatsApp ``Message{conversation}``."""
+    if framing == "whatsapp":
+        return conversation
+    return str.encode
 
 
 def _stores(config: SimulationConfig) -> DeviceStores:

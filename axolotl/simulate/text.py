@@ -49,7 +49,7 @@ def render(report: SimulationReport) -> str:
         gaps += f" ({report.gaps_false_alarms} false alarms: every copy from that sender arrived)"
     lines = [
         f"axolotl simulate: {c['devices']} devices, {c['messages']} messages, seed {c['seed']},"
-        f" {c['store']} stores",
+        f" {c['store']} stores, {c.get('framing', 'native')} framing",
         _line(
             "faults",
             f"loss {c['loss']}, corrupt {c['corrupt']}, dup {c['dup']}, reorder {c['reorder']} ms",
