@@ -114,6 +114,7 @@ def assert_clean(*users: User) -> None:
             assert user.device.unacked == {}
             assert user.device.layer.pending() == []
             assert user.device.fetch == []
+            assert user.device.layer.inbox() == []  # every delivery confirmed
 
 
 DIRECTIONS = ["ours-to-yowsup", "yowsup-to-ours"]

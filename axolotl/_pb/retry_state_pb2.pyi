@@ -132,6 +132,28 @@ class GapRecord(_message.Message):
     version: int
     def __init__(self, sender: _Optional[_Union[Address, _Mapping]] = ..., next: _Optional[int] = ..., missing: _Optional[_Iterable[int]] = ..., seen_ms: _Optional[_Iterable[int]] = ..., arrived: _Optional[_Iterable[int]] = ..., version: _Optional[int] = ...) -> None: ...
 
+class InboxEntry(_message.Message):
+    __slots__ = ("message_id", "sender", "plaintext", "group_id", "version")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    PLAINTEXT_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    sender: Address
+    plaintext: bytes
+    group_id: str
+    version: int
+    def __init__(self, message_id: _Optional[str] = ..., sender: _Optional[_Union[Address, _Mapping]] = ..., plaintext: _Optional[bytes] = ..., group_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class Counter(_message.Message):
+    __slots__ = ("value", "version")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    value: int
+    version: int
+    def __init__(self, value: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
 class BundleWait(_message.Message):
     __slots__ = ("sender", "message_ids", "counts", "asked_ms", "version")
     SENDER_FIELD_NUMBER: _ClassVar[int]

@@ -16,9 +16,9 @@ from axolotl.errors import UsageError
 from axolotl.framing import Framing, NativeFraming
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt
-from axolotl.retry import gaps, outbox, receiver, sender
+from axolotl.retry import gaps, inbox, outbox, receiver, sender
 from axolotl.retry._context import Collected, Context, LayerStats
-from axolotl.retry.events import Action, DeliveryReceipt, Envelope, WakeAt
+from axolotl.retry.events import Action, Deliver, DeliveryReceipt, Envelope, WakeAt
 from axolotl.retry.jid import address_from_jid
 from axolotl.retry.policy import DEFAULT_POLICY, Priority, RetryPolicy
 from axolotl.retry.records import SENDLOG, TIMED_KINDS
@@ -207,6 +207,29 @@ class RetryLayer:
         with self._ctx.store.transaction():
             sender.on_bundle(self._ctx, device, bundle, now_ms, out)
             return self._finish(out)
+
+    def confirm(self, sender: ProtocolAddress, message_id: str) -> None:
+        """The application has durably taken the delivery of ``message_id`` from ``sender``.
+
+        Call it once your own write of a :class:`~axolotl.retry.events.Deliver`
+        is committed; until then the delivery stays in the layer's inbox and
+        :meth:`inbox` hands it out again (after a crash, for instance).
+        Idempotent: confirming twice, or something never delivered, is a no-op.
+        """
+        if not isinstance(sender, ProtocolAddress) or not isinstance(message_id, str):
+            raise UsageError("confirm(sender: ProtocolAddress, message_id: str)")
+        with self._ctx.store.transaction():
+            inbox.confirm(self._ctx, sender, message_id)
+
+    def inbox(self, limit: int | None = None) -> list[Deliver]:
+        """The deliveries not confirmed yet, in delivery order: hand them out again at start-up.
+
+        Each is the :class:`~axolotl.retry.events.Deliver` the layer returned
+        (the same message id, sender, plaintext and group). The application
+        may have written some of them already (it crashed before confirming):
+        its write must be idempotent on (sender, message id).
+        """
+        return inbox.pending(self._ctx, limit)
 
     def server_ack(self, message_id: str, device: ProtocolAddress, now_ms: int) -> list[Action]:
         """The server accepted the envelope of ``message_id`` for ``device``."""

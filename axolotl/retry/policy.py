@@ -134,7 +134,13 @@ class RetryPolicy:
         send_log_max_age_ms: how long the plaintext of a sent message is kept
             for resends when no delivery receipt arrives.
         delivered_ids_kept: how many delivered message ids are remembered for
-            exactly-once delivery (the oldest are forgotten first).
+            exactly-once delivery (the earliest delivered are forgotten first,
+            by delivery order, never by the clock).
+        inbox: keep every delivery until the application confirms it
+            (``RetryLayer.confirm``; ``RetryLayer.inbox()`` hands out the
+            unconfirmed ones again after a restart). ``False``: a delivery is
+            the ``Deliver`` action alone, and a crash between the call and
+            the application's own write loses it.
         gap_grace_ms: how long skipped counters may stay missing before a ``Gap``.
         bundle_wait_ms: how long a resend waits for the bundle a ``FetchBundle``
             asked for (a keyless receipt says the session is broken) before it
@@ -149,6 +155,7 @@ class RetryPolicy:
     rebuild_window_ms: int = 3_600_000
     send_log_max_age_ms: int = 14 * _DAY_MS
     delivered_ids_kept: int = 10_000
+    inbox: bool = True
     gap_grace_ms: int = 10_000
     bundle_wait_ms: int = 30_000
     classes: dict[Priority, PriorityClass] = field(default_factory=_default_classes)

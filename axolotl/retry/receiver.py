@@ -27,7 +27,7 @@ from axolotl.errors import (
     UsageError,
 )
 from axolotl.receipts import KeyBundle, OutgoingRetryReceipt, RetryReason
-from axolotl.retry import gaps
+from axolotl.retry import gaps, inbox
 from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import RecvEvent, RecvState, next_recv_state
 from axolotl.retry.events import Ack, Deliver, Envelope, SendReceipt, Undecryptable
@@ -132,7 +132,7 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
     if env.recipient != ctx.local:
         raise UsageError(f"envelope for {env.recipient} handed to the layer of {ctx.local}")
     key = message_key(env.sender, env.message_id)
-    if ctx.store.get_record(DELIVERED, key) is not None:
+    if ctx.store.get_record(DELIVERED, key) is not None or inbox.holds(ctx, key):
         ctx.stats.duplicates += 1
         header = _header(env)
         if header is not None:
@@ -173,10 +173,14 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
         ctx.store.delete_record(RECV, key)
         if not ctx.framing.names_replaced:
             gaps.recovered(ctx, env.sender, env.message_id, env.retry_count)
-    ctx.store.put_record(DELIVERED, key, b"", now_ms)
+    sequence = inbox.next_sequence(ctx)
+    ctx.store.put_record(DELIVERED, key, b"", sequence)
     ctx.store.evict_records(DELIVERED, ctx.policy.delivered_ids_kept)
+    deliver = Deliver(env.message_id, env.sender, body, group_id)
+    if ctx.policy.inbox:
+        inbox.keep(ctx, deliver, sequence)
     ctx.stats.delivered += 1
-    out.add(Deliver(env.message_id, env.sender, body, group_id), env.priority)
+    out.add(deliver, env.priority)
     out.add(Ack(env.message_id, env.sender, env.group_id), env.priority)
 
 

@@ -37,6 +37,8 @@ __all__ = [
     "SKDM",
     "UNPLACED",
     "BUNDLEWAIT",
+    "INBOX",
+    "SEQ",
     "TIMED_KINDS",
     "BundleWait",
     "DeviceState",
@@ -55,12 +57,14 @@ __all__ = [
 OUTBOX = "outbox"  # (message id, device) -> OutboxEntry, due: next retransmission
 SENDLOG = "sendlog"  # message id -> SendLogEntry, due: when it is too old to keep
 RECV = "recv"  # (sender, message id) -> ReceiveRecord, due: next receipt (FAILING only)
-DELIVERED = "delivered"  # (sender, message id) -> b"", due: delivery time (for eviction)
+DELIVERED = "delivered"  # (sender, message id) -> b"", due: delivery sequence (for eviction)
 REBUILD = "rebuild"  # device -> DeviceIncarnation (retry/incarnation.py)
 GAP = "gap"  # (sender, ratchet key) -> GapRecord, due: when the oldest gap is reported
 SKDM = "skdm"  # (group, device) -> KeyHandover: has the device our sender key?
 UNPLACED = "unplaced"  # device -> UnplacedFailures, due: when the newest one expires
 BUNDLEWAIT = "bundlewait"  # device -> BundleWait (retry/bundles.py), due: end of the wait
+INBOX = "inbox"  # (sender, message id) -> InboxEntry (retry/inbox.py), due: delivery sequence
+SEQ = "seq"  # name -> Counter: the delivery sequence (retry/inbox.py)
 TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG, UNPLACED, BUNDLEWAIT)
 
 _SEP = "\x1f"

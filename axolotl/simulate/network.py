@@ -67,6 +67,15 @@ _T = TypeVar("_T")
 _UNKNOWN = RetryReason.UNKNOWN_ERROR.name
 
 
+def _confirmer(deliver: Deliver) -> Callable[[Device], None]:
+    """The application's confirm of ``deliver``, as a call :meth:`Network._attempt` can repeat."""
+
+    def confirm(d: Device) -> None:
+        d.layer.confirm(deliver.sender, deliver.message_id)
+
+    return confirm
+
+
 class Network:
     """N devices, a server and a clock.
 
@@ -132,6 +141,8 @@ class Network:
         self.sent: dict[str, tuple[ProtocolAddress, list[ProtocolAddress], bytes, str | None]] = {}
         self.sent_at: dict[str, int] = {}
         self.violations: list[str] = []
+        # Deliveries handed out again from an inbox after a restart.
+        self.redelivered = 0
         # For the plot: when each incident and each resend happened (ms).
         self.incidents: list[tuple[int, str]] = []
         self.resend_times: list[int] = []
@@ -203,6 +214,39 @@ class Network:
         d.store.close()
         d.store = self.stores.reopen(d.key)
         d.layer = self._layer(d.address, d.store)
+        while True:  # the application reads the inbox first; that may crash too
+            try:
+                self._drain_inbox(d)
+                return
+            except Crash:
+                self.incidents.append((self.now, "crash"))
+                d.store.close()
+                d.store = self.stores.reopen(d.key)
+                d.layer = self._layer(d.address, d.store)
+
+    def _app_write(self, d: Device, action: Deliver) -> None:
+        """The application's durable log of what it showed (idempotent on sender and id)."""
+        key = (action.sender, action.message_id)
+        if key in d.delivered_here:
+            return  # written before a crash kept it from confirming
+        if key in d.delivered:
+            # A reinstalled device has no record of what its old
+            # incarnation delivered; a copy that reaches it again (a
+            # re-emission the sender never saw confirmed) is delivered
+            # again: at least once across a reinstall, exactly once within one.
+            self.delivered_again.add((action.message_id, d.address))
+        d.delivered_here.add(key)
+        d.delivered[key] = action.plaintext
+        d.delivered_at[key] = self.now
+        if self.on_deliver is not None:
+            self.on_deliver(d, action)
+
+    def _drain_inbox(self, d: Device) -> None:
+        """At start-up: what the layer delivered and the application did not confirm."""
+        for deliver in d.layer.inbox():
+            self.redelivered += 1
+            self._app_write(d, deliver)
+            d.layer.confirm(deliver.sender, deliver.message_id)
 
     def _stats_before(self, d: Device) -> LayerStats | None:
         """What ``d``'s layer has counted so far, kept in case the next call crashes.
@@ -360,17 +404,10 @@ class Network:
                 key = (action.sender, action.message_id)
                 if key in d.delivered_here:
                     self.violations.append(f"{d.address} got {action.message_id} twice")
-                elif key in d.delivered:
-                    # A reinstalled device has no record of what its old
-                    # incarnation delivered; a copy that reaches it again (a
-                    # re-emission the sender never saw confirmed) is delivered
-                    # again: at least once across a reinstall, exactly once within one.
-                    self.delivered_again.add((action.message_id, d.address))
-                d.delivered_here.add(key)
-                d.delivered[key] = action.plaintext
-                d.delivered_at[key] = self.now
-                if self.on_deliver is not None:
-                    self.on_deliver(d, action)
+                self._app_write(d, action)
+                # The application's write is done: confirm it (a crash in
+                # between hands the delivery out again from the inbox).
+                self._attempt(d.address, _confirmer(action))
             elif isinstance(action, Ack):
                 if d.online:
                     receipt = DeliveryReceipt(message_id=action.message_id, device=d.address)

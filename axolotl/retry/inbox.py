@@ -1,0 +1,95 @@
+"""The inbox: every decrypted message is kept until the application confirms it.
+
+A delivery is stored in the same transaction as the decrypt that produced it
+(``records.INBOX``, the plaintext with its sender, id and group), so a process
+that dies after the layer committed and before the application wrote the
+message down loses nothing: ``RetryLayer.inbox()`` hands the unconfirmed
+deliveries out again, in delivery order, and ``RetryLayer.confirm`` (once the
+application's own write is durable; idempotent) drops one. The delivered-id
+record of exactly-once delivery stays as it was, and a pending inbox entry
+counts as delivered too, even once its id has been evicted from that record.
+
+Delivery order is a sequence number (``records.SEQ``), not the clock: it
+orders the inbox and decides which delivered ids are evicted first, so a
+clock that steps back cannot make the newest delivery the first forgotten.
+A store written before the sequence existed starts it above the delivery
+times its delivered-id records carry, so old records are still evicted first.
+"""
+
+from __future__ import annotations
+
+from google.protobuf.message import DecodeError as PbDecodeError
+
+from axolotl._pb import retry_state_pb2 as pb
+from axolotl.address import ProtocolAddress
+from axolotl.errors import StorageError, UsageError
+from axolotl.retry._context import Context
+from axolotl.retry.events import Deliver
+from axolotl.retry.records import DELIVERED, INBOX, SEQ, VERSION, message_key
+
+__all__ = ["confirm", "holds", "keep", "next_sequence", "pending"]
+
+_DELIVERY = "delivery"
+
+
+def next_sequence(ctx: Context) -> int:
+    """The next delivery sequence number (stored, so it survives restarts)."""
+    store = ctx.store
+    data = store.get_record(SEQ, _DELIVERY)
+    if data is None:
+        # First use on this store: start above every delivered id it holds
+        # (older ones carry their delivery time, in ms, as their order).
+        newest = [due for _, _, due in store.records(DELIVERED) if due is not None]
+        value = max(newest, default=0)
+    else:
+        counter = pb.Counter()
+        try:
+            counter.ParseFromString(data)
+        except (PbDecodeError, ValueError) as exc:
+            raise StorageError(f"stored delivery sequence is corrupt: {exc}") from None
+        value = counter.value
+    value += 1
+    store.put_record(SEQ, _DELIVERY, pb.Counter(value=value, version=VERSION).SerializeToString())
+    return value
+
+
+def keep(ctx: Context, deliver: Deliver, sequence: int) -> None:
+    """Keep ``deliver`` until it is confirmed."""
+    entry = pb.InboxEntry(
+        message_id=deliver.message_id, plaintext=deliver.plaintext, version=VERSION
+    )
+    entry.sender.name = deliver.sender.name
+    entry.sender.device_id = deliver.sender.device_id
+    if deliver.group_id is not None:
+        entry.group_id = deliver.group_id
+    ctx.store.put_record(
+        INBOX, message_key(deliver.sender, deliver.message_id), entry.SerializeToString(), sequence
+    )
+
+
+def holds(ctx: Context, key: str) -> bool:
+    """Whether the message under ``key`` (``message_key``) waits in the inbox."""
+    return ctx.store.get_record(INBOX, key) is not None
+
+
+def _deliver(data: bytes) -> Deliver:
+    entry = pb.InboxEntry()
+    try:
+        entry.ParseFromString(data)
+        sender = ProtocolAddress(entry.sender.name, entry.sender.device_id)
+    except (PbDecodeError, UsageError, ValueError) as exc:
+        raise StorageError(f"stored inbox entry is invalid: {exc}") from None
+    if entry.version > VERSION:
+        raise StorageError(f"stored inbox entry has format version {entry.version}, newer")
+    group_id = entry.group_id if entry.HasField("group_id") else None
+    return Deliver(entry.message_id, sender, entry.plaintext, group_id)
+
+
+def pending(ctx: Context, limit: int | None = None) -> list[Deliver]:
+    """The unconfirmed deliveries, oldest first (at most ``limit``)."""
+    return [_deliver(value) for _, value, _ in ctx.store.records(INBOX, limit)]
+
+
+def confirm(ctx: Context, sender: ProtocolAddress, message_id: str) -> None:
+    """Drop the delivery of ``message_id`` from ``sender`` (nothing if it is not there)."""
+    ctx.store.delete_record(INBOX, message_key(sender, message_id))

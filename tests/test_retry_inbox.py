@@ -1,0 +1,136 @@
+"""The inbox: a delivery survives a crash before the application wrote it, until confirmed.
+
+Issue "nothing lost", item 1: the layer commits the delivered id with the
+decrypt, so without an inbox a process killed between that commit and the
+application's own write loses the message for good. Item 3: delivered ids are
+evicted in delivery order, never by the clock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from axolotl.errors import UsageError
+from axolotl.retry import Deliver, Envelope, RetryLayer, RetryPolicy, SendReceipt, Transmit
+from axolotl.retry.records import DELIVERED, INBOX
+from axolotl.store.sqlite import SQLiteStore
+from tests.parties import Party
+
+NOW = 1_700_000_000_000
+HOUR = 3_600_000
+
+
+def _transmits(actions: list[object]) -> list[Envelope]:
+    return [a.envelope for a in actions if isinstance(a, Transmit)]
+
+
+def _delivers(actions: list[object]) -> list[Deliver]:
+    return [a for a in actions if isinstance(a, Deliver)]
+
+
+class Pair:
+    def __init__(self, tmp_path: Path, policy: RetryPolicy | None = None) -> None:
+        self.policy = policy or RetryPolicy()
+        self.alice = Party.memory("alice")
+        bob = Party.memory("bob")
+        self.path = tmp_path / "bob.db"
+        store = SQLiteStore.create(
+            self.path, bob.store.get_identity_key_pair(), bob.store.get_local_registration_id()
+        )
+        store.store_signed_pre_key(bob.store.load_signed_pre_key(1))
+        self.bob = Party(bob.address, store, bob.rng)
+        self.a = RetryLayer(self.alice.store, self.alice.address, rng=self.alice.rng)
+        self.b = RetryLayer(store, bob.address, rng=bob.rng, policy=self.policy)
+        self.a.process_bundle(bob.address, self.bob.bundle())
+
+    def send(self, message_id: str, text: bytes) -> Envelope:
+        (env,) = _transmits(self.a.send([self.b.local], message_id, text, NOW))
+        return env
+
+    def restart(self) -> None:
+        """Bob's process dies and comes back from his database."""
+        self.bob.store.close()  # type: ignore[attr-defined]
+        store = SQLiteStore.open(self.path)
+        self.bob = Party(self.bob.address, store, self.bob.rng)
+        self.b = RetryLayer(store, self.bob.address, rng=self.bob.rng, policy=self.policy)
+
+
+def test_a_delivery_the_application_never_wrote_is_handed_out_again(tmp_path: Path) -> None:
+    p = Pair(tmp_path)
+    env = p.send("M1", b"precious")
+    (deliver,) = _delivers(p.b.receive(env, NOW))
+    p.restart()  # killed before the application wrote it down
+    assert p.b.inbox() == [deliver]
+    # The server redelivers the envelope: still exactly once (no second Deliver).
+    assert _delivers(p.b.receive(env, NOW + 1)) == []
+    p.b.confirm(deliver.sender, deliver.message_id)
+    assert p.b.inbox() == []
+    p.b.confirm(deliver.sender, deliver.message_id)  # idempotent
+    p.restart()
+    assert p.b.inbox() == []
+
+
+def test_the_inbox_keeps_delivery_order_and_the_group(tmp_path: Path) -> None:
+    p = Pair(tmp_path)
+    texts = [f"m{i}".encode() for i in range(5)]
+    envs = [p.send(f"M{i}", t) for i, t in enumerate(texts)]
+    for env in reversed(envs):  # delivered newest first (skipped keys)
+        p.b.receive(env, NOW)
+    p.restart()
+    assert [d.message_id for d in p.b.inbox()] == [f"M{i}" for i in reversed(range(5))]
+    assert [d.plaintext for d in p.b.inbox(limit=2)] == [texts[4], texts[3]]
+    p.b.confirm(p.alice.address, "M2")
+    assert [d.message_id for d in p.b.inbox()] == ["M4", "M3", "M1", "M0"]
+
+
+def test_an_unconfirmed_delivery_counts_as_delivered_after_its_id_is_evicted(
+    tmp_path: Path,
+) -> None:
+    p = Pair(tmp_path, RetryPolicy(delivered_ids_kept=1))
+    first = p.send("M1", b"one")
+    p.b.receive(first, NOW)
+    p.b.receive(p.send("M2", b"two"), NOW)
+    assert p.bob.store.count_records(DELIVERED) == 1  # M1's id is gone ...
+    actions = p.b.receive(first, NOW + 1)  # ... but its delivery waits unconfirmed
+    assert _delivers(actions) == []
+    assert [a for a in actions if isinstance(a, SendReceipt)] == []
+
+
+def test_eviction_follows_delivery_order_not_the_clock(tmp_path: Path) -> None:
+    p = Pair(tmp_path, RetryPolicy(delivered_ids_kept=2, inbox=False))
+    envs = [p.send(f"M{i}", b"x") for i in range(3)]
+    p.b.receive(envs[0], NOW)
+    p.b.receive(envs[1], NOW - HOUR)  # the clock stepped back an hour
+    p.b.receive(envs[2], NOW - HOUR + 1)
+    # The first delivered is forgotten, not the one stamped earliest.
+    for env in envs[1:]:
+        actions = p.b.receive(env, NOW)
+        assert _delivers(actions) == []
+        assert [a for a in actions if isinstance(a, SendReceipt)] == []
+
+
+def test_without_the_inbox_nothing_is_kept(tmp_path: Path) -> None:
+    p = Pair(tmp_path, RetryPolicy(inbox=False))
+    (deliver,) = _delivers(p.b.receive(p.send("M1", b"x"), NOW))
+    assert deliver.plaintext == b"x"
+    assert p.bob.store.count_records(INBOX) == 0
+    assert p.b.inbox() == []
+
+
+def test_a_store_from_before_the_sequence_evicts_its_old_ids_first(tmp_path: Path) -> None:
+    p = Pair(tmp_path, RetryPolicy(delivered_ids_kept=3))
+    # Delivered ids as an older version wrote them: due = delivery time (ms).
+    for i in range(3):
+        p.bob.store.put_record(DELIVERED, f"carol\x1f1\x1fOLD{i}", b"", NOW + i)
+    p.b.receive(p.send("M1", b"new"), NOW - 10 * HOUR)
+    keys = [k for k, _, _ in p.bob.store.records(DELIVERED)]
+    assert len(keys) == 3 and "carol\x1f1\x1fOLD0" not in keys
+    assert any(k.endswith("M1") for k in keys)
+
+
+def test_confirm_refuses_misuse(tmp_path: Path) -> None:
+    p = Pair(tmp_path)
+    with pytest.raises(UsageError):
+        p.b.confirm("alice", "M1")  # type: ignore[arg-type]
