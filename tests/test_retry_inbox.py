@@ -134,3 +134,33 @@ def test_confirm_refuses_misuse(tmp_path: Path) -> None:
     p = Pair(tmp_path)
     with pytest.raises(UsageError):
         p.b.confirm("alice", "M1")  # type: ignore[arg-type]
+
+
+def test_a_message_id_is_refused_after_its_send_log_entry_is_gone(tmp_path: Path) -> None:
+    from axolotl.retry import DeliveryReceipt
+    from axolotl.store.sqlite import SQLiteStore as Store
+
+    p = Pair(tmp_path)
+    path = tmp_path / "alice.db"
+    alice = Store.create(
+        path, p.alice.store.get_identity_key_pair(), p.alice.store.get_local_registration_id()
+    )
+    a = RetryLayer(alice, p.alice.address, rng=p.alice.rng, policy=RetryPolicy(sent_ids_kept=3))
+    a.process_bundle(p.bob.address, p.bob.bundle())
+    (env,) = _transmits(a.send([p.b.local], "M1", b"first", NOW))
+    a.server_ack("M1", p.b.local, NOW)
+    p.b.receive(env, NOW)
+    a.receive_receipt(DeliveryReceipt(message_id="M1", device=p.b.local), NOW)
+    assert alice.count_records("sendlog") == 0  # confirmed: the entry is gone
+    with pytest.raises(UsageError, match="already sent"):
+        a.send([p.b.local], "M1", b"second text, same id", NOW)
+    alice.close()
+    alice = Store.open(path)
+    a = RetryLayer(alice, p.alice.address, rng=p.alice.rng, policy=RetryPolicy(sent_ids_kept=3))
+    with pytest.raises(UsageError, match="already sent"):  # across a restart too
+        a.send([p.b.local], "M1", b"second text, same id", NOW)
+    # The record is bounded (sent_ids_kept): three later sends push M1 out.
+    for i in range(3):
+        a.send([p.b.local], f"N{i}", b"x", NOW)
+    assert alice.count_records("sentid") == 3
+    alice.close()

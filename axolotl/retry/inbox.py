@@ -9,11 +9,9 @@ application's own write is durable; idempotent) drops one. The delivered-id
 record of exactly-once delivery stays as it was, and a pending inbox entry
 counts as delivered too, even once its id has been evicted from that record.
 
-Delivery order is a sequence number (``records.SEQ``), not the clock: it
-orders the inbox and decides which delivered ids are evicted first, so a
-clock that steps back cannot make the newest delivery the first forgotten.
-A store written before the sequence existed starts it above the delivery
-times its delivered-id records carry, so old records are still evicted first.
+Delivery order is a sequence number (:mod:`axolotl.retry.sequence`), not the
+clock: it orders the inbox and decides which delivered ids are evicted first,
+so a clock that steps back cannot make the newest delivery the first forgotten.
 """
 
 from __future__ import annotations
@@ -23,34 +21,17 @@ from google.protobuf.message import DecodeError as PbDecodeError
 from axolotl._pb import retry_state_pb2 as pb
 from axolotl.address import ProtocolAddress
 from axolotl.errors import StorageError, UsageError
+from axolotl.retry import sequence
 from axolotl.retry._context import Context
 from axolotl.retry.events import Deliver
-from axolotl.retry.records import DELIVERED, INBOX, SEQ, VERSION, message_key
+from axolotl.retry.records import DELIVERED, INBOX, VERSION, message_key
 
 __all__ = ["confirm", "holds", "keep", "next_sequence", "pending"]
-
-_DELIVERY = "delivery"
 
 
 def next_sequence(ctx: Context) -> int:
     """The next delivery sequence number (stored, so it survives restarts)."""
-    store = ctx.store
-    data = store.get_record(SEQ, _DELIVERY)
-    if data is None:
-        # First use on this store: start above every delivered id it holds
-        # (older ones carry their delivery time, in ms, as their order).
-        newest = [due for _, _, due in store.records(DELIVERED) if due is not None]
-        value = max(newest, default=0)
-    else:
-        counter = pb.Counter()
-        try:
-            counter.ParseFromString(data)
-        except (PbDecodeError, ValueError) as exc:
-            raise StorageError(f"stored delivery sequence is corrupt: {exc}") from None
-        value = counter.value
-    value += 1
-    store.put_record(SEQ, _DELIVERY, pb.Counter(value=value, version=VERSION).SerializeToString())
-    return value
+    return sequence.next_value(ctx, "delivery", DELIVERED)
 
 
 def keep(ctx: Context, deliver: Deliver, sequence: int) -> None:

@@ -136,6 +136,9 @@ class RetryPolicy:
         delivered_ids_kept: how many delivered message ids are remembered for
             exactly-once delivery (the earliest delivered are forgotten first,
             by delivery order, never by the clock).
+        sent_ids_kept: how many message ids ``send`` remembers after their
+            send-log entry is gone, to refuse one used again (``UsageError``);
+            an id still in the send log is refused however old.
         inbox: keep every delivery until the application confirms it
             (``RetryLayer.confirm``; ``RetryLayer.inbox()`` hands out the
             unconfirmed ones again after a restart). ``False``: a delivery is
@@ -155,6 +158,7 @@ class RetryPolicy:
     rebuild_window_ms: int = 3_600_000
     send_log_max_age_ms: int = 14 * _DAY_MS
     delivered_ids_kept: int = 10_000
+    sent_ids_kept: int = 10_000
     inbox: bool = True
     gap_grace_ms: int = 10_000
     bundle_wait_ms: int = 30_000
@@ -170,6 +174,7 @@ class RetryPolicy:
             "rebuild_window_ms",
             "send_log_max_age_ms",
             "delivered_ids_kept",
+            "sent_ids_kept",
             "gap_grace_ms",
             "bundle_wait_ms",
         ):

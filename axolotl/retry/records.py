@@ -39,6 +39,7 @@ __all__ = [
     "BUNDLEWAIT",
     "INBOX",
     "SEQ",
+    "SENTID",
     "TIMED_KINDS",
     "BundleWait",
     "DeviceState",
@@ -64,7 +65,8 @@ SKDM = "skdm"  # (group, device) -> KeyHandover: has the device our sender key?
 UNPLACED = "unplaced"  # device -> UnplacedFailures, due: when the newest one expires
 BUNDLEWAIT = "bundlewait"  # device -> BundleWait (retry/bundles.py), due: end of the wait
 INBOX = "inbox"  # (sender, message id) -> InboxEntry (retry/inbox.py), due: delivery sequence
-SEQ = "seq"  # name -> Counter: the delivery sequence (retry/inbox.py)
+SEQ = "seq"  # name -> Counter (retry/sequence.py): what to forget first
+SENTID = "sentid"  # message id -> b"", due: send sequence: ids used recently (for eviction)
 TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG, UNPLACED, BUNDLEWAIT)
 
 _SEP = "\x1f"

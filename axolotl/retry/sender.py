@@ -18,13 +18,14 @@ from axolotl.errors import UsageError
 from axolotl.framing import Frame
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt, KeyBundle
-from axolotl.retry import bundles, incarnation, outbox
+from axolotl.retry import bundles, incarnation, outbox, sequence
 from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import SendEvent, SendState, next_send_state
 from axolotl.retry.events import DeliveryReceipt, Envelope
 from axolotl.retry.policy import Priority
 from axolotl.retry.records import (
     SENDLOG,
+    SENTID,
     SKDM,
     BundleWait,
     DeviceState,
@@ -173,8 +174,14 @@ def send(
     if not isinstance(plaintext, bytes):
         raise UsageError("plaintext must be bytes")
     ctx.framing.check_body(plaintext)
-    if ctx.store.get_record(SENDLOG, message_id) is not None:
+    store = ctx.store
+    if (
+        store.get_record(SENDLOG, message_id) is not None
+        or store.get_record(SENTID, message_id) is not None
+    ):
         raise UsageError(f"message id {message_id!r} was already sent; ids are never reused")
+    store.put_record(SENTID, message_id, b"", sequence.next_value(ctx, "send", SENTID))
+    store.evict_records(SENTID, ctx.policy.sent_ids_kept)
     entry = SendLogEntry(
         message_id=message_id,
         plaintext=plaintext,
