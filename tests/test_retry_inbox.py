@@ -164,3 +164,22 @@ def test_a_message_id_is_refused_after_its_send_log_entry_is_gone(tmp_path: Path
         a.send([p.b.local], f"N{i}", b"x", NOW)
     assert alice.count_records("sentid") == 3
     alice.close()
+
+
+def test_an_expiring_send_log_entry_reports_every_unconfirmed_device(tmp_path: Path) -> None:
+    from axolotl.retry import SendFailed, SendFailure
+
+    p = Pair(tmp_path)
+    carol = Party.memory("carol")
+    p.a.process_bundle(carol.address, carol.bundle())
+    envs = _transmits(p.a.send([p.b.local, carol.address], "M1", b"to both", NOW))
+    for env in envs:
+        p.a.server_ack("M1", env.recipient, NOW)
+    from axolotl.retry import DeliveryReceipt
+
+    p.a.receive_receipt(DeliveryReceipt(message_id="M1", device=p.b.local), NOW)
+    age = RetryPolicy().send_log_max_age_ms
+    assert [a for a in p.a.tick(NOW + age - 1) if isinstance(a, SendFailed)] == []
+    failed = [a for a in p.a.tick(NOW + age) if isinstance(a, SendFailed)]
+    assert failed == [SendFailed("M1", carol.address, SendFailure.EXPIRED)]
+    assert p.alice.store.count_records("sendlog") == 0

@@ -9,6 +9,7 @@ timer. Nothing here touches a socket or a clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
@@ -136,12 +137,23 @@ class Undecryptable:
     count: int
 
 
+class SendFailure(IntEnum):
+    """Why a :class:`SendFailed` was reported."""
+
+    UNACKNOWLEDGED = 1
+    """The server never acknowledged the envelope within its priority's budget."""
+    EXPIRED = 2
+    """The device never confirmed the message and its send-log entry reached
+    ``RetryPolicy.send_log_max_age_ms``: no resend can repair it any more."""
+
+
 @dataclass(frozen=True, slots=True)
 class SendFailed:
-    """The envelope for ``device`` was never acknowledged within its budget."""
+    """The message did not get across to ``device``, for ``reason``: show it as not delivered."""
 
     message_id: str
     device: ProtocolAddress
+    reason: SendFailure = SendFailure.UNACKNOWLEDGED
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from axolotl.retry._context import Collected, Context, LayerStats
 from axolotl.retry.events import Action, Deliver, DeliveryReceipt, Envelope, WakeAt
 from axolotl.retry.jid import address_from_jid
 from axolotl.retry.policy import DEFAULT_POLICY, Priority, RetryPolicy
-from axolotl.retry.records import SENDLOG, TIMED_KINDS
+from axolotl.retry.records import SENDLOG, TIMED_KINDS, SendLogEntry
 from axolotl.rng import Rng, default_rng
 from axolotl.session import process_prekey_bundle
 from axolotl.session.config import DEFAULT_CONFIG, SessionConfig
@@ -256,14 +256,16 @@ class RetryLayer:
             receiver.retry_due(ctx, now_ms, out)
             sender.bundle_waits_due(ctx, now_ms, out)
             gaps.due(ctx, now_ms, out)
-            self._prune_send_log(now_ms)
+            self._prune_send_log(now_ms, out)
             return self._finish(out)
 
-    def _prune_send_log(self, now_ms: int) -> None:
+    def _prune_send_log(self, now_ms: int, out: Collected) -> None:
+        """Drop send-log entries past their age; report every device that never confirmed."""
         store = self._ctx.store
         while True:
             batch = store.due_records(SENDLOG, now_ms, _BATCH)
-            for key, _, _ in batch:
+            for key, value, _ in batch:
+                sender.on_expired(self._ctx, SendLogEntry.deserialize(value), out)
                 store.delete_record(SENDLOG, key)
             if len(batch) < _BATCH:
                 return

@@ -21,7 +21,7 @@ from axolotl.receipts import IncomingRetryReceipt, KeyBundle
 from axolotl.retry import bundles, incarnation, outbox, sequence
 from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import SendEvent, SendState, next_send_state
-from axolotl.retry.events import DeliveryReceipt, Envelope
+from axolotl.retry.events import DeliveryReceipt, Envelope, SendFailed, SendFailure
 from axolotl.retry.policy import Priority
 from axolotl.retry.records import (
     SENDLOG,
@@ -46,6 +46,7 @@ __all__ = [
     "bundle_waits_due",
     "on_bundle",
     "on_delivery_receipt",
+    "on_expired",
     "on_retry_receipt",
     "on_send_failed",
     "on_server_ack",
@@ -519,6 +520,22 @@ def on_server_ack(ctx: Context, message_id: str, device: ProtocolAddress) -> Non
         return
     ds.state = next_send_state(ds.state, SendEvent.SERVER_ACK)
     _save(ctx, entry)
+
+
+def on_expired(ctx: Context, entry: SendLogEntry, out: Collected) -> None:
+    """The send log lets ``entry`` go: every device that never confirmed it gets a SendFailed.
+
+    A device the outbox already gave up on (``FAILED``: reported then) is not
+    reported twice.
+    """
+    for ds in entry.devices:
+        if ds.state not in (SendState.DELIVERED, SendState.FAILED):
+            log.info(
+                "message %s to %s expired from the send log unconfirmed",
+                entry.message_id,
+                ds.device,
+            )
+            out.add(SendFailed(entry.message_id, ds.device, SendFailure.EXPIRED), entry.priority)
 
 
 def on_send_failed(ctx: Context, envelope: Envelope) -> None:

@@ -16,6 +16,7 @@ import enum
 from typing import TYPE_CHECKING
 
 from axolotl.address import ProtocolAddress
+from axolotl.retry.events import SendFailure
 
 if TYPE_CHECKING:
     from axolotl.simulate.network import Network
@@ -42,7 +43,16 @@ def outcomes(net: Network) -> dict[Copy, Outcome]:
     undecryptable = {
         (u.message_id, d.address) for d in net.devices.values() for u in d.undecryptable
     }
-    send_failed = {(f.message_id, f.device) for d in net.devices.values() for f in d.send_failed}
+    # Only the outbox giving up is an outcome; an entry expiring from the send
+    # log unconfirmed (SendFailure.EXPIRED, which the final drain reaches past
+    # the send log's age) is reported to the application, but the copy is
+    # judged by what really happened to it, so a lost one still shows as lost.
+    send_failed = {
+        (f.message_id, f.device)
+        for d in net.devices.values()
+        for f in d.send_failed
+        if f.reason is SendFailure.UNACKNOWLEDGED
+    }
     result: dict[Copy, Outcome] = {}
     for message_id, (src, recipients, _, _) in net.sent.items():
         for r in recipients:
