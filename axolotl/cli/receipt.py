@@ -30,8 +30,9 @@ import binascii
 import json
 import os
 import sys
-from typing import Any, TextIO
+from typing import Any
 
+from axolotl.cli._output import emit, one_line, shown
 from axolotl.errors import AxolotlError
 from axolotl.receipts import (
     IncomingRetryReceipt,
@@ -52,39 +53,6 @@ MAX_INPUT_BYTES = 1 << 20
 
 class InputError(Exception):
     """The input is none of the accepted forms."""
-
-
-def shown(value: str, *, backslash: bool = True) -> str:
-    r"""``value`` with every non-printable character (and the backslash) escaped.
-
-    Escapes read as in Python: ``\x1b``, ``\n``, ``\u202e``,
-    ``\U000e0001``, and ``\\`` for a backslash, so the result is one line
-    that a terminal shows as written.
-
-    Args:
-        value: text from a peer.
-        backslash: escape ``\`` too (so ``\x1b`` written by the peer
-            cannot pass for an escape); off for error messages, whose peer
-            values are already quoted with ``repr``.
-    """
-    if value.isprintable() and (not backslash or "\\" not in value):
-        return value
-    return "".join(_escape_char(c, backslash) for c in value)
-
-
-def _escape_char(char: str, backslash: bool) -> str:
-    if char == "\\":
-        return "\\\\" if backslash else char
-    if char.isprintable():
-        return char
-    if char in "\n\r\t":
-        return repr(char)[1:-1]
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
 
 
 def read_input(data: str | None, stdin: Any) -> str:
@@ -119,16 +87,6 @@ def read_input(data: str | None, stdin: Any) -> str:
     except UnicodeDecodeError as exc:
         bad = raw[exc.start : exc.start + 1].hex()
         raise InputError(f"input is not UTF-8: byte 0x{bad} at offset {exc.start}") from None
-
-
-def _emit(line: str, stream: TextIO) -> None:
-    """Write one line that ``stream``'s encoding can carry (backslash escapes otherwise)."""
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    try:
-        line = line.encode(encoding, "backslashreplace").decode(encoding)
-    except LookupError:
-        line = line.encode("ascii", "backslashreplace").decode("ascii")
-    stream.write(line + "\n")
 
 
 def register(sub: Any) -> None:
@@ -252,13 +210,12 @@ def _inspect(args: argparse.Namespace) -> int:
     try:
         form, receipt = read_receipt(read_input(args.data, sys.stdin))
     except (InputError, AxolotlError) as exc:
-        reason = shown(" ".join(str(exc).split()), backslash=False)
-        _emit(f"axolotl receipt inspect: {reason}", sys.stderr)
+        emit(f"axolotl receipt inspect: {one_line(str(exc))}", sys.stderr)
         return 2
     if args.json:
-        _emit(json.dumps({"form": form, **to_json(receipt)}, sort_keys=False), sys.stdout)
+        emit(json.dumps({"form": form, **to_json(receipt)}, sort_keys=False), sys.stdout)
     else:
-        _emit(f"(read as {form})", sys.stdout)
+        emit(f"(read as {form})", sys.stdout)
         for line in describe(receipt):
-            _emit(line, sys.stdout)
+            emit(line, sys.stdout)
     return 0
