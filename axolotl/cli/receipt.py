@@ -1,8 +1,10 @@
-r"""``axolotl receipt inspect``: read a retry receipt and print every field.
+r"""``axolotl receipt inspect``: read a retry receipt or a message stanza and print every field.
 
 Input, from the argument or else stdin, is detected by its shape:
 
-* node text (starts with ``<``), as :meth:`axolotl.receipts.Node.to_text` writes it;
+* node text (starts with ``<``), as :meth:`axolotl.receipts.Node.to_text` writes it:
+  a ``<message>`` root is a message stanza (:mod:`axolotl.cli.stanza_view`
+  prints it), any other a retry receipt;
 * a ``RetryReceipt`` protobuf as hex (optionally ``0x``-prefixed, whitespace
   ignored) or, failing that, as base64.
 
@@ -11,8 +13,10 @@ the OS passed) and decoded as strict UTF-8 here, whatever the locale, so
 undecodable input is a reason like any other, not a traceback.
 
 Exit status 0 on success, 2 with exactly one line on stderr for anything that
-is not a valid receipt: empty, longer than 1 MiB, not UTF-8, none of the
-forms, or a receipt that does not decode.
+is not a valid receipt or stanza: empty, longer than 1 MiB, not UTF-8, none
+of the forms, or a receipt or stanza that does not decode (the line names
+the field, as ``message.enc.count``). A stanza whose ciphertext does not
+parse is not invalid: the envelope carries a note instead.
 
 Every value that came from the peer (ids, JIDs; the reason of an error) is
 printed with its non-printable characters escaped (``\x1b``, ``\n``,
@@ -33,6 +37,7 @@ import sys
 from typing import Any
 
 from axolotl.cli._output import emit, one_line, shown
+from axolotl.cli.stanza_view import InspectedMessage, describe_message, message_json, read_message
 from axolotl.errors import AxolotlError
 from axolotl.receipts import (
     IncomingRetryReceipt,
@@ -43,7 +48,15 @@ from axolotl.receipts import (
     parse_text,
 )
 
-__all__ = ["register", "read_receipt", "read_input", "describe", "to_json", "shown"]
+__all__ = [
+    "register",
+    "read_receipt",
+    "read_stanza",
+    "read_input",
+    "describe",
+    "to_json",
+    "shown",
+]
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -91,13 +104,16 @@ def read_input(data: str | None, stdin: Any) -> str:
 
 def register(sub: Any) -> None:
     """Add the ``receipt`` command group."""
-    parser = sub.add_parser("receipt", help="inspect retry receipts")
+    parser = sub.add_parser("receipt", help="inspect retry receipts and message stanzas")
     rsub = parser.add_subparsers(dest="receipt_command", required=True)
     inspect = rsub.add_parser(
         "inspect",
-        help="print every field of a receipt (node text, or protobuf as hex or base64)",
+        help="print every field of a retry receipt (node text, or protobuf as hex or base64)"
+        " or of a <message> stanza (node text)",
     )
-    inspect.add_argument("data", nargs="?", help="the receipt; read from stdin when absent")
+    inspect.add_argument(
+        "data", nargs="?", help="the receipt or stanza; read from stdin when absent"
+    )
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(func=_inspect)
 
@@ -131,6 +147,32 @@ def read_receipt(text: str) -> tuple[str, OutgoingRetryReceipt | IncomingRetryRe
     except (binascii.Error, ValueError):
         raise InputError("not node text, hex or base64") from None
     return "protobuf-base64", parse_receipt_proto(data)
+
+
+def read_stanza(
+    text: str,
+) -> tuple[str, OutgoingRetryReceipt | IncomingRetryReceipt | InspectedMessage]:
+    """Like :func:`read_receipt`, and node text with a ``<message>`` root reads as a stanza.
+
+    Args:
+        text: node text (a receipt or a message stanza), or a receipt's
+            protobuf bytes as hex or base64.
+
+    Returns:
+        (form, what was read), form as for :func:`read_receipt`.
+
+    Raises:
+        InputError: the text is empty or none of the forms.
+        AxolotlError: the form was recognised but the receipt or stanza is
+            invalid (a stanza's :class:`~axolotl.errors.DecodeError` names the field).
+    """
+    stripped = text.strip()
+    if not stripped.startswith("<"):
+        return read_receipt(text)
+    node = parse_text(stripped)
+    if node.tag == "message":
+        return "node", read_message(node)
+    return "node", parse_receipt_node(node)
 
 
 def to_json(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> dict[str, Any]:
@@ -208,14 +250,18 @@ def describe(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> list[str]:
 
 def _inspect(args: argparse.Namespace) -> int:
     try:
-        form, receipt = read_receipt(read_input(args.data, sys.stdin))
+        form, read = read_stanza(read_input(args.data, sys.stdin))
     except (InputError, AxolotlError) as exc:
         emit(f"axolotl receipt inspect: {one_line(str(exc))}", sys.stderr)
         return 2
+    if isinstance(read, InspectedMessage):
+        doc, lines = message_json(read), describe_message(read)
+    else:
+        doc, lines = to_json(read), describe(read)
     if args.json:
-        emit(json.dumps({"form": form, **to_json(receipt)}, sort_keys=False), sys.stdout)
+        emit(json.dumps({"form": form, **doc}, sort_keys=False), sys.stdout)
     else:
         emit(f"(read as {form})", sys.stdout)
-        for line in describe(receipt):
+        for line in lines:
             emit(line, sys.stdout)
     return 0
