@@ -29,7 +29,7 @@ from axolotl.session import (
 )
 from axolotl.wire import MessageType
 from tests.parties import Party, talking_pair
-from tests.test_cli_receipt import CONTROL, RECEIPT
+from tests.test_cli_receipt import CONTROL, RECEIPT, _cli
 from tests.test_stanza import extras, fan_outs, relay, single_envelopes
 
 ALICE = "491700000001@s.whatsapp.net"
@@ -554,6 +554,13 @@ def test_printable_peer_text_is_shown_escaped(
     assert status == 0 and out.isascii() and out.count("\n") == 1
     doc = json.loads(out)
     assert doc["to"] == "a\\x1b[2Jé:4@s.whatsapp.net" and doc["message_id"] == "id\\n"
+
+
+def test_a_stanza_through_the_real_command_on_an_ascii_terminal(keys: Keys) -> None:
+    e = envelope(keys, MessageType.SIGNAL, ProtocolAddress("é@s.whatsapp.net", 4))
+    done = _cli([], envelope_to_node(e).to_text().encode(), PYTHONIOENCODING="ascii:strict")
+    assert done.returncode == 0 and done.stderr == b"", done.stderr
+    assert b"    recipient:        \\xe9:4@s.whatsapp.net (device 4)\n" in done.stdout
 
 
 def _forged(keys: Keys) -> InspectedMessage:

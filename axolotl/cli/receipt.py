@@ -254,14 +254,12 @@ def _inspect(args: argparse.Namespace) -> int:
     except (InputError, AxolotlError) as exc:
         emit(f"axolotl receipt inspect: {one_line(str(exc))}", sys.stderr)
         return 2
-    if isinstance(read, InspectedMessage):
-        doc, lines = message_json(read), describe_message(read)
-    else:
-        doc, lines = to_json(read), describe(read)
     if args.json:
+        doc = message_json(read) if isinstance(read, InspectedMessage) else to_json(read)
         emit(json.dumps({"form": form, **doc}, sort_keys=False), sys.stdout)
     else:
         emit(f"(read as {form})", sys.stdout)
+        lines = describe_message(read) if isinstance(read, InspectedMessage) else describe(read)
         for line in lines:
             emit(line, sys.stdout)
     return 0
