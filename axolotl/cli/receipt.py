@@ -1,8 +1,10 @@
-r"""``axolotl receipt inspect``: read a retry receipt and print every field.
+r"""``axolotl receipt inspect``: read a retry receipt or a message stanza and print every field.
 
 Input, from the argument or else stdin, is detected by its shape:
 
-* node text (starts with ``<``), as :meth:`axolotl.receipts.Node.to_text` writes it;
+* node text (starts with ``<``), as :meth:`axolotl.receipts.Node.to_text` writes it:
+  a ``<message>`` root is a message stanza (:mod:`axolotl.cli.stanza_view`
+  prints it), any other a retry receipt;
 * a ``RetryReceipt`` protobuf as hex (optionally ``0x``-prefixed, whitespace
   ignored) or, failing that, as base64.
 
@@ -11,8 +13,10 @@ the OS passed) and decoded as strict UTF-8 here, whatever the locale, so
 undecodable input is a reason like any other, not a traceback.
 
 Exit status 0 on success, 2 with exactly one line on stderr for anything that
-is not a valid receipt: empty, longer than 1 MiB, not UTF-8, none of the
-forms, or a receipt that does not decode.
+is not a valid receipt or stanza: empty, longer than 1 MiB, not UTF-8, none
+of the forms, or a receipt or stanza that does not decode (the line names
+the field, as ``message.enc.count``). A stanza whose ciphertext does not
+parse is not invalid: the envelope carries a note instead.
 
 Every value that came from the peer (ids, JIDs; the reason of an error) is
 printed with its non-printable characters escaped (``\x1b``, ``\n``,
@@ -30,8 +34,10 @@ import binascii
 import json
 import os
 import sys
-from typing import Any, TextIO
+from typing import Any
 
+from axolotl.cli._output import emit, one_line, shown
+from axolotl.cli.stanza_view import InspectedMessage, describe_message, message_json, read_message
 from axolotl.errors import AxolotlError
 from axolotl.receipts import (
     IncomingRetryReceipt,
@@ -42,7 +48,15 @@ from axolotl.receipts import (
     parse_text,
 )
 
-__all__ = ["register", "read_receipt", "read_input", "describe", "to_json", "shown"]
+__all__ = [
+    "register",
+    "read_receipt",
+    "read_stanza",
+    "read_input",
+    "describe",
+    "to_json",
+    "shown",
+]
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -52,39 +66,6 @@ MAX_INPUT_BYTES = 1 << 20
 
 class InputError(Exception):
     """The input is none of the accepted forms."""
-
-
-def shown(value: str, *, backslash: bool = True) -> str:
-    r"""``value`` with every non-printable character (and the backslash) escaped.
-
-    Escapes read as in Python: ``\x1b``, ``\n``, ``\u202e``,
-    ``\U000e0001``, and ``\\`` for a backslash, so the result is one line
-    that a terminal shows as written.
-
-    Args:
-        value: text from a peer.
-        backslash: escape ``\`` too (so ``\x1b`` written by the peer
-            cannot pass for an escape); off for error messages, whose peer
-            values are already quoted with ``repr``.
-    """
-    if value.isprintable() and (not backslash or "\\" not in value):
-        return value
-    return "".join(_escape_char(c, backslash) for c in value)
-
-
-def _escape_char(char: str, backslash: bool) -> str:
-    if char == "\\":
-        return "\\\\" if backslash else char
-    if char.isprintable():
-        return char
-    if char in "\n\r\t":
-        return repr(char)[1:-1]
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
 
 
 def read_input(data: str | None, stdin: Any) -> str:
@@ -121,25 +102,18 @@ def read_input(data: str | None, stdin: Any) -> str:
         raise InputError(f"input is not UTF-8: byte 0x{bad} at offset {exc.start}") from None
 
 
-def _emit(line: str, stream: TextIO) -> None:
-    """Write one line that ``stream``'s encoding can carry (backslash escapes otherwise)."""
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    try:
-        line = line.encode(encoding, "backslashreplace").decode(encoding)
-    except LookupError:
-        line = line.encode("ascii", "backslashreplace").decode("ascii")
-    stream.write(line + "\n")
-
-
 def register(sub: Any) -> None:
     """Add the ``receipt`` command group."""
-    parser = sub.add_parser("receipt", help="inspect retry receipts")
+    parser = sub.add_parser("receipt", help="inspect retry receipts and message stanzas")
     rsub = parser.add_subparsers(dest="receipt_command", required=True)
     inspect = rsub.add_parser(
         "inspect",
-        help="print every field of a receipt (node text, or protobuf as hex or base64)",
+        help="print every field of a retry receipt (node text, or protobuf as hex or base64)"
+        " or of a <message> stanza (node text)",
     )
-    inspect.add_argument("data", nargs="?", help="the receipt; read from stdin when absent")
+    inspect.add_argument(
+        "data", nargs="?", help="the receipt or stanza; read from stdin when absent"
+    )
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(func=_inspect)
 
@@ -173,6 +147,32 @@ def read_receipt(text: str) -> tuple[str, OutgoingRetryReceipt | IncomingRetryRe
     except (binascii.Error, ValueError):
         raise InputError("not node text, hex or base64") from None
     return "protobuf-base64", parse_receipt_proto(data)
+
+
+def read_stanza(
+    text: str,
+) -> tuple[str, OutgoingRetryReceipt | IncomingRetryReceipt | InspectedMessage]:
+    """Like :func:`read_receipt`, and node text with a ``<message>`` root reads as a stanza.
+
+    Args:
+        text: node text (a receipt or a message stanza), or a receipt's
+            protobuf bytes as hex or base64.
+
+    Returns:
+        (form, what was read), form as for :func:`read_receipt`.
+
+    Raises:
+        InputError: the text is empty or none of the forms.
+        AxolotlError: the form was recognised but the receipt or stanza is
+            invalid (a stanza's :class:`~axolotl.errors.DecodeError` names the field).
+    """
+    stripped = text.strip()
+    if not stripped.startswith("<"):
+        return read_receipt(text)
+    node = parse_text(stripped)
+    if node.tag == "message":
+        return "node", read_message(node)
+    return "node", parse_receipt_node(node)
 
 
 def to_json(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> dict[str, Any]:
@@ -250,15 +250,16 @@ def describe(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> list[str]:
 
 def _inspect(args: argparse.Namespace) -> int:
     try:
-        form, receipt = read_receipt(read_input(args.data, sys.stdin))
+        form, read = read_stanza(read_input(args.data, sys.stdin))
     except (InputError, AxolotlError) as exc:
-        reason = shown(" ".join(str(exc).split()), backslash=False)
-        _emit(f"axolotl receipt inspect: {reason}", sys.stderr)
+        emit(f"axolotl receipt inspect: {one_line(str(exc))}", sys.stderr)
         return 2
     if args.json:
-        _emit(json.dumps({"form": form, **to_json(receipt)}, sort_keys=False), sys.stdout)
+        doc = message_json(read) if isinstance(read, InspectedMessage) else to_json(read)
+        emit(json.dumps({"form": form, **doc}, sort_keys=False), sys.stdout)
     else:
-        _emit(f"(read as {form})", sys.stdout)
-        for line in describe(receipt):
-            _emit(line, sys.stdout)
+        emit(f"(read as {form})", sys.stdout)
+        lines = describe_message(read) if isinstance(read, InspectedMessage) else describe(read)
+        for line in lines:
+            emit(line, sys.stdout)
     return 0
