@@ -47,16 +47,22 @@ __all__ = ["on_stanzas", "stanzas_json", "delivered_node", "check_delivered"]
 
 
 def on_stanzas(party: Party) -> bool:
-    """Whether the transcript shows ``party``'s envelopes as stanzas (its layer frames as WhatsApp)."""
+    """Whether the transcript shows ``party``'s envelopes as stanzas (a WhatsApp-framed layer)."""
     return party.layer is not None and isinstance(party.layer.framing, WhatsAppFraming)
 
 
 def first_difference(got: str, want: str) -> str:
-    """Where two texts first differ, by line: for mismatch messages."""
+    """Where two texts first differ (line and column, with what stands there): for messages."""
     got_lines, want_lines = got.splitlines(), want.splitlines()
     for number, (g, w) in enumerate(zip(got_lines, want_lines, strict=False), 1):
         if g != w:
-            return f"line {number}: {g.strip()!r} != expected {w.strip()!r}"
+            col = next((i for i, (a, b) in enumerate(zip(g, w, strict=False)) if a != b), None)
+            col = min(len(g), len(w)) if col is None else col
+            start = max(0, col - 12)
+            return (
+                f"line {number}, column {col + 1}: {g[start : col + 28]!r} "
+                f"!= expected {w[start : col + 28]!r}"
+            )
     return f"{len(got_lines)} lines != expected {len(want_lines)}"
 
 
@@ -225,9 +231,8 @@ def check_delivered(args: Args, party: Party, envelope: Envelope) -> None:
         raise args.bad("envelope", f"has no stanza form: {exc}") from None
     want = MessageStanza(envelopes=(_as_read(envelope),))
     if parsed != want:
-        raise VectorMismatch(
-            args.where, f"the stanza does not carry the step's envelope: {_difference(parsed, want)}"
-        )
+        why = _difference(parsed, want)
+        raise VectorMismatch(args.where, f"the stanza does not carry the step's envelope: {why}")
     if text != want_text:
         raise VectorMismatch(
             args.where,
