@@ -13,12 +13,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from axolotl.address import ProtocolAddress
+from axolotl.framing import WhatsAppFraming
+from axolotl.keys import generate_identity_key_pair
 from axolotl.receipts import parse_text
+from axolotl.retry import Envelope, RetryLayer
+from axolotl.retry.events import Action, Transmit, WakeAt
 from axolotl.retry.jid import address_from_jid
 from axolotl.retry.stanza import parse_message_node
+from axolotl.rng import DeterministicRng
+from axolotl.store.memory import MemoryStore
 from axolotl.testvectors import MalformedVector, VectorMismatch
 from axolotl.testvectors.transcripts import check
 from axolotl.testvectors.transcripts import stanzas as stanzas_module
+from axolotl.testvectors.transcripts.draws import StepRng
+from axolotl.testvectors.transcripts.steps import Party
+from axolotl.wire import MessageType
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 WHATSAPP = "transcript_retry_whatsapp.json"
@@ -128,6 +137,61 @@ def test_receive_steps_carry_the_stanza_as_delivered() -> None:
 def test_native_framed_transcripts_carry_no_stanzas(filename: str) -> None:
     text = (VECTORS / filename).read_text()
     assert '"stanzas"' not in text and '"stanza"' not in text
+
+
+# -- the grouping rule on sends the file does not make ---------------------------------
+
+
+ALICE = ProtocolAddress("alice@s.whatsapp.net", 1)
+
+
+def _sender() -> Party:
+    identity = generate_identity_key_pair(DeterministicRng(b"stanzas"))
+    store = MemoryStore(identity, 7)
+    layer = RetryLayer(store, ALICE, framing=WhatsAppFraming())
+    return Party("alice", ALICE, StepRng("alice", None), store, layer)
+
+
+def _transmit(recipient: ProtocolAddress, **changes: Any) -> Transmit:
+    fields: dict[str, Any] = {
+        "message_id": "3EB0AA",
+        "sender": ALICE,
+        "recipient": recipient,
+        "type": MessageType.SIGNAL,
+        "body": b"\x33" + recipient.name.encode(),
+        "timestamp_ms": 1_700_000_000_500,
+    }
+    fields.update(changes)
+    return Transmit(envelope=Envelope(**fields))
+
+
+def test_first_sends_group_by_account_resends_go_alone() -> None:
+    bob_1, bob_2 = (ProtocolAddress("bob@s.whatsapp.net", d) for d in (1, 2))
+    carol = ProtocolAddress("carol@s.whatsapp.net", 1)
+    actions: list[Action] = [
+        _transmit(bob_1),
+        _transmit(carol),
+        WakeAt(ms=1),
+        _transmit(bob_2, type=MessageType.PREKEY),
+        _transmit(bob_1, message_id="3EB0BB", retry_count=2),
+        _transmit(bob_2, message_id="3EB0BB", retry_count=2),
+    ]
+    out = stanzas_module.stanzas_json("test", _sender(), actions)
+    assert [s["transmits"] for s in out] == [[0, 3], [1], [4], [5]]
+    bobs, alone, *resends = (s["node_text"] for s in out)
+    assert bobs.startswith(
+        '<message id="3EB0AA" to="bob@s.whatsapp.net" type="text" t="1700000000">'
+    )
+    assert '<to jid="bob:1@s.whatsapp.net">' in bobs and '<to jid="bob:2@s.whatsapp.net">' in bobs
+    assert 'to="carol:1@s.whatsapp.net"' in alone and "<participants>" not in alone
+    assert all('count="2"' in t and "<participants>" not in t for t in resends)
+
+
+def test_a_native_party_has_no_stanzas() -> None:
+    party = _sender()
+    assert stanzas_module.on_stanzas(party)
+    party.layer = RetryLayer(party.store, ALICE)
+    assert not stanzas_module.on_stanzas(party)
 
 
 # -- tampering is caught ---------------------------------------------------------------------

@@ -43,7 +43,7 @@ from axolotl.testvectors.transcripts.draws import Json
 from axolotl.testvectors.transcripts.steps import Args, Party
 from axolotl.wire import MessageType
 
-__all__ = ["on_stanzas", "stanzas_json", "delivered_node", "check_delivered"]
+__all__ = ["on_stanzas", "stanzas_json", "delivered_node", "check_delivered", "first_difference"]
 
 
 def on_stanzas(party: Party) -> bool:
