@@ -180,7 +180,12 @@ def _send(
 
 
 def _deliver(t: TranscriptBuilder, env: Json, now: int, note: str | None = None) -> Json:
-    return t.step("receive", env["recipient"], envelope=env, now_ms=now, note=note)
+    """The server delivers ``env``: as the stanza it arrives in, too, to a party on stanzas."""
+    recipient = env["recipient"]
+    if t.on_stanzas(recipient):
+        stanza = t.relay_stanza(env)
+        return t.step("receive", recipient, envelope=env, now_ms=now, stanza=stanza, note=note)
+    return t.step("receive", recipient, envelope=env, now_ms=now, note=note)
 
 
 def _corrupt(env: Json) -> Json:
@@ -357,6 +362,31 @@ def retry_whatsapp() -> TranscriptBuilder:
     resend = _answer(t, receipt, T0 + 4_500, note="pairwise: the key merged into the Message")
     _deliver(t, resend, T0 + 4_600)
     t.step("delivery_receipt", "alice", **{"from": "bob"}, message_id=mid, now_ms=T0 + 4_700)
+    # Last, so the steps above keep their draws: a fan-out with both halves,
+    # the shared skmsg for bob and a <participants> entry for carol.
+    _party(t, "carol", framing="whatsapp")
+    bundle = t.step(
+        "publish_bundle", "carol", pre_key_id=1, signed_pre_key_id=1, timestamp_ms=T0 + 5_000
+    )["bundle"]
+    t.step("process_bundle", "alice", peer="carol", bundle=bundle)
+    mid = t.step("new_message_id", "alice")["message_id"]
+    out = t.step(
+        "send",
+        "alice",
+        recipients=["bob", "carol"],
+        message_id=mid,
+        plaintext=conversation("welcome carol"),
+        now_ms=T0 + 6_000,
+        group=GROUP,
+        note="one fan-out stanza: bob's skmsg, carol's pkmsg with the key merged in",
+    )
+    for env in _transmits(out):
+        device = env["recipient"]
+        t.step("server_ack", "alice", device=device, message_id=mid, now_ms=T0 + 6_050)
+    for i, env in enumerate(_transmits(out)):
+        _deliver(t, env, T0 + 6_100 + 10 * i)
+        device = env["recipient"]
+        t.step("delivery_receipt", "alice", **{"from": device}, message_id=mid, now_ms=T0 + 6_200)
     return t
 
 

@@ -5,7 +5,8 @@ A transcript (``vectors/README.md`` documents the format) is a list of
 encrypt, decrypt, or one :class:`~axolotl.retry.RetryLayer` call -- with its
 inputs, the random draws the party made during the call (size and bytes, in
 order) and what the call must produce: wire bytes, a plaintext, an error
-class, or the retry layer's actions (receipts as node text and protobuf).
+class, or the retry layer's actions (receipts as node text and protobuf;
+for a party on the WhatsApp framing, its envelopes as message stanzas too).
 
 :func:`check` replays a transcript: every party draws its randomness from the
 recorded draws of the step being run (a draw of another size, a missing or a
@@ -26,6 +27,10 @@ What lives where:
 ``steps``
     The parties of a run, typed reading of a step's inputs and the retry
     layer's actions as JSON.
+``stanzas``
+    A WhatsApp-framed party's envelopes as ``<message>`` stanzas: the
+    ``stanzas`` of its steps' transmits and the incoming ``stanza`` of its
+    ``receive`` steps, each checked to read back into its envelopes.
 ``ops``
     :data:`OPS`, one function per step ``op``, and running one step.
 ``replay``

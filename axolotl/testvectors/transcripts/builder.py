@@ -14,7 +14,8 @@ from axolotl.receipts import Node, OutgoingRetryReceipt
 from axolotl.retry.jid import address_to_jid
 from axolotl.testvectors.transcripts.draws import Json
 from axolotl.testvectors.transcripts.ops import run_step
-from axolotl.testvectors.transcripts.steps import World
+from axolotl.testvectors.transcripts.stanzas import delivered_node, on_stanzas
+from axolotl.testvectors.transcripts.steps import Args, World
 
 __all__ = ["TranscriptBuilder"]
 
@@ -86,6 +87,22 @@ class TranscriptBuilder:
         outgoing = OutgoingRetryReceipt.from_node(Node.parse_text(action["node_text"]))
         incoming = outgoing.received_from(self.jid(sender))
         return {"node_text": incoming.to_node().to_text(), "proto": incoming.to_proto_bytes().hex()}
+
+    def on_stanzas(self, party: str) -> bool:
+        """Whether ``party`` is on the WhatsApp framing (its envelopes travel as stanzas)."""
+        return on_stanzas(self._world.parties[party])
+
+    def relay_stanza(self, envelope: Json) -> str:
+        """The stanza, as text, that delivers ``envelope`` (a ``transmit``'s JSON) to its recipient.
+
+        What a ``receive`` step of a party on stanzas carries as ``stanza``
+        (see :func:`~axolotl.testvectors.transcripts.stanzas.delivered_node`).
+
+        Raises:
+            MalformedVector: ``envelope`` is not an envelope in transcript form.
+        """
+        read = Args(self._world, {"envelope": envelope}, "relay_stanza").envelope()
+        return delivered_node(read).to_text()
 
     def case(self) -> Json:
         """The finished case, ready for the vector file."""

@@ -28,7 +28,7 @@ from axolotl.keys import (
 )
 from axolotl.receipts import IncomingRetryReceipt, Node
 from axolotl.retry import RetryLayer
-from axolotl.retry.events import DeliveryReceipt
+from axolotl.retry.events import Action, DeliveryReceipt, Transmit
 from axolotl.rng import DeterministicRng
 from axolotl.session import (
     create_sender_key_distribution,
@@ -42,6 +42,7 @@ from axolotl.session import (
 from axolotl.store.memory import MemoryStore
 from axolotl.testvectors import MalformedVector, VectorMismatch
 from axolotl.testvectors.transcripts.draws import Draw, Json, StepRng
+from axolotl.testvectors.transcripts.stanzas import check_delivered, on_stanzas, stanzas_json
 from axolotl.testvectors.transcripts.steps import Args, Party, World, actions_json, read_draws
 from axolotl.wire import SenderKeyDistributionMessage
 
@@ -171,12 +172,20 @@ def _op_group_decrypt(a: Args) -> Json:
     return {"plaintext": plaintext.hex()}
 
 
+def _result(a: Args, party: Party, actions: list[Action]) -> Json:
+    """A retry-layer call's ``{"actions"}``, and its ``stanzas`` when the party is on them."""
+    out = actions_json(a.world, actions)
+    if on_stanzas(party) and any(isinstance(action, Transmit) for action in actions):
+        out["stanzas"] = stanzas_json(a.where, party, actions)
+    return out
+
+
 def _op_new_message_id(a: Args) -> Json:
     return {"message_id": a.layer()[1].new_message_id()}
 
 
 def _op_send(a: Args) -> Json:
-    _, layer = a.layer()
+    party, layer = a.layer()
     names = a.get("recipients", list)
     recipients = [a.party("r", {"r": n}).address for n in names]
     actions = layer.send(
@@ -186,16 +195,18 @@ def _op_send(a: Args) -> Json:
         a.get("now_ms", int),
         group=a.opt("group", str),
     )
-    return actions_json(a.world, actions)
+    return _result(a, party, actions)
 
 
 def _op_receive(a: Args) -> Json:
-    _, layer = a.layer()
-    return actions_json(a.world, layer.receive(a.envelope(), a.get("now_ms", int)))
+    party, layer = a.layer()
+    envelope = a.envelope()
+    check_delivered(a, party, envelope)
+    return _result(a, party, layer.receive(envelope, a.get("now_ms", int)))
 
 
 def _op_receive_receipt(a: Args) -> Json:
-    _, layer = a.layer()
+    party, layer = a.layer()
     r = a.get("receipt", dict)
     text, proto = a.get("node_text", str, r), a.hex("proto", r)
     try:
@@ -206,26 +217,26 @@ def _op_receive_receipt(a: Args) -> Json:
     if from_node != from_proto:
         raise VectorMismatch(a.where, "the receipt's node text and protobuf bytes disagree")
     device = a.party("from").address
-    return actions_json(a.world, layer.receive_receipt(from_node, a.get("now_ms", int), device))
+    return _result(a, party, layer.receive_receipt(from_node, a.get("now_ms", int), device))
 
 
 def _op_delivery_receipt(a: Args) -> Json:
-    _, layer = a.layer()
+    party, layer = a.layer()
     receipt = DeliveryReceipt(message_id=a.get("message_id", str), device=a.party("from").address)
-    return actions_json(a.world, layer.receive_receipt(receipt, a.get("now_ms", int)))
+    return _result(a, party, layer.receive_receipt(receipt, a.get("now_ms", int)))
 
 
 def _op_server_ack(a: Args) -> Json:
-    _, layer = a.layer()
+    party, layer = a.layer()
     actions = layer.server_ack(
         a.get("message_id", str), a.party("device").address, a.get("now_ms", int)
     )
-    return actions_json(a.world, actions)
+    return _result(a, party, actions)
 
 
 def _op_tick(a: Args) -> Json:
-    _, layer = a.layer()
-    return actions_json(a.world, layer.tick(a.get("now_ms", int)))
+    party, layer = a.layer()
+    return _result(a, party, layer.tick(a.get("now_ms", int)))
 
 
 def _op_wipe_session(a: Args) -> Json:
@@ -262,7 +273,7 @@ OPS: dict[str, _Op] = {
     "group_decrypt": _op(_op_group_decrypt, "sender", "group", "body"),
     "new_message_id": _op(_op_new_message_id),
     "send": _op(_op_send, "recipients", "message_id", "plaintext", "now_ms", "group"),
-    "receive": _op(_op_receive, "envelope", "now_ms"),
+    "receive": _op(_op_receive, "envelope", "now_ms", "stanza"),
     "receive_receipt": _op(_op_receive_receipt, "from", "receipt", "now_ms"),
     "delivery_receipt": _op(_op_delivery_receipt, "from", "message_id", "now_ms"),
     "server_ack": _op(_op_server_ack, "device", "message_id", "now_ms"),

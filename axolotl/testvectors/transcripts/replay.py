@@ -3,7 +3,8 @@
 Every step is run again through :func:`~axolotl.testvectors.transcripts.ops.run_step`
 with the parties drawing only the step's recorded draws, and what it produces
 is compared with its ``expect``: :data:`HEX_FIELDS` byte for byte (the
-message names the first differing byte), everything else by value.
+message names the first differing byte), node texts (receipts, stanzas) by
+their first differing line, everything else by value.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from axolotl.testvectors import MalformedVector, VectorMismatch, expect_equal
 from axolotl.testvectors.transcripts.draws import Json
 from axolotl.testvectors.transcripts.ops import run_step
+from axolotl.testvectors.transcripts.stanzas import first_difference
 from axolotl.testvectors.transcripts.steps import World
 
 __all__ = ["HEX_FIELDS", "check"]
@@ -64,6 +66,8 @@ def _compare(where: str, path: str, got: Any, want: Any) -> None:
             raise MalformedVector(where, f"expected {shown} is not hex") from None
         expect_equal(f"{where} {shown}", bytes.fromhex(got), want_bytes)
         return
+    if leaf == "node_text" and isinstance(want, str) and isinstance(got, str) and got != want:
+        raise VectorMismatch(f"{where} {shown}", first_difference(got, want))
     expect_equal(f"{where} {shown}", got, want)
 
 
