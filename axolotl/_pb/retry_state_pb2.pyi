@@ -73,13 +73,14 @@ class DeviceState(_message.Message):
     def __init__(self, device: _Optional[_Union[Address, _Mapping]] = ..., state: _Optional[int] = ..., receipts_answered: _Optional[int] = ..., last_count: _Optional[int] = ..., base_key_at_answer: _Optional[bytes] = ..., registration_id: _Optional[int] = ..., sent: _Optional[_Iterable[_Union[ChainPosition, _Mapping]]] = ...) -> None: ...
 
 class SendLogEntry(_message.Message):
-    __slots__ = ("message_id", "plaintext", "timestamp_ms", "group_id", "priority", "devices", "version")
+    __slots__ = ("message_id", "plaintext", "timestamp_ms", "group_id", "priority", "devices", "expires_ms", "version")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     PLAINTEXT_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     DEVICES_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_MS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     plaintext: bytes
@@ -87,8 +88,9 @@ class SendLogEntry(_message.Message):
     group_id: str
     priority: int
     devices: _containers.RepeatedCompositeFieldContainer[DeviceState]
+    expires_ms: int
     version: int
-    def __init__(self, message_id: _Optional[str] = ..., plaintext: _Optional[bytes] = ..., timestamp_ms: _Optional[int] = ..., group_id: _Optional[str] = ..., priority: _Optional[int] = ..., devices: _Optional[_Iterable[_Union[DeviceState, _Mapping]]] = ..., version: _Optional[int] = ...) -> None: ...
+    def __init__(self, message_id: _Optional[str] = ..., plaintext: _Optional[bytes] = ..., timestamp_ms: _Optional[int] = ..., group_id: _Optional[str] = ..., priority: _Optional[int] = ..., devices: _Optional[_Iterable[_Union[DeviceState, _Mapping]]] = ..., expires_ms: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
 class ReceiveRecord(_message.Message):
     __slots__ = ("message_id", "sender", "state", "count", "reason", "timestamp_ms", "group_id", "priority", "no_session", "failed", "version")
@@ -153,6 +155,16 @@ class Counter(_message.Message):
     value: int
     version: int
     def __init__(self, value: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class SchedulingClock(_message.Message):
+    __slots__ = ("offset_ms", "last_ms", "version")
+    OFFSET_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_MS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    offset_ms: int
+    last_ms: int
+    version: int
+    def __init__(self, offset_ms: _Optional[int] = ..., last_ms: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
 class BundleWait(_message.Message):
     __slots__ = ("sender", "message_ids", "counts", "asked_ms", "version")

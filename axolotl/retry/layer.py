@@ -16,7 +16,7 @@ from axolotl.errors import UsageError
 from axolotl.framing import Framing, NativeFraming
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt
-from axolotl.retry import gaps, inbox, outbox, receiver, sender
+from axolotl.retry import clock, gaps, inbox, outbox, receiver, sender
 from axolotl.retry._context import Collected, Context, LayerStats
 from axolotl.retry.events import Action, Deliver, DeliveryReceipt, Envelope, WakeAt
 from axolotl.retry.jid import address_from_jid
@@ -112,11 +112,11 @@ class RetryLayer:
             ctx.store, device, bundle, trust=ctx.trust, rng=ctx.rng, config=ctx.config
         )
 
-    def _finish(self, out: Collected) -> list[Action]:
+    def _finish(self, out: Collected, at: clock.Reading) -> list[Action]:
         actions: list[Action] = out.sorted()  # type: ignore[assignment]
         wake = self._ctx.store.next_due_ms(TIMED_KINDS)
         if wake is not None:
-            actions.append(WakeAt(wake))
+            actions.append(WakeAt(at.to_stack(wake)))  # timers run on the layer's clock
         return actions
 
     def send(
@@ -141,18 +141,21 @@ class RetryLayer:
             NoSession: a device has no session (call :meth:`process_bundle`).
         """
         out = Collected()
-        with self._ctx.store.transaction():
+        ctx = self._ctx
+        with ctx.store.transaction():
+            at = clock.read(ctx, now_ms)
             sender.send(
-                self._ctx, list(recipients), message_id, plaintext, now_ms, group, priority, out
+                ctx, list(recipients), message_id, plaintext, now_ms, at.ms, group, priority, out
             )
-            return self._finish(out)
+            return self._finish(out, at)
 
     def receive(self, envelope: Envelope, now_ms: int) -> list[Action]:
         """Handle an envelope from the network: deliver it once, or ask for a resend."""
         out = Collected()
         with self._ctx.store.transaction():
-            receiver.receive(self._ctx, envelope, now_ms, out)
-            return self._finish(out)
+            at = clock.read(self._ctx, now_ms)
+            receiver.receive(self._ctx, envelope, at.ms, out)
+            return self._finish(out, at)
 
     def receive_receipt(
         self,
@@ -176,15 +179,16 @@ class RetryLayer:
         """
         out = Collected()
         with self._ctx.store.transaction():
+            at = clock.read(self._ctx, now_ms)
             if isinstance(receipt, DeliveryReceipt):
                 sender.on_delivery_receipt(self._ctx, receipt)
             elif isinstance(receipt, IncomingRetryReceipt):
                 if device is None:
                     device = address_from_jid(receipt.participant or receipt.sender)
-                sender.on_retry_receipt(self._ctx, receipt, device, now_ms, out)
+                sender.on_retry_receipt(self._ctx, receipt, device, at.ms, out)
             else:
                 raise UsageError(f"not a receipt: {type(receipt).__name__}")
-            return self._finish(out)
+            return self._finish(out, at)
 
     def bundle_fetched(
         self, device: ProtocolAddress, bundle: PreKeyBundle | None, now_ms: int
@@ -205,8 +209,9 @@ class RetryLayer:
             raise UsageError(f"expected a PreKeyBundle or None, got {type(bundle).__name__}")
         out = Collected()
         with self._ctx.store.transaction():
-            sender.on_bundle(self._ctx, device, bundle, now_ms, out)
-            return self._finish(out)
+            at = clock.read(self._ctx, now_ms)
+            sender.on_bundle(self._ctx, device, bundle, at.ms, out)
+            return self._finish(out, at)
 
     def confirm(self, sender: ProtocolAddress, message_id: str) -> None:
         """The application has durably taken the delivery of ``message_id`` from ``sender``.
@@ -235,15 +240,17 @@ class RetryLayer:
         """The server accepted the envelope of ``message_id`` for ``device``."""
         out = Collected()
         with self._ctx.store.transaction():
+            at = clock.read(self._ctx, now_ms)
             sender.on_server_ack(self._ctx, message_id, device)
-            return self._finish(out)
+            return self._finish(out, at)
 
     def reconnected(self, now_ms: int) -> list[Action]:
         """The connection is back: every envelope not yet acked goes out again now."""
         out = Collected()
         with self._ctx.store.transaction():
-            outbox.reconnect(self._ctx, now_ms, out)
-            return self._finish(out)
+            at = clock.read(self._ctx, now_ms)
+            outbox.reconnect(self._ctx, at.ms, out)
+            return self._finish(out, at)
 
     def tick(self, now_ms: int) -> list[Action]:
         """Fire every timer due by ``now_ms``: retransmissions, repeated receipts, bundle waits,
@@ -251,13 +258,14 @@ class RetryLayer:
         ctx = self._ctx
         out = Collected()
         with ctx.store.transaction():
-            for envelope in outbox.due(ctx, now_ms, out):
+            at = clock.read(ctx, now_ms)
+            for envelope in outbox.due(ctx, at.ms, out):
                 sender.on_send_failed(ctx, envelope)
-            receiver.retry_due(ctx, now_ms, out)
-            sender.bundle_waits_due(ctx, now_ms, out)
-            gaps.due(ctx, now_ms, out)
-            self._prune_send_log(now_ms, out)
-            return self._finish(out)
+            receiver.retry_due(ctx, at.ms, out)
+            sender.bundle_waits_due(ctx, at.ms, out)
+            gaps.due(ctx, at.ms, out)
+            self._prune_send_log(at.ms, out)
+            return self._finish(out, at)
 
     def _prune_send_log(self, now_ms: int, out: Collected) -> None:
         """Drop send-log entries past their age; report every device that never confirmed."""

@@ -145,6 +145,9 @@ class RetryPolicy:
             the ``Deliver`` action alone, and a crash between the call and
             the application's own write loses it.
         gap_grace_ms: how long skipped counters may stay missing before a ``Gap``.
+        max_clock_jump_ms: the most one call's ``now_ms`` may move the layer's
+            scheduling clock forward (:mod:`axolotl.retry.clock`): a bigger
+            jump counts as this much, a step back as none.
         bundle_wait_ms: how long a resend waits for the bundle a ``FetchBundle``
             asked for (a keyless receipt says the session is broken) before it
             goes out on the old session after all.
@@ -162,6 +165,7 @@ class RetryPolicy:
     inbox: bool = True
     gap_grace_ms: int = 10_000
     bundle_wait_ms: int = 30_000
+    max_clock_jump_ms: int = 86_400_000
     classes: dict[Priority, PriorityClass] = field(default_factory=_default_classes)
 
     def __post_init__(self) -> None:
@@ -177,6 +181,7 @@ class RetryPolicy:
             "sent_ids_kept",
             "gap_grace_ms",
             "bundle_wait_ms",
+            "max_clock_jump_ms",
         ):
             if getattr(self, name) < 0:
                 raise UsageError(f"RetryPolicy.{name} must be >= 0")

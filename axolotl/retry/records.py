@@ -191,6 +191,9 @@ class SendLogEntry:
     group_id: str | None
     priority: Priority
     devices: list[DeviceState] = field(default_factory=list)
+    expires_ms: int = 0
+    """When it leaves the send log, on the layer's clock (0: an entry from before
+    that clock, which expires ``send_log_max_age_ms`` after ``timestamp_ms``)."""
 
     def device(self, address: ProtocolAddress) -> DeviceState | None:
         """The state of ``address``, if it was a recipient."""
@@ -202,6 +205,7 @@ class SendLogEntry:
             plaintext=self.plaintext,
             timestamp_ms=self.timestamp_ms,
             priority=int(self.priority),
+            expires_ms=self.expires_ms,
             version=VERSION,
         )
         if self.group_id is not None:
@@ -240,6 +244,7 @@ class SendLogEntry:
                     )
                     for m in msg.devices
                 ],
+                expires_ms=msg.expires_ms,
             )
         except (UsageError, ValueError) as exc:
             raise StorageError(f"stored send log entry is invalid: {exc}") from None

@@ -67,7 +67,7 @@ def _save(ctx: Context, entry: SendLogEntry) -> None:
         SENDLOG,
         entry.message_id,
         entry.serialize(),
-        entry.timestamp_ms + ctx.policy.send_log_max_age_ms,
+        entry.expires_ms or entry.timestamp_ms + ctx.policy.send_log_max_age_ms,
     )
 
 
@@ -155,11 +155,15 @@ def send(
     message_id: str,
     plaintext: bytes,
     now_ms: int,
+    at_ms: int,
     group_id: str | None,
     priority: Priority,
     out: Collected,
 ) -> None:
     """Log the message and transmit it to every recipient device.
+
+    ``now_ms`` (the stack's clock) stamps the message; ``at_ms`` (the layer's
+    scheduling clock, :mod:`axolotl.retry.clock`) schedules it.
 
     Raises:
         UsageError: no recipients, a repeated device, a message id in use, or
@@ -190,12 +194,13 @@ def send(
         group_id=group_id,
         priority=Priority(priority),
         devices=[DeviceState(d) for d in recipients],
+        expires_ms=at_ms + ctx.policy.send_log_max_age_ms,
     )
     shared = _GroupBody()
     for state in entry.devices:
         envelope = _envelope(ctx, entry, state, 0, False, shared)
         state.state = next_send_state(state.state, SendEvent.TRANSMIT)
-        outbox.enqueue(ctx, envelope, now_ms, out)
+        outbox.enqueue(ctx, envelope, at_ms, out)
     _save(ctx, entry)
 
 
