@@ -218,6 +218,25 @@ def test_builders_refuse_bad_extras() -> None:
         MessageStanza(envelopes=[env()])  # type: ignore[arg-type]
 
 
+def test_builders_refuse_a_group_jid_as_a_device() -> None:
+    # The parser refuses such a stanza (participant and <to jid> name devices):
+    # the builder must not write one. Only a skmsg goes to its own group.
+    on_group_server = ProtocolAddress("491700000002@g.us", 2)
+    everyone = ProtocolAddress(GROUP, 0)
+    for bad in (
+        env(recipient=on_group_server),
+        env(recipient=on_group_server, group_id=GROUP),
+        env(recipient=everyone, group_id=GROUP),
+        env(recipient=on_group_server, group_id=GROUP, type=MessageType.SENDER_KEY),
+    ):
+        with pytest.raises(UsageError, match="group"):
+            envelope_to_node(bad)
+    with pytest.raises(UsageError, match="group"):
+        envelopes_to_node([env(recipient=on_group_server, group_id=GROUP)])
+    shared = env(recipient=everyone, group_id=GROUP, type=MessageType.SENDER_KEY)
+    assert parse_message_node(envelope_to_node(shared), ALICE).envelopes == (shared,)
+
+
 def test_incoming_pairwise_and_unknown_parts_ignored() -> None:
     node = parse_text(
         '<message from="491700000001@s.whatsapp.net" id="X1" type="text" t="7" notify="A">'
@@ -316,6 +335,39 @@ _ENC = '<enc v="2" type="msg">0x01</enc>'
     ],
 )
 def test_bad_stanzas_raise_decode_error_naming_the_field(text: str, what: str) -> None:
+    with pytest.raises(DecodeError) as info:
+        parse_message_node(parse_text(text), BOB)
+    assert info.value.what == what, info.value
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        (
+            '<message to="499876@s.whatsapp.net" id="X1" type="text"><participants>'
+            f'<to jid="499876:2@g.us">{_ENC}</to></participants></message>',
+            "message.participants.to.jid",
+        ),
+        (
+            f'<message to="{GROUP}" participant="{GROUP}" id="X1" type="text">{_ENC}</message>',
+            "message.participant",
+        ),
+        (
+            f'<message to="{GROUP}" participant="a:1@broadcast" id="X1" type="text">'
+            '<enc v="2" type="skmsg">0x01</enc></message>',
+            "message.participant",
+        ),
+        (
+            _GROUP_IN.replace("491700000001@s.whatsapp.net", "a:1@g.us").format(_ENC),
+            "message.participant",
+        ),
+    ],
+)
+def test_a_group_jid_where_a_device_goes_is_refused(text: str, what: str) -> None:
+    # Found by the message_stanza fuzz target: <to jid="...@g.us"> became a
+    # pairwise envelope for a "device" on the group server, which
+    # envelope_to_node writes as a group message without participant -- a
+    # stanza the parser refuses. participant and <to jid> name devices only.
     with pytest.raises(DecodeError) as info:
         parse_message_node(parse_text(text), BOB)
     assert info.value.what == what, info.value

@@ -3,8 +3,9 @@
 A :class:`Target` names a parser (or a stateful operation) of remote data and
 builds a :class:`Harness`: valid seeds made by the library, a structure-aware
 ``mutate``, a ``run`` that feeds one input to the library and checks the
-invariants, and ``encode``/``decode`` so an input can be saved, replayed and
-handed to atheris.
+invariants (the costly checks of what it returned may go to ``check``, which
+runs after the clock stops), and ``encode``/``decode`` so an input can be
+saved, replayed and handed to atheris.
 
 The oracle (:func:`execute`):
 
@@ -89,6 +90,9 @@ class Harness:
     anything else a crash) but outside the clock, so that the time limit
     measures the parser and not the harness.
     """
+    check: Callable[[Any, Any], None] | None = None
+    """``check(prepared, result)`` after ``run`` succeeded: invariants of what it returned
+    (round trips through other codecs, say), untimed like ``prepare``; raises Violation."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,14 +180,26 @@ def _where(exc: BaseException) -> str:
 
 
 def _once(harness: Harness, value: Any) -> Outcome:
-    start = 0.0
+    start = stop = 0.0
+
+    def took() -> float:
+        if not start:
+            return 0.0
+        return (stop or time.perf_counter()) - start
+
     try:
         if harness.prepare is not None:
             value = harness.prepare(value)
         start = time.perf_counter()
-        harness.run(value)
+        result = harness.run(value)
+        stop = time.perf_counter()
+        if harness.check is not None:
+            try:
+                harness.check(value, result)
+            except AxolotlError as exc:  # a check's AxolotlError is no outcome of run
+                raise Violation(f"check raised {exc!r}") from exc
     except AxolotlError as exc:
-        elapsed = time.perf_counter() - start if start else 0.0
+        elapsed = took()
         if start and harness.remote and not isinstance(exc, RemoteError | StorageError):
             return Outcome(
                 result=type(exc).__name__, message=str(exc), seconds=elapsed, kind="family",
@@ -191,18 +207,18 @@ def _once(harness: Harness, value: Any) -> Outcome:
             )  # fmt: skip
         return Outcome(result=type(exc).__name__, message=str(exc), seconds=elapsed)
     except Violation as exc:
-        elapsed = time.perf_counter() - start if start else 0.0
+        elapsed = took()
         return Outcome(
             result="Violation", message=str(exc), seconds=elapsed, kind="invariant",
             where="", trace=traceback.format_exc(),
         )  # fmt: skip
     except Exception as exc:  # the point: anything that is not an AxolotlError
-        elapsed = time.perf_counter() - start if start else 0.0
+        elapsed = took()
         return Outcome(
             result=type(exc).__name__, message=str(exc)[:2000], seconds=elapsed, kind="crash",
             where=_where(exc), trace=traceback.format_exc(limit=-12),
         )  # fmt: skip
-    return Outcome(result="ok", message="", seconds=time.perf_counter() - start)
+    return Outcome(result="ok", message="", seconds=took())
 
 
 def execute(harness: Harness, value: Any, slow_ms: float = SLOW_MS) -> Outcome:

@@ -41,7 +41,14 @@ from tests.fuzz.mutate_pb import Nested, mutate_message
 from tests.fuzz.seeds import world
 from tests.fuzz.targets_wire import bytes_harness
 
-__all__ = ["TARGETS", "check_receipt", "flat_harness"]
+__all__ = [
+    "TARGETS",
+    "FakeProtocolTreeNode",
+    "check_receipt",
+    "flat_harness",
+    "ptn_from_flat",
+    "tag_for_yowsup",
+]
 
 _KEYS = {12: Nested()}
 
@@ -244,6 +251,20 @@ def ptn_from_flat(flat: Flat) -> FakeProtocolTreeNode:
     return built
 
 
+def tag_for_yowsup(rng: random.Random, flat: Flat) -> Flat:
+    """One attribute value of ``flat`` tagged to reach yowsup as bytes or an int."""
+    rows = list(flat)
+    i = rng.randrange(len(rows))
+    tag, attrs, data, parent = rows[i]
+    if not attrs:
+        return flat
+    j = rng.randrange(len(attrs))
+    key, value = attrs[j]
+    value = rng.choice((_BYTES + value, _BYTES + "\xff\xfe", _INT + value, _INT + "-1"))
+    rows[i] = (tag, (*attrs[:j], (key, value), *attrs[j + 1 :]), data, parent)
+    return tuple(rows)
+
+
 def _receipt_yowsup() -> Harness:
     seeds = [flatten(n) for n in _seed_nodes()]
     base = flat_harness(seeds, None)
@@ -252,16 +273,7 @@ def _receipt_yowsup() -> Harness:
         if rng.random() < 0.75:
             mutant: Flat = base.mutate(rng, flat, pool)
             return mutant
-        rows = list(flat)
-        i = rng.randrange(len(rows))
-        tag, attrs, data, parent = rows[i]
-        if not attrs:
-            return flat
-        j = rng.randrange(len(attrs))
-        key, value = attrs[j]
-        value = rng.choice((_BYTES + value, _BYTES + "\xff\xfe", _INT + value, _INT + "-1"))
-        rows[i] = (tag, (*attrs[:j], (key, value), *attrs[j + 1 :]), data, parent)
-        return tuple(rows)
+        return tag_for_yowsup(rng, flat)
 
     def run(ptn: FakeProtocolTreeNode) -> None:
         receipt: RetryReceipt

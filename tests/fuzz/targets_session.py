@@ -44,7 +44,7 @@ from tests.fuzz.store_state import Snapshot, diff, restore, snapshot
 from tests.fuzz.targets_receipts import flat_harness
 from tests.fuzz.targets_wire import bytes_harness
 
-__all__ = ["TARGETS", "Guard"]
+__all__ = ["TARGETS", "Guard", "resign_keys"]
 
 _PREKEY_NESTED = {4: Nested(framed=True, tail=8)}
 
@@ -194,7 +194,7 @@ def _bundle_from_receipt(receipt: IncomingRetryReceipt, device_id: int) -> PreKe
     )
 
 
-def _resign_keys(rng: random.Random, flat: Flat, signers: dict[bytes, IdentityKeyPair]) -> Flat:
+def resign_keys(rng: random.Random, flat: Flat, signers: dict[bytes, IdentityKeyPair]) -> Flat:
     """Re-sign the <skey> value with the identity named in <identity>, if we hold that key."""
     rows = list(flat)
     tags = [row[0] for row in rows]
@@ -244,7 +244,7 @@ def _key_bundle() -> Harness:
 
     def mutate(rng: random.Random, flat: Flat, pool: Sequence[Flat]) -> Flat:
         out = base.mutate(rng, flat, pool)
-        return _resign_keys(rng, out, signers) if rng.random() < 0.4 else out
+        return resign_keys(rng, out, signers) if rng.random() < 0.4 else out
 
     def operation(node: Node) -> None:
         bundle = _bundle_from_receipt(IncomingRetryReceipt.from_node(node), bob.device_id)

@@ -7,6 +7,7 @@ make sure each part can fail.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
@@ -64,6 +65,26 @@ def test_oracle_flags_slow_inputs_measured_three_times() -> None:
     outcome = execute(_harness(run), b"", slow_ms=0.001)
     assert outcome.kind == "slow" and len(calls) == 3
     assert execute(_harness(run), b"", slow_ms=1e9).kind is None
+
+
+def test_check_sees_what_run_returned_and_runs_untimed() -> None:
+    seen: list[object] = []
+
+    def check(value: object, result: object) -> None:
+        seen.append((value, result))
+        total = 0
+        for i in range(200_000):  # slow, but the clock has stopped
+            total += i
+        if value == b"bad":
+            raise Violation("round trip")
+        if value == b"typed":
+            raise DecodeError("x", "a check's own error")
+
+    harness = dataclasses.replace(_harness(lambda v: len(v)), check=check)
+    assert execute(harness, b"ok", slow_ms=1).kind is None
+    assert seen == [(b"ok", 2)]
+    assert execute(harness, b"bad").kind == "invariant"
+    assert execute(harness, b"typed").kind == "invariant"  # not an outcome of run
 
 
 def test_fuzz_is_deterministic_and_reports_findings() -> None:

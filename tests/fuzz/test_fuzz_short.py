@@ -35,6 +35,8 @@ SHORT_RUN = {
     "process_distribution": 800,
     "key_bundle": 800,
     "prekey_bundle": 2000,
+    "message_stanza": 600,
+    "retry_receipt": 1500,
 }
 
 

@@ -112,8 +112,9 @@ def envelope_to_node(
         The ``<message>`` node (outgoing: ``to``).
 
     Raises:
-        UsageError: ``envelope`` is not an :class:`Envelope`, or an extra is
-            malformed.
+        UsageError: ``envelope`` is not an :class:`Envelope`, an extra is
+            malformed, or the recipient is a group JID (other than the
+            group of a ``skmsg``).
     """
     # Kept lean (benchmarks/bench_stanza.py): every value is checked, then the
     # nodes are assembled without Node's own re-validation.
@@ -124,6 +125,10 @@ def envelope_to_node(
     group_id = envelope.group_id
     device = address_to_jid(envelope.recipient)
     _name_attr_usage("recipient jid", device)
+    if is_group_jid(device) and (envelope.type != MessageType.SENDER_KEY or device != group_id):
+        # The stanza would read back as another message (or not at all): a
+        # group JID stands where only a device may (participant, pairwise to).
+        raise UsageError(f"recipient {device!r} is a group JID; only a skmsg goes to its group")
     if group_id is None:
         attrs = _message_attrs(envelope, device, kind)
     else:
@@ -170,8 +175,9 @@ def envelopes_to_node(
     Raises:
         UsageError: no envelopes, envelopes of different messages, senders,
             timestamps or groups, ``skmsg`` bodies that differ, a device
-            listed twice, more than :data:`MAX_FANOUT` devices, or no ``to``
-            where none can be derived.
+            listed twice, a pairwise recipient that is a group JID, more
+            than :data:`MAX_FANOUT` devices, or no ``to`` where none can be
+            derived.
     """
     envs = tuple(envelopes)
     if not envs:
@@ -200,6 +206,8 @@ def envelopes_to_node(
     jids = [address_to_jid(env.recipient) for env in pairwise]
     for jid in jids:
         _name_attr_usage("recipient jid", jid)
+        if is_group_jid(jid):
+            raise UsageError(f"recipient {jid!r} of a pairwise envelope is a group JID")
     if len(set(jids)) != len(jids):
         raise UsageError("a fan-out lists a device twice")
     _check_group(first.group_id)

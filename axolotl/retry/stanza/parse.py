@@ -264,7 +264,8 @@ def parse_message_node(node: Node, local: ProtocolAddress) -> MessageStanza:
     required (the server stamps every delivery). An outgoing one (``to``)
     is read with ``local`` as the sender, its ``<participants>`` included;
     without ``t`` (yowsup 3.3.0 writes none) its timestamp reads as 0.
-    ``participant`` belongs to group (and broadcast) stanzas only.
+    ``participant`` belongs to group (and broadcast) stanzas only; it and
+    every ``<to jid>`` name a device, never a group.
 
     Args:
         node: the ``<message>`` node.
@@ -278,7 +279,8 @@ def parse_message_node(node: Node, local: ProtocolAddress) -> MessageStanza:
         DecodeError: an attribute is missing, malformed or out of range, an
             ``<enc>`` has an unknown ``type`` or ``v``, a non-canonical
             ``count``, no or oversized bytes, two ``<enc>`` of a kind, a
-            ``skmsg`` outside a group, a limit is passed, ``<device-identity>``
+            ``skmsg`` outside a group, a group JID as ``participant`` or
+            ``<to jid>``, a limit is passed, ``<device-identity>``
             without a ``pkmsg``, or ``mediatype`` values disagree; ``what``
             names the field (``"message.enc.count"``).
         UsageError: ``node`` is not a :class:`Node` or ``local`` not a
@@ -319,6 +321,10 @@ def _parse(node: Node, local: ProtocolAddress) -> MessageStanza:
         _text(participant, "message.participant")
         if not is_group_jid(jid):
             fail("message.participant", f"only on a group message, not {jid_name} a device")
+        if is_group_jid(participant):
+            # It names a device (the author, or the one a resend is for); a group
+            # here would make an envelope the builder cannot write back.
+            fail("message.participant", f"names a group, not a device: {excerpt(participant)}")
     t = attrs.get("t")
     if t is None:
         if incoming:
@@ -417,6 +423,8 @@ def _participants(node: Node) -> list[tuple[str, _Enc]]:
         if jid is None:
             fail("message.participants.to.jid", "missing")
         _text(jid, "message.participants.to.jid")
+        if is_group_jid(jid):
+            fail("message.participants.to.jid", f"names a group, not a device: {excerpt(jid)}")
         if jid in seen:
             fail("message.participants.to", f"device {jid[:64]!r} listed twice")
         seen.add(jid)
