@@ -1,4 +1,4 @@
-"""The verdict of a SIGKILL crash run, from the devices' journals alone (:mod:`tests.crash_journal`).
+"""The verdict of a SIGKILL crash run, from the devices' journals (:mod:`tests.crash_journal`).
 
 Every message a device's user sent (its ``intent``) must show up in the
 journal of each of its recipients exactly once, with the text that was sent,
@@ -63,7 +63,7 @@ class Verdict:
             )
             lines.append(
                 f"uploads {dict(r.uploads)}, resends {r.resends}, faults {dict(r.faults)}, "
-                f"stanzas redelivered after a restart {r.redelivered}"
+                f"stanzas handed over at a restart {r.handed_at_restart}"
             )
             lines.append(
                 f"recovery {dict(r.recovery)}, {r.settle_rounds} settle rounds, {r.wall_s:.1f} s"
@@ -122,7 +122,9 @@ def check(journals: dict[str, list[Record]]) -> Verdict:
             elif kind == "send_failed":
                 failed[device][(r["id"], r["device"])] = r["reason"]
         problems += [
-            f"{device} showed {m} from {s} {k} times" for (s, m), k in shown[device].items() if k > 1
+            f"{device} showed {m} from {s} {k} times"
+            for (s, m), k in shown[device].items()
+            if k > 1
         ]
         problems += [
             f"{device} showed {text!r} from {s} under {k} message ids"

@@ -41,11 +41,11 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import axolotl
-from axolotl.address import ProtocolAddress
 from axolotl.receipts import IncomingRetryReceipt, Node
 from axolotl.retry import (
     Ack,
@@ -84,7 +84,7 @@ __all__ = [
 
 @enum.unique
 class Phase(enum.IntEnum):
-    """What the device is doing, written to its phase file so the parent can tell where a kill hit."""
+    """What the device is doing, in its phase file: the parent reads where a kill hit."""
 
     START = 1  # interpreter start-up, imports, opening the store
     INBOX = 2  # handing out layer.inbox() at start-up
@@ -253,7 +253,14 @@ class Device:
                 self.point("upload")
             elif isinstance(action, SendReceipt):
                 node = action.receipt.to_node().to_text(indent=None)
-                _out({"op": "up", "kind": "receipt", "to": address_to_jid(action.device), "node": node})
+                _out(
+                    {
+                        "op": "up",
+                        "kind": "receipt",
+                        "to": address_to_jid(action.device),
+                        "node": node,
+                    }
+                )
                 self.point("upload")
             elif isinstance(action, Ack):
                 to = address_to_jid(action.sender)
@@ -282,13 +289,16 @@ class Device:
                 )
             elif isinstance(action, Gap):
                 self.report(
-                    {"t": "gap", "from": address_to_jid(action.sender), "missing": list(action.missing)}
+                    {
+                        "t": "gap",
+                        "from": address_to_jid(action.sender),
+                        "missing": list(action.missing),
+                    }
                 )
             elif isinstance(action, FetchBundle):
                 # The relay has no key directory: the resend goes on the old session.
                 self.report({"t": "fetch_bundle", "device": address_to_jid(action.device)})
-                device = action.device
-                self.call(lambda: self.layer.bundle_fetched(device, None, self.now))
+                self.call(partial(self.layer.bundle_fetched, action.device, None, self.now))
 
     def call(self, make: Callable[[], list[Action]]) -> None:
         """A layer call in a transaction of its own, then its actions."""
@@ -372,7 +382,15 @@ class Device:
         elif op == "sync":
             pending = len(self.layer.pending())
             inbox = len(self.layer.inbox())
-            _out({"op": "synced", "k": msg["k"], "wake": self.wake, "outbox": pending, "inbox": inbox})
+            _out(
+                {
+                    "op": "synced",
+                    "k": msg["k"],
+                    "wake": self.wake,
+                    "outbox": pending,
+                    "inbox": inbox,
+                }
+            )
         elif op == "quit":
             return False
         else:

@@ -32,38 +32,44 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import json
 import os
 import queue
 import random
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from axolotl.address import ProtocolAddress
-from axolotl.keys import generate_identity_key_pair, generate_registration_id
-from axolotl.keys import generate_signed_pre_key
 from axolotl.receipts import Node, OutgoingRetryReceipt
-from axolotl.retry import RetryLayer, address_from_jid, address_to_jid
-from axolotl.session import new_bundle
+from axolotl.retry import RetryLayer, address_from_jid
 from axolotl.store import SQLiteStore
 from tests import crash_checks
-from tests.crash_child import ARMED_PHASE, KILL_POINTS, Phase, envelope_from_json, envelope_to_json, policy
+from tests.crash_child import (
+    ARMED_PHASE,
+    KILL_POINTS,
+    Phase,
+    envelope_from_json,
+    envelope_to_json,
+    policy,
+)
+from tests.crash_devices import (
+    NAMES,
+    ROOT,
+    START_MS,
+    ChildError,
+    DeviceProcess,
+    Events,
+    provision,
+)
 from tests.crash_journal import read
 
 __all__ = ["Config", "main", "run"]
 
-ROOT = Path(__file__).resolve().parent.parent
 GROUP = "crash@g.us"
-_NAMES = ("alice", "bob", "carol", "dave", "erin")
-_START_MS = 1_700_000_000_000
 _SETTLE_ROUNDS = 5_000
 
 
@@ -113,113 +119,25 @@ class Stats:
     uploads: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     resends: int = 0
-    redelivered: int = 0
+    handed_at_restart: int = 0
     recovery: Counter[str] = field(default_factory=Counter)
     settle_rounds: int = 0
     wall_s: float = 0.0
-
-
-class ChildError(RuntimeError):
-    """A device process ended in a way no kill explains (an exception, a bad line)."""
-
-
-class _Child:
-    """One incarnation of a device process, with a reader and a writer thread."""
-
-    def __init__(self, jid: str, number: int, directory: Path, now: int, config: Config,
-                 events: queue.Queue[tuple[str, int, dict[str, Any] | None]]) -> None:
-        self.jid = jid
-        self.number = number
-        self.ready = False
-        self.killed = False  # by the relay
-        self.quitting = False
-        self.err_path = directory / f"stderr-{number}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with self.err_path.open("wb") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.crash_child", "--dir", str(directory),
-                 "--jid", jid, "--now", str(now), "--policy", config.policy],
-                cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-            )  # fmt: skip
-        self._lines: queue.Queue[bytes | None] = queue.Queue()
-        self._events = events
-        threading.Thread(target=self._write, daemon=True).start()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def put(self, obj: dict[str, Any]) -> None:
-        self._lines.put(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
-
-    def close_input(self) -> None:
-        self._lines.put(None)
-
-    def _write(self) -> None:
-        stdin = self.proc.stdin
-        assert stdin is not None
-        while (line := self._lines.get()) is not None:
-            try:
-                stdin.write(line)
-                stdin.flush()
-            except OSError:
-                return  # killed: what it did not read is still pending at the relay
-        try:
-            stdin.close()
-        except OSError:
-            pass
-
-    def _read(self) -> None:
-        stdout: IO[bytes] | None = self.proc.stdout
-        assert stdout is not None
-        for line in stdout:
-            if line.endswith(b"\n"):
-                self._events.put((self.jid, self.number, json.loads(line)))
-            else:  # the kill tore it: it never reached the server
-                self._events.put((self.jid, self.number, {"op": "torn"}))
-        self._events.put((self.jid, self.number, None))
-
-    def stderr(self) -> str:
-        return self.err_path.read_text(errors="replace")[-4000:]
-
-
-def provision(workdir: Path, count: int) -> list[str]:
-    """Databases for ``count`` devices, each with a session with every other; their JIDs."""
-    addresses = [ProtocolAddress(f"{name}@s.whatsapp.net", i + 1)
-                 for i, name in enumerate(_NAMES[:count])]  # fmt: skip
-    stores: dict[ProtocolAddress, SQLiteStore] = {}
-    try:
-        for address in addresses:
-            directory = workdir / address_to_jid(address)
-            directory.mkdir(parents=True)
-            (directory / "phase").write_bytes(bytes([Phase.START]))
-            identity = generate_identity_key_pair()
-            store = SQLiteStore.create(directory / "device.db", identity, generate_registration_id())
-            store.store_signed_pre_key(generate_signed_pre_key(identity, 1, _START_MS))
-            stores[address] = store
-        for a in addresses:
-            layer = RetryLayer(stores[a], a)
-            for b in addresses:
-                if a != b:
-                    bundle = new_bundle(stores[b], b.device_id)
-                    assert bundle is not None
-                    layer.process_bundle(b, bundle)
-    finally:
-        for store in stores.values():
-            store.close()
-    return [address_to_jid(a) for a in addresses]
 
 
 class Relay:
     """The server, the killer and the user of one run (see the module docstring)."""
 
     def __init__(self, config: Config, workdir: Path) -> None:
-        if not 2 <= config.devices <= len(_NAMES):
-            raise ValueError(f"devices must be 2..{len(_NAMES)}")
+        if not 2 <= config.devices <= len(NAMES):
+            raise ValueError(f"devices must be 2..{len(NAMES)}")
         self.config = config
         self.workdir = workdir
         self.rng = random.Random(config.seed)
         self.jids = provision(workdir, config.devices)
         self.stats = Stats()
-        self.events: queue.Queue[tuple[str, int, dict[str, Any] | None]] = queue.Queue()
-        self.children: dict[str, _Child | None] = dict.fromkeys(self.jids)
+        self.events: Events = queue.Queue()
+        self.children: dict[str, DeviceProcess | None] = dict.fromkeys(self.jids)
         self.numbers = Counter[str]()
         self.pending: dict[str, dict[int, dict[str, Any]]] = {j: {} for j in self.jids}
         self.released: set[int] = set()
@@ -227,45 +145,53 @@ class Relay:
         self.restart_at: dict[str, float] = {}
         self.next_item = 0
         self.faults_on = True
+        self.unreachable: set[str] = set()  # devices whose uploads never reach the server
         self.t0 = time.monotonic()
-        self.now = _START_MS
+        self.now = START_MS
         self.live_clock = True
         self.synced: dict[str, dict[str, Any]] = {}
         self.asked: dict[tuple[str, int], int] = {}  # (device, incarnation) -> sync round
 
     # -- time ------------------------------------------------------------------
     def clock(self) -> int:
+        """The virtual time (ms): it follows the wall clock while the kills go on."""
         if self.live_clock:
             wall_ms = (time.monotonic() - self.t0) * 1000
-            self.now = max(self.now, _START_MS + int(wall_ms * self.config.speed))
+            self.now = max(self.now, START_MS + int(wall_ms * self.config.speed))
         return self.now
 
     # -- devices ---------------------------------------------------------------
     def start(self, jid: str) -> None:
+        """Start (again) the device ``jid``; hand it every stanza it has not acked."""
         self.numbers[jid] += 1
         directory = self.workdir / jid
         (directory / "phase").write_bytes(bytes([Phase.START]))
-        child = _Child(jid, self.numbers[jid], directory, self.clock(), self.config, self.events)
+        child = DeviceProcess(
+            jid, self.numbers[jid], directory, self.clock(), self.config.policy, self.events
+        )
         self.children[jid] = child
         self.stats.starts += 1
         for item_id in sorted(self.pending[jid]):  # redeliver what it did not ack
             if item_id in self.released:
-                self.stats.redelivered += self.numbers[jid] > 1
+                self.stats.handed_at_restart += self.numbers[jid] > 1
                 child.put({**self.pending[jid][item_id], "now": self.clock()})
 
     def kill(self, jid: str) -> None:
+        """SIGKILL the running device ``jid``, wherever it is."""
         child = self.children[jid]
         assert child is not None
         child.killed = True
         os.kill(child.proc.pid, signal.SIGKILL)
+
+    def _phase(self, jid: str) -> int:
+        return (self.workdir / jid / "phase").read_bytes()[0]
 
     def _ended(self, jid: str, number: int) -> None:
         child = self.children[jid]
         assert child is not None and child.number == number
         code = child.proc.wait()
         self.children[jid] = None
-        # What the device was doing when it died (it cannot write any more).
-        phase = (self.workdir / jid / "phase").read_bytes()[0]
+        phase = self._phase(jid)  # what it was doing when it died (it cannot write any more)
         if code == -signal.SIGKILL and phase >= ARMED_PHASE:
             self.stats.armed_kills += 1
             self.stats.kill_points[KILL_POINTS[phase - ARMED_PHASE]] += 1
@@ -281,6 +207,7 @@ class Relay:
 
     # -- the server --------------------------------------------------------------
     def queue_item(self, jid: str, item: dict[str, Any]) -> None:
+        """Keep a stanza for ``jid`` until it acks it; hand it over after a random delay."""
         self.next_item += 1
         item = {**item, "op": "item", "item": self.next_item}
         self.pending[jid][self.next_item] = item
@@ -288,6 +215,7 @@ class Relay:
         heapq.heappush(self.held, (time.monotonic() + delay / 1000, self.next_item, jid))
 
     def release_due(self) -> None:
+        """Hand over the stanzas whose delay is over (to a device that is down: at its start)."""
         wall = time.monotonic()
         while self.held and self.held[0][0] <= wall:
             _, item_id, jid = heapq.heappop(self.held)
@@ -298,16 +226,18 @@ class Relay:
                 child.put({**item, "now": self.clock()})
 
     def fault(self, name: str, probability: float) -> bool:
+        """Whether the fault ``name`` strikes now (never once the faults are off); counted."""
         hit = self.faults_on and self.rng.random() < probability
         if hit:
             self.stats.faults[name] += 1
         return hit
 
     def upload(self, src: str, msg: dict[str, Any]) -> None:
+        """What the device ``src`` sent to the server: accept it (or lose it to a fault)."""
         kind = msg["kind"]
         self.stats.uploads[kind] += 1
         cfg = self.config
-        if self.fault(f"{kind} dropped", cfg.drop):
+        if src in self.unreachable or self.fault(f"{kind} dropped", cfg.drop):
             return
         if kind == "envelope":
             env = msg["env"]
@@ -325,13 +255,15 @@ class Relay:
         elif kind == "receipt":
             outgoing = OutgoingRetryReceipt.from_node(Node.parse_text(msg["node"]))
             incoming = outgoing.received_from(src)
-            self.queue_item(msg["to"], {"kind": "receipt", "node": incoming.to_node().to_text(indent=None)})
+            node = incoming.to_node().to_text(indent=None)
+            self.queue_item(msg["to"], {"kind": "receipt", "node": node})
         elif kind == "delivery":
             self.queue_item(msg["to"], {"kind": "delivery", "id": msg["id"], "from": src})
         else:
             raise ChildError(f"{src} uploaded an unknown kind {kind!r}")
 
     def handle(self, jid: str, number: int, msg: dict[str, Any] | None) -> None:
+        """One line from incarnation ``number`` of ``jid`` (``None``: it has ended)."""
         if msg is None:
             self._ended(jid, number)
             return
@@ -370,6 +302,7 @@ class Relay:
         self.release_due()
 
     def alive(self) -> list[str]:
+        """The devices running and not being killed."""
         return [j for j, c in self.children.items() if c is not None and not c.killed]
 
     # -- the run -----------------------------------------------------------------
@@ -391,8 +324,7 @@ class Relay:
             alive = self.alive()
             if wall >= next_clock:
                 next_clock = wall + 0.05
-                for jid in alive:
-                    self._put(jid, {"op": "clock", "now": self.clock()})
+                self.clock_all()
             if wall >= next_send and alive:
                 next_send = wall + cfg.send_every_ms / 1000
                 self.user_send(self.rng.choice(alive))
@@ -404,38 +336,61 @@ class Relay:
                     jid = self.rng.choice(ready)  # an arm replaces the device's previous one
                     arms += 1
                     point = self.rng.choice(KILL_POINTS)
-                    self._put(jid, {"op": "arm", "point": point, "skip": self.rng.randrange(4)})
+                    self.put(jid, {"op": "arm", "point": point, "skip": self.rng.randrange(4)})
                 elif self.stats.kills < cfg.kills:
-                    # Mostly a device at work; now and then one still starting
-                    # (in its recovery), never waiting for a victim to be ready.
-                    starting = [j for j in alive if j not in ready]
-                    pool = starting if starting and self.rng.random() < 0.1 else ready
+                    # A device at work, or now and then one in its recovery
+                    # (past the interpreter's start-up, which is no news).
+                    recovering = [
+                        j for j in alive if j not in ready and self._phase(j) != Phase.START
+                    ]
+                    pool = recovering if recovering and self.rng.random() < 0.5 else ready
                     if pool:
                         self.kill(self.rng.choice(pool))
 
-    def _child(self, jid: str) -> _Child:
+    def clock_all(self) -> None:
+        """Tell every running device the time (it fires its timers when they are due)."""
+        for jid in self.alive():
+            self.put(jid, {"op": "clock", "now": self.clock()})
+
+    def begin(self) -> None:
+        """Start every device and wait until each has done its start-up."""
+        for jid in self.jids:
+            self.start(jid)
+        self.wait_ready()
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Handle events until every device is up and has done its start-up."""
+        deadline = time.monotonic() + timeout_s
+        while not all(c is not None and c.ready for c in self.children.values()):
+            if time.monotonic() > deadline:
+                raise ChildError("the devices did not start")
+            self.pump(0.01)
+
+    def _child(self, jid: str) -> DeviceProcess:
         child = self.children[jid]
         assert child is not None
         return child
 
-    def _put(self, jid: str, obj: dict[str, Any]) -> None:
+    def put(self, jid: str, obj: dict[str, Any]) -> None:
+        """Say ``obj`` to the device ``jid``, if it is running (a command to a dead one is lost)."""
         child = self.children[jid]
         if child is not None and not child.killed:
             child.put(obj)
 
     def user_send(self, jid: str) -> None:
+        """The user of ``jid`` sends a message: to the group, or pairwise to some of the others."""
         others = [j for j in self.jids if j != jid]
         if self.rng.random() < 0.3:
-            self._put(jid, {"op": "send", "to": others, "group": GROUP, "now": self.clock()})
+            self.put(jid, {"op": "send", "to": others, "group": GROUP, "now": self.clock()})
             return
         to = self.rng.sample(others, self.rng.randint(1, len(others)))
-        self._put(jid, {"op": "send", "to": to, "group": None, "now": self.clock()})
+        self.put(jid, {"op": "send", "to": to, "group": None, "now": self.clock()})
 
     def settle(self) -> None:
         """No faults, no kills: run until every stanza is acked and no device holds a timer."""
         self.faults_on = False
         for jid in self.alive():
-            self._put(jid, {"op": "arm", "point": None, "skip": 0})
+            self.put(jid, {"op": "arm", "point": None, "skip": 0})
         for when_jid in list(self.restart_at):
             self.restart_at[when_jid] = 0.0
         self.live_clock = False
@@ -459,10 +414,11 @@ class Relay:
                 return
             self.now = max(self.now, min(wakes))
             for jid in self.jids:
-                self._put(jid, {"op": "clock", "now": self.now})
+                self.put(jid, {"op": "clock", "now": self.now})
         raise ChildError(f"the devices did not settle in {_SETTLE_ROUNDS} rounds")
 
     def quit(self) -> None:
+        """Stop every device cleanly (they close their stores and journals)."""
         for jid in self.jids:
             child = self._child(jid)
             child.quitting = True
@@ -478,34 +434,36 @@ class Relay:
                 child.proc.kill()
                 child.proc.wait()
 
+    def verdict(self) -> crash_checks.Verdict:
+        """After :meth:`quit`: the journals' verdict, and nothing left in an inbox or outbox."""
+        self.stats.wall_s = time.monotonic() - self.t0
+        journals = {jid: read(self.workdir / jid / "journal") for jid in self.jids}
+        verdict = crash_checks.check(journals)
+        for jid in self.jids:
+            store = SQLiteStore.open(self.workdir / jid / "device.db")
+            try:
+                layer = RetryLayer(store, address_from_jid(jid), policy=policy(self.config.policy))
+                if layer.inbox():
+                    verdict.problems.append(f"{jid}: {len(layer.inbox())} deliveries unconfirmed")
+                if layer.pending():
+                    verdict.problems.append(f"{jid}: {len(layer.pending())} envelopes never acked")
+            finally:
+                store.close()
+        verdict.relay = self.stats
+        return verdict
+
 
 def run(config: Config, workdir: Path) -> crash_checks.Verdict:
-    """One whole run in ``workdir``; the checks' verdict (its ``stats`` are the relay's)."""
+    """One whole run in ``workdir``: start, kill, settle, quit; the verdict."""
     relay = Relay(config, workdir)
-    started = time.monotonic()
     try:
-        for jid in relay.jids:
-            relay.start(jid)
+        relay.begin()
         relay.storm()
         relay.settle()
         relay.quit()
     finally:
         relay.stop()
-    relay.stats.wall_s = time.monotonic() - started
-    journals = {jid: read(workdir / jid / "journal") for jid in relay.jids}
-    verdict = crash_checks.check(journals)
-    for jid in relay.jids:
-        store = SQLiteStore.open(workdir / jid / "device.db")
-        try:
-            layer = RetryLayer(store, address_from_jid(jid), policy=policy(config.policy))
-            if layer.inbox():
-                verdict.problems.append(f"{jid}: {len(layer.inbox())} deliveries never confirmed")
-            if layer.pending():
-                verdict.problems.append(f"{jid}: {len(layer.pending())} envelopes never acked")
-        finally:
-            store.close()
-    verdict.relay = relay.stats
-    return verdict
+    return relay.verdict()
 
 
 def main(argv: list[str] | None = None) -> int:
