@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from axolotl.retry import Priority
 from tests.crash_checks import check
 from tests.crash_child import envelope_from_json, envelope_to_json, policy
 from tests.crash_journal import Journal, read
@@ -66,7 +67,8 @@ def test_an_envelope_travels_through_the_relay_unchanged() -> None:
 def test_the_tight_policy_spends_its_budgets_sooner() -> None:
     tight, default = policy("tight"), policy("default")
     assert tight.max_retries < default.max_retries
-    assert tight.classes[0].max_transmissions < default.classes[0].max_transmissions
+    first = Priority.DEFAULT
+    assert tight.classes[first].max_transmissions < default.classes[first].max_transmissions
     with pytest.raises(ValueError):
         policy("loose")
 
