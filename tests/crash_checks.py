@@ -32,6 +32,9 @@ class Verdict:
         undecryptable: copies reported ``Undecryptable`` by their recipient.
         send_failed: copies reported ``SendFailed`` by their sender, by reason.
         reported_not_shown: reported copies that were never shown.
+        reported_and_shown: copies shown once and reported too (a late resend after
+            ``Undecryptable``; a ``SendFailed`` whose delivery receipt never came).
+        gaps: ``Gap`` reports (the journal keeps them; a false one costs a re-fetch).
         from_inbox: deliveries journaled when the inbox handed them out at start-up.
         relay: the relay's own statistics (:class:`tests.crash_relay.Stats`), if any.
     """
@@ -43,6 +46,8 @@ class Verdict:
     undecryptable: int = 0
     send_failed: Counter[str] = field(default_factory=Counter)
     reported_not_shown: int = 0
+    reported_and_shown: int = 0
+    gaps: int = 0
     from_inbox: int = 0
     relay: Any = None
 
@@ -50,9 +55,10 @@ class Verdict:
         """One paragraph for a person."""
         lines = [
             f"{self.messages} messages, {self.copies} copies: {self.delivered} shown once, "
-            f"{self.reported_not_shown} reported and not shown "
-            f"(undecryptable {self.undecryptable}, send failed {dict(self.send_failed)}); "
-            f"{self.from_inbox} shown from the inbox after a restart"
+            f"{self.reported_not_shown} reported and not shown, {self.reported_and_shown} "
+            f"shown and reported (undecryptable {self.undecryptable}, send failed "
+            f"{dict(self.send_failed)}); {self.from_inbox} shown from the inbox after a "
+            f"restart; {self.gaps} gaps"
         ]
         if self.relay is not None:
             r = self.relay
@@ -121,6 +127,8 @@ def check(journals: dict[str, list[Record]]) -> Verdict:
                 undecryptable[device].add((r["from"], r["id"]))
             elif kind == "send_failed":
                 failed[device][(r["id"], r["device"])] = r["reason"]
+            elif kind == "gap":
+                verdict.gaps += 1
         problems += [
             f"{device} showed {m} from {s} {k} times"
             for (s, m), k in shown[device].items()
@@ -143,6 +151,7 @@ def check(journals: dict[str, list[Record]]) -> Verdict:
                 verdict.send_failed[reason] += 1
             if times == 1:
                 verdict.delivered += 1
+                verdict.reported_and_shown += at_recipient or reason is not None
             elif times == 0 and (at_recipient or reason is not None):
                 verdict.reported_not_shown += 1
             elif times == 0:
