@@ -104,9 +104,10 @@ class Phase(enum.IntEnum):
 
 KILL_POINTS = ("call", "upload", "write", "confirm", "report", "intent", "send", "inbox", "done")
 """Where an armed device kills itself: after a layer call committed (before its actions), after
-an upload line, after a delivery is journaled (before confirm), after confirm, before a report
-is journaled, after a send intent (before send), after send returned, after ``inbox()`` handed a
-delivery out at start-up (before it is journaled), before a stanza's ``done``."""
+an upload line, after a delivery is journaled (before confirm), after confirm, before an
+``Undecryptable`` or ``SendFailed`` is journaled, after a send intent (before send), after send
+returned, after ``inbox()`` handed a delivery out at start-up (before it is journaled), before a
+stanza's ``done``."""
 
 
 ARMED_PHASE = 100
@@ -238,7 +239,9 @@ class Device:
         self.point("confirm")
 
     def report(self, record: dict[str, Any]) -> None:
-        self.point("report")
+        """Journal a report; a message's own (not a gap or a bundle fetch) may be a kill point."""
+        if record["t"] in ("undecryptable", "send_failed"):
+            self.point("report")
         self.phase(Phase.REPORT)
         self.journal.append(record)
 
