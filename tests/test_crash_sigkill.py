@@ -11,7 +11,7 @@ from its database and its application journal. Once the kills and faults
 stop and every timer has fired, every message is in each recipient's journal
 exactly once with its text, or was reported (:mod:`tests.crash_checks`).
 
-CI runs one seed with 30 relay kills (and 10 armed ones) in about 15 s. For
+CI runs one seed with 30 relay kills (and 10 armed ones): 15-25 s on 2 cores. For
 more: ``AXOLOTL_SIGKILL_KILLS=300 AXOLOTL_SIGKILL_SEEDS=1-5 pytest
 tests/test_crash_sigkill.py``, or ``python -m tests.crash_relay --help``.
 """
