@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from axolotl._slots import slot_setters
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
 from axolotl.receipts import OutgoingRetryReceipt, RetryReason
@@ -66,17 +67,67 @@ class Envelope:
     group_id: str | None = None
     priority: Priority = Priority.DEFAULT
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.message_id, str) or not self.message_id:
+    # Written out instead of the generated __init__ + __post_init__: the
+    # generated one stores each field through object.__setattr__ (a lookup
+    # through the class per field), which was half the cost of building an
+    # envelope; the slot descriptors store the same values directly
+    # (axolotl/_slots.py). The checks are __post_init__'s, in its order.
+    def __init__(
+        self,
+        *,
+        message_id: str,
+        sender: ProtocolAddress,
+        recipient: ProtocolAddress,
+        type: MessageType,
+        body: bytes,
+        timestamp_ms: int,
+        retry_count: int = 0,
+        group_id: str | None = None,
+        priority: Priority = Priority.DEFAULT,
+    ) -> None:
+        if not isinstance(message_id, str) or not message_id:
             raise UsageError("envelope message_id must be a non-empty string")
-        if self.type not in _ENVELOPE_TYPES:
-            raise UsageError(f"envelope type {self.type!r} is not 2, 3 or 4")
-        if self.type == MessageType.SENDER_KEY and not self.group_id:
+        if type not in _ENVELOPE_TYPES:
+            raise UsageError(f"envelope type {type!r} is not 2, 3 or 4")
+        if type == MessageType.SENDER_KEY and not group_id:
             raise UsageError("a sender-key envelope needs its group_id")
-        if not 0 <= self.retry_count <= 255:
-            raise UsageError(f"retry_count {self.retry_count} out of range 0..255")
-        if self.timestamp_ms < 0:
+        if not 0 <= retry_count <= 255:
+            raise UsageError(f"retry_count {retry_count} out of range 0..255")
+        if timestamp_ms < 0:
             raise UsageError("timestamp_ms must be >= 0")
+        _set_message_id(self, message_id)
+        _set_sender(self, sender)
+        _set_recipient(self, recipient)
+        _set_type(self, type)
+        _set_body(self, body)
+        _set_timestamp_ms(self, timestamp_ms)
+        _set_retry_count(self, retry_count)
+        _set_group_id(self, group_id)
+        _set_priority(self, priority)
+
+
+(
+    _set_message_id,
+    _set_sender,
+    _set_recipient,
+    _set_type,
+    _set_body,
+    _set_timestamp_ms,
+    _set_retry_count,
+    _set_group_id,
+    _set_priority,
+) = slot_setters(
+    Envelope,
+    "message_id",
+    "sender",
+    "recipient",
+    "type",
+    "body",
+    "timestamp_ms",
+    "retry_count",
+    "group_id",
+    "priority",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

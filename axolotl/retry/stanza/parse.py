@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
+from axolotl._slots import slot_setters
 from axolotl.address import ProtocolAddress
 from axolotl.errors import InvalidReceipt, UsageError
 from axolotl.receipts import Node
@@ -16,6 +17,7 @@ from axolotl.retry.stanza._layout import (
     ENC_NAME,
     ENC_TYPE,
     ENC_VERSION,
+    GROUP_SERVERS,
     MAX_ATTR_CHARS,
     MAX_ENC_BYTES,
     MAX_FANOUT,
@@ -40,11 +42,6 @@ _new = object.__new__
 _DEFAULT_PRIORITY = Priority.DEFAULT
 
 
-def _setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
-    # The slots' own descriptors: they store without the frozen __setattr__ detour.
-    return tuple(cls.__dict__[name].__set__ for name in names)
-
-
 (
     _set_id,
     _set_sender,
@@ -55,7 +52,7 @@ def _setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], 
     _set_count,
     _set_group,
     _set_priority,
-) = _setters(
+) = slot_setters(
     Envelope,
     "message_id",
     "sender",
@@ -67,10 +64,10 @@ def _setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], 
     "group_id",
     "priority",
 )
-_set_envelopes, _set_kind, _set_media, _set_identity = _setters(
+_set_envelopes, _set_kind, _set_media, _set_identity = slot_setters(
     MessageStanza, "envelopes", "kind", "media_type", "device_identity"
 )
-_set_name, _set_device = _setters(ProtocolAddress, "name", "device_id")
+_set_name, _set_device = slot_setters(ProtocolAddress, "name", "device_id")
 
 
 def _envelope(
@@ -111,53 +108,43 @@ def _stanza(
     return stanza
 
 
-def _plain_address(jid: str) -> ProtocolAddress | None:
-    """``user@server`` (device 0) without the general JID parser, or None."""
-    user, at, _ = jid.partition("@")
-    if not user or not at or ":" in user:
-        return None
-    address: ProtocolAddress = _new(ProtocolAddress)
-    _set_name(address, jid)
-    _set_device(address, 0)
-    return address
+_MAX_DEVICE_ID = 0xFFFFFFFF
 
 
 def _fast_incoming(node: Node, local: ProtocolAddress) -> MessageStanza | None:
     """The common stanza, a pairwise message as delivered, in subscripts and inline tests.
 
-    ``<message from=user@server id type t><enc v="2" type="pkmsg|msg">bytes</enc></message>``
-    with nothing else; anything else (or anything wrong) returns None and
-    goes to :func:`_parse`, which then finds what is wrong and names it.
+    ``<message from=user[:device]@server id type t>``
+    ``<enc v="2" type="pkmsg|msg">bytes</enc></message>`` with nothing else;
+    anything else (or anything wrong) returns None and goes to
+    :func:`_parse`, which then finds what is wrong and names it. The tests
+    hold the two to the same answers.
     """
     attrs = node.attrs
     kids = node.children
     if node.tag != "message" or len(attrs) != 4 or len(kids) != 1:
         return None
+    enc = kids[0]
+    eattrs = enc.attrs
     try:
         jid = attrs["from"]
         message_id = attrs["id"]
         kind = attrs["type"]
         t = attrs["t"]
+        enc_type = _FAST_TYPES[eattrs["type"]]
+        version = eattrs["v"]
     except KeyError:
         return None
-    enc = kids[0]
-    eattrs = enc.attrs
     body = enc.data
-    if (
-        enc.tag != "enc"
-        or len(eattrs) != 2
-        or eattrs.get("v") != ENC_VERSION
-        or enc.children
-        or type(body) is not bytes
-        or not 0 < len(body) <= MAX_ENC_BYTES
-    ):
-        return None
-    enc_type = _FAST_TYPES.get(eattrs.get("type", ""))
-    if enc_type is None:
-        return None
     if not (
-        0 < len(message_id) <= MAX_ATTR_CHARS
-        and message_id.isprintable()
+        version == ENC_VERSION
+        and len(eattrs) == 2
+        and enc.tag == "enc"
+        and not enc.children
+        and type(body) is bytes
+        and 0 < len(body) <= MAX_ENC_BYTES
+        and 0 < len(message_id) <= MAX_ATTR_CHARS
+        and message_id.isprintable()  # lone surrogates are not printable either
         and 0 < len(kind) <= MAX_ATTR_CHARS
         and kind.isprintable()
         and 0 < len(jid) <= MAX_ATTR_CHARS
@@ -166,14 +153,47 @@ def _fast_incoming(node: Node, local: ProtocolAddress) -> MessageStanza | None:
         and t.isascii()
         and t.isdigit()
         and (t[0] != "0" or len(t) == 1)
-        and not is_group_jid(jid)
+        and not jid.endswith(GROUP_SERVERS)
     ):
         return None
-    sender = _plain_address(jid)
-    if sender is None:
+    # The sender, as address_from_jid reads it: user[:device]@server.
+    user, at, server = jid.partition("@")
+    name, colon, device = user.partition(":")
+    if not name or not at:
         return None
-    envelope = _envelope(message_id, sender, local, enc_type, body, int(t) * 1000, 0, None)
-    return _stanza(envelopes=(envelope,), kind=kind, media_type=None, device_identity=None)
+    if colon:
+        if not (
+            0 < len(device) <= 10
+            and device.isascii()
+            and device.isdigit()
+            and (device[0] != "0" or len(device) == 1)
+        ):
+            return None
+        device_id = int(device)
+        if device_id > _MAX_DEVICE_ID:
+            return None
+        jid = name + at + server
+    else:
+        device_id = 0
+    sender: ProtocolAddress = _new(ProtocolAddress)
+    _set_name(sender, jid)
+    _set_device(sender, device_id)
+    envelope: Envelope = _new(Envelope)
+    _set_id(envelope, message_id)
+    _set_sender(envelope, sender)
+    _set_recipient(envelope, local)
+    _set_type(envelope, enc_type)
+    _set_body(envelope, body)
+    _set_timestamp(envelope, int(t) * 1000)
+    _set_count(envelope, 0)
+    _set_group(envelope, None)
+    _set_priority(envelope, _DEFAULT_PRIORITY)
+    stanza: MessageStanza = _new(MessageStanza)
+    _set_envelopes(stanza, (envelope,))
+    _set_kind(stanza, kind)
+    _set_media(stanza, None)
+    _set_identity(stanza, None)
+    return stanza
 
 
 def _text(value: object, what: str) -> str:
