@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from axolotl._slots import slot_setters
+from axolotl._slots import draft_class
 from axolotl.address import ProtocolAddress
 from axolotl.errors import InvalidReceipt, UsageError
 from axolotl.receipts import Node
@@ -17,7 +17,6 @@ from axolotl.retry.stanza._layout import (
     ENC_NAME,
     ENC_TYPE,
     ENC_VERSION,
-    GROUP_SERVERS,
     MAX_ATTR_CHARS,
     MAX_ENC_BYTES,
     MAX_FANOUT,
@@ -36,38 +35,13 @@ __all__ = ["parse_message_node"]
 # The parser checks every field an Envelope, a ProtocolAddress and a
 # MessageStanza validate (message id non-empty text; types 2/3/4, skmsg only in
 # a group; count 0..255; timestamp >= 0; address name non-empty, device
-# 0..2^32-1), so it fills them in without running their __post_init__ again:
-# half the cost of a round trip otherwise (benchmarks/bench_stanza.py).
-_new = object.__new__
+# 0..2^32-1), so it fills them in as drafts (axolotl/_slots.py) without their
+# validation running again: most of the cost of a parse otherwise
+# (benchmarks/bench_stanza.py).
+_EnvelopeDraft = draft_class(Envelope)
+_StanzaDraft = draft_class(MessageStanza)
 _DEFAULT_PRIORITY = Priority.DEFAULT
-
-
-(
-    _set_id,
-    _set_sender,
-    _set_recipient,
-    _set_type,
-    _set_body,
-    _set_timestamp,
-    _set_count,
-    _set_group,
-    _set_priority,
-) = slot_setters(
-    Envelope,
-    "message_id",
-    "sender",
-    "recipient",
-    "type",
-    "body",
-    "timestamp_ms",
-    "retry_count",
-    "group_id",
-    "priority",
-)
-_set_envelopes, _set_kind, _set_media, _set_identity = slot_setters(
-    MessageStanza, "envelopes", "kind", "media_type", "device_identity"
-)
-_set_name, _set_device = slot_setters(ProtocolAddress, "name", "device_id")
+_MAX_DEVICE_ID = 0xFFFFFFFF
 
 
 def _envelope(
@@ -80,35 +54,81 @@ def _envelope(
     retry_count: int,
     group_id: str | None,
 ) -> Envelope:
-    env: Envelope = _new(Envelope)
-    _set_id(env, message_id)
-    _set_sender(env, sender)
-    _set_recipient(env, recipient)
-    _set_type(env, kind)
-    _set_body(env, body)
-    _set_timestamp(env, timestamp_ms)
-    _set_count(env, retry_count)
-    _set_group(env, group_id)
-    _set_priority(env, _DEFAULT_PRIORITY)
-    return env
+    draft = _EnvelopeDraft()
+    draft.message_id = message_id
+    draft.sender = sender
+    draft.recipient = recipient
+    draft.type = kind
+    draft.body = body
+    draft.timestamp_ms = timestamp_ms
+    draft.retry_count = retry_count
+    draft.group_id = group_id
+    draft.priority = _DEFAULT_PRIORITY
+    draft.__class__ = Envelope
+    envelope: Envelope = draft
+    return envelope
 
 
 def _stanza(
-    *,
     envelopes: tuple[Envelope, ...],
     kind: str,
     media_type: str | None,
     device_identity: bytes | None,
 ) -> MessageStanza:
-    stanza: MessageStanza = _new(MessageStanza)
-    _set_envelopes(stanza, envelopes)
-    _set_kind(stanza, kind)
-    _set_media(stanza, media_type)
-    _set_identity(stanza, device_identity)
+    draft = _StanzaDraft()
+    draft.envelopes = envelopes
+    draft.kind = kind
+    draft.media_type = media_type
+    draft.device_identity = device_identity
+    draft.__class__ = MessageStanza
+    stanza: MessageStanza = draft
     return stanza
 
 
-_MAX_DEVICE_ID = 0xFFFFFFFF
+_SENDERS: dict[str, ProtocolAddress] = {}
+"""Sender JIDs the fast path has read, to their addresses.
+
+A client hears from a bounded set of devices, so each sender's JID is checked
+and split once (:func:`_sender`) and looked up after. Only JIDs that passed
+every check of an incoming pairwise ``from`` enter (1..``MAX_ATTR_CHARS``
+printable characters, not a group, ``user[:device]@server`` with a canonical
+device number), and the table is bounded: emptied when full, as the receipt
+codecs' ``CHECKED_JIDS``.
+"""
+_MAX_SENDERS = 1024
+
+
+def _sender(jid: str) -> ProtocolAddress | None:
+    """The address of a pairwise sender's JID, as address_from_jid reads it, or None.
+
+    None for anything :func:`_fast_incoming` leaves to the full parser: a
+    group JID, no ``@``, an empty user, a device part that is not a
+    canonical device number, or text that is not 1..``MAX_ATTR_CHARS``
+    printable characters. A JID read is remembered in :data:`_SENDERS`.
+    """
+    if not (0 < len(jid) <= MAX_ATTR_CHARS and jid.isprintable()) or is_group_jid(jid):
+        return None
+    user, at, server = jid.partition("@")
+    name, colon, device = user.partition(":")
+    if not name or not at:
+        return None
+    device_id = 0
+    if colon:
+        if not (
+            0 < len(device) <= 10
+            and device.isascii()
+            and device.isdigit()
+            and (device[0] != "0" or len(device) == 1)
+        ):
+            return None
+        device_id = int(device)
+        if device_id > _MAX_DEVICE_ID:
+            return None
+    address = ProtocolAddress(name + at + server, device_id)
+    if len(_SENDERS) >= _MAX_SENDERS:
+        _SENDERS.clear()
+    _SENDERS[jid] = address
+    return address
 
 
 def _fast_incoming(node: Node, local: ProtocolAddress) -> MessageStanza | None:
@@ -145,55 +165,18 @@ def _fast_incoming(node: Node, local: ProtocolAddress) -> MessageStanza | None:
         and 0 < len(body) <= MAX_ENC_BYTES
         and 0 < len(message_id) <= MAX_ATTR_CHARS
         and message_id.isprintable()  # lone surrogates are not printable either
-        and 0 < len(kind) <= MAX_ATTR_CHARS
-        and kind.isprintable()
-        and 0 < len(jid) <= MAX_ATTR_CHARS
-        and jid.isprintable()
+        and (kind == "text" or (0 < len(kind) <= MAX_ATTR_CHARS and kind.isprintable()))
         and 0 < len(t) <= 16  # 16 digits stay below MAX_T
         and t.isascii()
         and t.isdigit()
         and (t[0] != "0" or len(t) == 1)
-        and not jid.endswith(GROUP_SERVERS)
     ):
         return None
-    # The sender, as address_from_jid reads it: user[:device]@server.
-    user, at, server = jid.partition("@")
-    name, colon, device = user.partition(":")
-    if not name or not at:
+    sender = _SENDERS.get(jid) or _sender(jid)
+    if sender is None:
         return None
-    if colon:
-        if not (
-            0 < len(device) <= 10
-            and device.isascii()
-            and device.isdigit()
-            and (device[0] != "0" or len(device) == 1)
-        ):
-            return None
-        device_id = int(device)
-        if device_id > _MAX_DEVICE_ID:
-            return None
-        jid = name + at + server
-    else:
-        device_id = 0
-    sender: ProtocolAddress = _new(ProtocolAddress)
-    _set_name(sender, jid)
-    _set_device(sender, device_id)
-    envelope: Envelope = _new(Envelope)
-    _set_id(envelope, message_id)
-    _set_sender(envelope, sender)
-    _set_recipient(envelope, local)
-    _set_type(envelope, enc_type)
-    _set_body(envelope, body)
-    _set_timestamp(envelope, int(t) * 1000)
-    _set_count(envelope, 0)
-    _set_group(envelope, None)
-    _set_priority(envelope, _DEFAULT_PRIORITY)
-    stanza: MessageStanza = _new(MessageStanza)
-    _set_envelopes(stanza, (envelope,))
-    _set_kind(stanza, kind)
-    _set_media(stanza, None)
-    _set_identity(stanza, None)
-    return stanza
+    envelope = _envelope(message_id, sender, local, enc_type, body, int(t) * 1000, 0, None)
+    return _stanza((envelope,), kind, None, None)
 
 
 def _text(value: object, what: str) -> str:
@@ -415,12 +398,7 @@ def _parse(node: Node, local: ProtocolAddress) -> MessageStanza:
         fail("message.enc.mediatype", f"differs between enc nodes: {sorted(media_types)}")
     if device_identity is not None and not any(e.type == MessageType.PREKEY for e in all_encs):
         fail("message.device-identity", "only accompanies a pkmsg")
-    return _stanza(
-        envelopes=tuple(out),
-        kind=kind,
-        media_type=media_types.pop() if media_types else None,
-        device_identity=device_identity,
-    )
+    return _stanza(tuple(out), kind, media_types.pop() if media_types else None, device_identity)
 
 
 def _participants(node: Node) -> list[tuple[str, _Enc]]:
