@@ -230,3 +230,37 @@ def test_fast_path_leaves_the_rest_to_the_full_parser(field: str, value: str) ->
             parse_message_node(node, BOB)
     else:
         assert parse_message_node(node, BOB) == want
+
+
+_names = st.sampled_from(["from", "id", "type", "t", "participant", "to", "notify", "offline"])
+_enc_names = st.sampled_from(["v", "type", "count", "mediatype", "decrypt-fail"])
+_values = st.sampled_from(
+    ["2", "0", "01", "7", "msg", "pkmsg", "skmsg", "text", "", "\x00", GROUP, "a:1@s", "a@s"]
+) | st.text(max_size=4)
+
+
+@given(
+    st.dictionaries(_names, _values, max_size=4),
+    st.dictionaries(_enc_names, _values, max_size=3),
+    st.sampled_from([ALICE.name, "491700000001:3@s.whatsapp.net", GROUP, "a:01@s"]),
+)
+def test_fast_path_and_full_parser_agree_on_near_misses(
+    extra: dict[str, str], enc_extra: dict[str, str], jid: str
+) -> None:
+    base = incoming(jid)
+    [enc] = base.children
+    node = Node(
+        "message",
+        {**base.attrs, **extra},
+        [Node("enc", {**enc.attrs, **enc_extra}, data=enc.data)],
+    )
+    fast = stanza_parse._fast_incoming(node, BOB)
+    try:
+        want = stanza_parse._parse(node, BOB)
+    except DecodeError:
+        assert fast is None
+        with pytest.raises(DecodeError):
+            parse_message_node(node, BOB)
+        return
+    assert fast is None or fast == want
+    assert parse_message_node(node, BOB) == want
