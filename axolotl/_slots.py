@@ -15,6 +15,9 @@ Two cheaper ways, for code that has checked every value already:
   which CPython allows between classes of one layout and checks once per
   object: three to four times as fast as the setters for a nine-field class.
 
+A constructor whose instance already exists can still use a draft: it turns
+the instance into one with :data:`set_class`, fills it, and turns it back.
+
 Either way the result is an ordinary instance of the frozen class (``type``
 is the class, ``setattr`` raises, equality and hashing are the dataclass's);
 that every field is set and valid is the filling code's job, and tests hold
@@ -27,10 +30,17 @@ from collections.abc import Callable
 from types import MemberDescriptorType
 from typing import Any
 
-__all__ = ["draft_class", "slot_setters"]
+__all__ = ["draft_class", "set_class", "slot_setters"]
 
 Setter = Callable[[Any, Any], None]
 """``setter(instance, value)``: store one slot of an instance."""
+
+
+set_class: Setter = object.__dict__["__class__"].__set__
+"""``set_class(instance, cls)``: assign ``__class__`` past the class's own ``__setattr__``.
+
+A frozen dataclass's ``__setattr__`` refuses every name, ``__class__`` too.
+"""
 
 
 def slot_setters(cls: type, *names: str) -> tuple[Setter, ...]:

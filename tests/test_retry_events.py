@@ -41,10 +41,38 @@ def test_init_stores_every_field() -> None:
         "priority": Priority.IMPLICIT,
     }
     e = Envelope(**values)
+    assert type(e) is Envelope
     assert {f.name: getattr(e, f.name) for f in dataclasses.fields(e)} == values
     assert dataclasses.replace(e, retry_count=3) == Envelope(**{**values, "retry_count": 3})
     with pytest.raises(dataclasses.FrozenInstanceError):
         e.retry_count = 4  # type: ignore[misc]
+
+
+def test_subclasses_are_filled_too() -> None:
+    class Tagged(Envelope):  # no __slots__: a __dict__, another layout than the draft's
+        pass
+
+    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+    class Extended(Envelope):
+        note: str = ""
+
+    base: dict[str, Any] = {
+        "message_id": "M1",
+        "sender": A,
+        "recipient": B,
+        "type": MessageType.SIGNAL,
+        "body": b"\x33",
+        "timestamp_ms": 5,
+    }
+    tagged = Tagged(**base)
+    assert type(tagged) is Tagged and tagged.body == b"\x33" and tagged.priority == Priority.DEFAULT
+    extended = Extended(**base, note="n")
+    assert type(extended) is Extended and extended.note == "n" and extended.message_id == "M1"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tagged.body = b""  # type: ignore[misc]
+    for subclass in (Tagged, Extended):  # each constructor still checks
+        with pytest.raises(UsageError):
+            subclass(**{**base, "retry_count": 256})
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,12 @@ timer. Nothing here touches a socket or a clock.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
-from axolotl._slots import slot_setters
+from axolotl._slots import draft_class, set_class, slot_setters
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
 from axolotl.receipts import OutgoingRetryReceipt, RetryReason
@@ -67,11 +69,12 @@ class Envelope:
     group_id: str | None = None
     priority: Priority = Priority.DEFAULT
 
-    # Written out instead of the generated __init__ + __post_init__: the
-    # generated one stores each field through object.__setattr__ (a lookup
-    # through the class per field), which was half the cost of building an
-    # envelope; the slot descriptors store the same values directly
-    # (axolotl/_slots.py). The checks are __post_init__'s, in its order.
+    # Written out instead of the generated __init__: that one stores each
+    # field through object.__setattr__ (a lookup through the class and a call
+    # per field), most of the cost of building an envelope. Here the instance
+    # is filled as a draft of the same layout with plain stores and made an
+    # Envelope again (axolotl/_slots.py). A dataclass subclass gets a
+    # generated __init__ of its own, which runs __post_init__: the same checks.
     def __init__(
         self,
         *,
@@ -85,25 +88,50 @@ class Envelope:
         group_id: str | None = None,
         priority: Priority = Priority.DEFAULT,
     ) -> None:
-        if not isinstance(message_id, str) or not message_id:
-            raise UsageError("envelope message_id must be a non-empty string")
-        if type not in _ENVELOPE_TYPES:
-            raise UsageError(f"envelope type {type!r} is not 2, 3 or 4")
-        if type == MessageType.SENDER_KEY and not group_id:
-            raise UsageError("a sender-key envelope needs its group_id")
-        if not 0 <= retry_count <= 255:
-            raise UsageError(f"retry_count {retry_count} out of range 0..255")
-        if timestamp_ms < 0:
-            raise UsageError("timestamp_ms must be >= 0")
-        _set_message_id(self, message_id)
-        _set_sender(self, sender)
-        _set_recipient(self, recipient)
-        _set_type(self, type)
-        _set_body(self, body)
-        _set_timestamp_ms(self, timestamp_ms)
-        _set_retry_count(self, retry_count)
-        _set_group_id(self, group_id)
-        _set_priority(self, priority)
+        _check_envelope(message_id, type, retry_count, timestamp_ms, group_id)
+        if builtins.type(self) is not Envelope:  # a subclass's layout is its own: no draft fits
+            _set_message_id(self, message_id)
+            _set_sender(self, sender)
+            _set_recipient(self, recipient)
+            _set_type(self, type)
+            _set_body(self, body)
+            _set_timestamp_ms(self, timestamp_ms)
+            _set_retry_count(self, retry_count)
+            _set_group_id(self, group_id)
+            _set_priority(self, priority)
+            return
+        set_class(self, _EnvelopeDraft)
+        draft: Any = self
+        draft.message_id = message_id
+        draft.sender = sender
+        draft.recipient = recipient
+        draft.type = type
+        draft.body = body
+        draft.timestamp_ms = timestamp_ms
+        draft.retry_count = retry_count
+        draft.group_id = group_id
+        draft.priority = priority
+        draft.__class__ = Envelope
+
+    def __post_init__(self) -> None:
+        _check_envelope(
+            self.message_id, self.type, self.retry_count, self.timestamp_ms, self.group_id
+        )
+
+
+def _check_envelope(
+    message_id: object, kind: object, retry_count: int, timestamp_ms: int, group_id: object
+) -> None:
+    if not isinstance(message_id, str) or not message_id:
+        raise UsageError("envelope message_id must be a non-empty string")
+    if kind not in _ENVELOPE_TYPES:
+        raise UsageError(f"envelope type {kind!r} is not 2, 3 or 4")
+    if kind == MessageType.SENDER_KEY and not group_id:
+        raise UsageError("a sender-key envelope needs its group_id")
+    if not 0 <= retry_count <= 255:
+        raise UsageError(f"retry_count {retry_count} out of range 0..255")
+    if timestamp_ms < 0:
+        raise UsageError("timestamp_ms must be >= 0")
 
 
 (
@@ -128,6 +156,7 @@ class Envelope:
     "group_id",
     "priority",
 )
+_EnvelopeDraft = draft_class(Envelope)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
