@@ -39,6 +39,7 @@ _ENVELOPE_TYPES = (
     MessageType.PREKEY,
     MessageType.SENDER_KEY,
 )
+_SENDER_KEY = MessageType.SENDER_KEY  # (an enum member read off its class costs a lookup each time)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,7 +127,7 @@ def _check_envelope(
         raise UsageError("envelope message_id must be a non-empty string")
     if kind not in _ENVELOPE_TYPES:
         raise UsageError(f"envelope type {kind!r} is not 2, 3 or 4")
-    if kind == MessageType.SENDER_KEY and not group_id:
+    if kind == _SENDER_KEY and not group_id:
         raise UsageError("a sender-key envelope needs its group_id")
     if not 0 <= retry_count <= 255:
         raise UsageError(f"retry_count {retry_count} out of range 0..255")
