@@ -33,6 +33,7 @@ from axolotl.retry.stanza import (
 )
 from axolotl.retry.stanza import parse as stanza_parse
 from axolotl.wire import MessageType
+from tests.stanza_helpers import fast_path
 
 ALICE = ProtocolAddress("491700000001@s.whatsapp.net", 0)
 BOB = ProtocolAddress("491700000002@s.whatsapp.net", 0)
@@ -153,13 +154,15 @@ def test_built_nodes_are_valid_and_parse_back_or_are_refused(e: Envelope) -> Non
 
 
 def test_fast_path_reads_device_jids_as_address_from_jid_does() -> None:
-    stanza = parse_message_node(incoming("491700000001:7@s.whatsapp.net"), BOB)
+    node = incoming("491700000001:7@s.whatsapp.net")
+    stanza = fast_path(node, BOB)
+    assert stanza is not None and stanza == stanza_parse._parse(node, BOB)
     assert stanza.envelopes[0].sender == ProtocolAddress("491700000001@s.whatsapp.net", 7)
     assert "491700000001:7@s.whatsapp.net" in stanza_parse._SENDERS
     for jid in ("a:01@s", "a:4294967296@s", "a:@s", ":1@s", "a:1", "a", GROUP, "a:²@s"):
         assert stanza_parse._sender(jid) is None, jid
         assert jid not in stanza_parse._SENDERS
-        fast = stanza_parse._fast_incoming(incoming(jid), BOB)
+        fast = fast_path(incoming(jid), BOB)
         assert fast is None, jid  # left to the full parser, which names what is wrong (or reads it)
 
 
@@ -222,7 +225,7 @@ def test_sender_memo_is_bounded_and_remembers_only_checked_jids() -> None:
 def test_fast_path_leaves_the_rest_to_the_full_parser(field: str, value: str) -> None:
     node = incoming(ALICE.name)
     node = Node("message", {**node.attrs, field: value}, node.children)
-    assert stanza_parse._fast_incoming(node, BOB) is None
+    assert fast_path(node, BOB) is None
     try:
         want = stanza_parse._parse(node, BOB)
     except DecodeError:
@@ -254,7 +257,7 @@ def test_fast_path_and_full_parser_agree_on_near_misses(
         {**base.attrs, **extra},
         [Node("enc", {**enc.attrs, **enc_extra}, data=enc.data)],
     )
-    fast = stanza_parse._fast_incoming(node, BOB)
+    fast = fast_path(node, BOB)
     try:
         want = stanza_parse._parse(node, BOB)
     except DecodeError:
