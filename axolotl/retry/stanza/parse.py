@@ -102,10 +102,10 @@ def _sender(jid: str) -> ProtocolAddress | None:
     """The address of a pairwise sender's JID, as address_from_jid reads it, or None.
 
     None for anything the fast path of :func:`parse_message_node` leaves to
-    the full parser: a
-    group JID, no ``@``, an empty user, a device part that is not a
-    canonical device number, or text that is not 1..``MAX_ATTR_CHARS``
-    printable characters. A JID read is remembered in :data:`_SENDERS`.
+    the full parser: a group JID, no ``@``, an empty user, a device part that
+    is not a canonical device number, or text that is not
+    1..``MAX_ATTR_CHARS`` printable characters. A JID read is remembered in
+    :data:`_SENDERS`.
     """
     if not (0 < len(jid) <= MAX_ATTR_CHARS and jid.isprintable()) or is_group_jid(jid):
         return None
