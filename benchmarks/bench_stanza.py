@@ -22,7 +22,8 @@ server is neither library), parse, compare the body.
 
 yowsup's side runs in the peer venv (``tests/peers/envs.py``), in a child
 process started for each round, which warms up as ours does (a tenth of the
-round first) and times its own loop. Rounds alternate and both sides are timed
+round first) and times its own loop, inside a function as ours is (a loop at
+module level pays a dict lookup per name). Rounds alternate and both sides are timed
 with ``time.process_time`` (CPU time: a shared machine's other processes do
 not count). Prints the median and the best of the rounds in microseconds per
 round trip, the speed-up of the medians (yowsup / ours) and the median of the
