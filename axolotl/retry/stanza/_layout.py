@@ -46,7 +46,7 @@ ENC_TYPE = {
 }
 ENC_NAME = {kind: name for name, kind in ENC_TYPE.items()}
 PAIRWISE = (MessageType.PREKEY, MessageType.SIGNAL)
-GROUP_SERVERS: Final = ("@g.us", "@broadcast")
+_GROUP_SERVERS = ("@g.us", "@broadcast")
 
 
 def fail(what: str, reason: str) -> NoReturn:
@@ -55,7 +55,7 @@ def fail(what: str, reason: str) -> NoReturn:
 
 def is_group_jid(jid: str) -> bool:
     """Whether ``jid`` names a group or broadcast list (not a device)."""
-    return jid.endswith(GROUP_SERVERS)
+    return jid.endswith(_GROUP_SERVERS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
