@@ -7,16 +7,15 @@ nine-field :class:`~axolotl.retry.Envelope` that is most of its construction.
 Two cheaper ways, for code that has checked every value already:
 
 * :func:`slot_setters`: each slot's own member descriptor, called directly
-  (no lookup; the tuple remains), about twice as fast. For a hand-written
-  ``__init__``, where the instance already exists.
+  (no lookup; the tuple remains), about twice as fast; for an instance that
+  exists already and cannot be a draft (a subclass with a layout of its own).
 * :func:`draft_class`: a plain twin class with the same slots. A parser
   fills a draft with ordinary attribute stores (CPython's fastest, no call
   at all) and then makes it the frozen class by assigning ``__class__``,
   which CPython allows between classes of one layout and checks once per
-  object: three to four times as fast as the setters for a nine-field class.
-
-A constructor whose instance already exists can still use a draft: it turns
-the instance into one with :data:`set_class`, fills it, and turns it back.
+  object: about twice as fast again as the setters for a nine-field class
+  (CPython 3.11). A constructor, whose instance exists already, turns it
+  into a draft with :data:`set_class`, fills it and turns it back.
 
 Either way the result is an ordinary instance of the frozen class (``type``
 is the class, ``setattr`` raises, equality and hashing are the dataclass's);
