@@ -24,6 +24,7 @@ from axolotl.retry.stanza import (
 )
 from axolotl.retry.stanza.yowsup import envelope_to_yowsup, message_from_yowsup
 from axolotl.wire import MessageType
+from tests.stanza_helpers import fast_path
 
 ALICE = ProtocolAddress("491700000001@s.whatsapp.net", 0)
 BOB = ProtocolAddress("491700000002@s.whatsapp.net", 0)
@@ -618,10 +619,10 @@ def _incoming_like(e: Envelope) -> Node:
 
 @given(single_envelopes() | _trees.map(lambda t: Node("message", t.attrs, t.children, t.data)))
 def test_fast_path_agrees_with_the_full_parser(item: Envelope | Node) -> None:
-    from axolotl.retry.stanza.parse import _fast_incoming, _parse
+    from axolotl.retry.stanza.parse import _parse
 
     node = _incoming_like(item) if isinstance(item, Envelope) else item
-    fast = _fast_incoming(node, BOB)
+    fast = fast_path(node, BOB)
     if fast is None:
         return
     assert fast == _parse(node, BOB)
@@ -629,7 +630,5 @@ def test_fast_path_agrees_with_the_full_parser(item: Envelope | Node) -> None:
 
 
 def test_fast_path_takes_the_common_stanza() -> None:
-    from axolotl.retry.stanza.parse import _fast_incoming
-
     [(_, incoming)] = relay(envelope_to_node(env()), ALICE)
-    assert _fast_incoming(incoming, BOB) is not None
+    assert fast_path(incoming, BOB) is not None

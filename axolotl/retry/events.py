@@ -8,9 +8,12 @@ timer. Nothing here touches a socket or a clock.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
+from axolotl._slots import draft_class, set_class, slot_setters
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
 from axolotl.receipts import OutgoingRetryReceipt, RetryReason
@@ -36,6 +39,7 @@ _ENVELOPE_TYPES = (
     MessageType.PREKEY,
     MessageType.SENDER_KEY,
 )
+_SENDER_KEY = MessageType.SENDER_KEY  # (an enum member read off its class costs a lookup each time)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,17 +70,94 @@ class Envelope:
     group_id: str | None = None
     priority: Priority = Priority.DEFAULT
 
+    # Written out instead of the generated __init__: that one stores each
+    # field through object.__setattr__ (a lookup through the class and a call
+    # per field), most of the cost of building an envelope. Here the instance
+    # is filled as a draft of the same layout with plain stores and made an
+    # Envelope again (axolotl/_slots.py). A dataclass subclass gets a
+    # generated __init__ of its own, which runs __post_init__: the same checks.
+    def __init__(
+        self,
+        *,
+        message_id: str,
+        sender: ProtocolAddress,
+        recipient: ProtocolAddress,
+        type: MessageType,
+        body: bytes,
+        timestamp_ms: int,
+        retry_count: int = 0,
+        group_id: str | None = None,
+        priority: Priority = Priority.DEFAULT,
+    ) -> None:
+        _check_envelope(message_id, type, retry_count, timestamp_ms, group_id)
+        if builtins.type(self) is not Envelope:  # a subclass's layout is its own: no draft fits
+            _set_message_id(self, message_id)
+            _set_sender(self, sender)
+            _set_recipient(self, recipient)
+            _set_type(self, type)
+            _set_body(self, body)
+            _set_timestamp_ms(self, timestamp_ms)
+            _set_retry_count(self, retry_count)
+            _set_group_id(self, group_id)
+            _set_priority(self, priority)
+            return
+        set_class(self, _EnvelopeDraft)
+        draft: Any = self
+        draft.message_id = message_id
+        draft.sender = sender
+        draft.recipient = recipient
+        draft.type = type
+        draft.body = body
+        draft.timestamp_ms = timestamp_ms
+        draft.retry_count = retry_count
+        draft.group_id = group_id
+        draft.priority = priority
+        draft.__class__ = Envelope
+
     def __post_init__(self) -> None:
-        if not isinstance(self.message_id, str) or not self.message_id:
-            raise UsageError("envelope message_id must be a non-empty string")
-        if self.type not in _ENVELOPE_TYPES:
-            raise UsageError(f"envelope type {self.type!r} is not 2, 3 or 4")
-        if self.type == MessageType.SENDER_KEY and not self.group_id:
-            raise UsageError("a sender-key envelope needs its group_id")
-        if not 0 <= self.retry_count <= 255:
-            raise UsageError(f"retry_count {self.retry_count} out of range 0..255")
-        if self.timestamp_ms < 0:
-            raise UsageError("timestamp_ms must be >= 0")
+        _check_envelope(
+            self.message_id, self.type, self.retry_count, self.timestamp_ms, self.group_id
+        )
+
+
+def _check_envelope(
+    message_id: object, kind: object, retry_count: int, timestamp_ms: int, group_id: object
+) -> None:
+    if not isinstance(message_id, str) or not message_id:
+        raise UsageError("envelope message_id must be a non-empty string")
+    if kind not in _ENVELOPE_TYPES:
+        raise UsageError(f"envelope type {kind!r} is not 2, 3 or 4")
+    if kind == _SENDER_KEY and not group_id:
+        raise UsageError("a sender-key envelope needs its group_id")
+    if not 0 <= retry_count <= 255:
+        raise UsageError(f"retry_count {retry_count} out of range 0..255")
+    if timestamp_ms < 0:
+        raise UsageError("timestamp_ms must be >= 0")
+
+
+(
+    _set_message_id,
+    _set_sender,
+    _set_recipient,
+    _set_type,
+    _set_body,
+    _set_timestamp_ms,
+    _set_retry_count,
+    _set_group_id,
+    _set_priority,
+) = slot_setters(
+    Envelope,
+    "message_id",
+    "sender",
+    "recipient",
+    "type",
+    "body",
+    "timestamp_ms",
+    "retry_count",
+    "group_id",
+    "priority",
+)
+_EnvelopeDraft = draft_class(Envelope)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,7 +35,7 @@ from axolotl.receipts import (
     OutgoingRetryReceipt,
     RetryReason,
 )
-from axolotl.retry import DEFAULT_POLICY, Action, RetryLayer, Transmit, WakeAt
+from axolotl.retry import DEFAULT_POLICY, Action, FetchBundle, RetryLayer, Transmit, WakeAt
 from axolotl.retry.jid import address_from_jid, address_to_jid
 from axolotl.rng import DeterministicRng
 from axolotl.store.memory import MemoryStore
@@ -186,15 +186,29 @@ def _check_actions(actions: list[Action], receipt: IncomingRetryReceipt) -> int:
             message, to another device, under another count, or past the budget.
     """
     device = address_from_jid(receipt.participant or receipt.sender)
-    resends = 0
+    resends = fetches = 0
     for action in actions:
         if not isinstance(action, _ACTIONS):
             raise Violation(f"receive_receipt returned a non-action {action!r}")
         if isinstance(action, WakeAt):
             continue
+        if isinstance(action, FetchBundle):
+            # A keyless receipt that asks for a rebuild: the resend waits for
+            # the bundle of the device that asked, and only that device.
+            if action.device != device:
+                raise Violation(f"a receipt from {device} asked for the bundle of {action.device}")
+            fetches += 1
+            continue
         if not isinstance(action, Transmit):
             raise Violation(f"a retry receipt produced {action!r}, not a resend")
         e = action.envelope
+        if (
+            receipt.keys is not None
+            and e.message_id != receipt.message_id
+            and (e.recipient, e.sender) == (device, LOCAL)
+            and e.retry_count >= 1
+        ):
+            continue  # the keys also answer what waited for this device's bundle
         if (e.message_id, e.recipient, e.sender, e.retry_count) != (
             receipt.message_id, device, LOCAL, receipt.count,
         ):  # fmt: skip
@@ -202,6 +216,8 @@ def _check_actions(actions: list[Action], receipt: IncomingRetryReceipt) -> int:
         resends += 1
     if resends > 1 or (resends and receipt.count > DEFAULT_POLICY.max_retries):
         raise Violation(f"{resends} resends for one receipt of count {receipt.count}")
+    if fetches > 1 or (fetches and resends):
+        raise Violation(f"{fetches} bundle fetches and {resends} resends for one receipt")
     return resends
 
 

@@ -38,7 +38,7 @@ from axolotl.retry.stanza import (
     is_group_jid,
     parse_message_node,
 )
-from axolotl.retry.stanza.parse import _fast_incoming, _parse
+from axolotl.retry.stanza.parse import _parse
 from axolotl.retry.stanza.yowsup import message_from_yowsup
 from axolotl.wire import MessageType
 from tests.fuzz.engine import Harness, Target, Violation
@@ -50,6 +50,7 @@ from tests.fuzz.targets_receipts import (
     ptn_from_flat,
     tag_for_yowsup,
 )
+from tests.stanza_helpers import fast_path
 
 __all__ = [
     "BOB",
@@ -252,7 +253,7 @@ def _run_stanza(item: _StanzaInput) -> MessageStanza:
 def _check_stanza(item: _StanzaInput, stanza: MessageStanza) -> None:
     node = item[0]
     if node is not None:
-        fast = _fast_incoming(node, LOCAL)
+        fast = fast_path(node, LOCAL)
         if fast is not None:
             try:
                 full = _parse(node, LOCAL)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
+from axolotl._slots import draft_class
 from axolotl.address import ProtocolAddress
 from axolotl.errors import InvalidReceipt, UsageError
 from axolotl.receipts import Node
@@ -34,43 +35,13 @@ __all__ = ["parse_message_node"]
 # The parser checks every field an Envelope, a ProtocolAddress and a
 # MessageStanza validate (message id non-empty text; types 2/3/4, skmsg only in
 # a group; count 0..255; timestamp >= 0; address name non-empty, device
-# 0..2^32-1), so it fills them in without running their __post_init__ again:
-# half the cost of a round trip otherwise (benchmarks/bench_stanza.py).
-_new = object.__new__
+# 0..2^32-1), so it fills them in as drafts (axolotl/_slots.py) without their
+# validation running again: most of the cost of a parse otherwise
+# (benchmarks/bench_stanza.py).
+_EnvelopeDraft = draft_class(Envelope)
+_StanzaDraft = draft_class(MessageStanza)
 _DEFAULT_PRIORITY = Priority.DEFAULT
-
-
-def _setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
-    # The slots' own descriptors: they store without the frozen __setattr__ detour.
-    return tuple(cls.__dict__[name].__set__ for name in names)
-
-
-(
-    _set_id,
-    _set_sender,
-    _set_recipient,
-    _set_type,
-    _set_body,
-    _set_timestamp,
-    _set_count,
-    _set_group,
-    _set_priority,
-) = _setters(
-    Envelope,
-    "message_id",
-    "sender",
-    "recipient",
-    "type",
-    "body",
-    "timestamp_ms",
-    "retry_count",
-    "group_id",
-    "priority",
-)
-_set_envelopes, _set_kind, _set_media, _set_identity = _setters(
-    MessageStanza, "envelopes", "kind", "media_type", "device_identity"
-)
-_set_name, _set_device = _setters(ProtocolAddress, "name", "device_id")
+_MAX_DEVICE_ID = 0xFFFFFFFF
 
 
 def _envelope(
@@ -83,97 +54,82 @@ def _envelope(
     retry_count: int,
     group_id: str | None,
 ) -> Envelope:
-    env: Envelope = _new(Envelope)
-    _set_id(env, message_id)
-    _set_sender(env, sender)
-    _set_recipient(env, recipient)
-    _set_type(env, kind)
-    _set_body(env, body)
-    _set_timestamp(env, timestamp_ms)
-    _set_count(env, retry_count)
-    _set_group(env, group_id)
-    _set_priority(env, _DEFAULT_PRIORITY)
-    return env
+    draft = _EnvelopeDraft()
+    draft.message_id = message_id
+    draft.sender = sender
+    draft.recipient = recipient
+    draft.type = kind
+    draft.body = body
+    draft.timestamp_ms = timestamp_ms
+    draft.retry_count = retry_count
+    draft.group_id = group_id
+    draft.priority = _DEFAULT_PRIORITY
+    draft.__class__ = Envelope
+    envelope: Envelope = draft
+    return envelope
 
 
 def _stanza(
-    *,
     envelopes: tuple[Envelope, ...],
     kind: str,
     media_type: str | None,
     device_identity: bytes | None,
 ) -> MessageStanza:
-    stanza: MessageStanza = _new(MessageStanza)
-    _set_envelopes(stanza, envelopes)
-    _set_kind(stanza, kind)
-    _set_media(stanza, media_type)
-    _set_identity(stanza, device_identity)
+    draft = _StanzaDraft()
+    draft.envelopes = envelopes
+    draft.kind = kind
+    draft.media_type = media_type
+    draft.device_identity = device_identity
+    draft.__class__ = MessageStanza
+    stanza: MessageStanza = draft
     return stanza
 
 
-def _plain_address(jid: str) -> ProtocolAddress | None:
-    """``user@server`` (device 0) without the general JID parser, or None."""
-    user, at, _ = jid.partition("@")
-    if not user or not at or ":" in user:
-        return None
-    address: ProtocolAddress = _new(ProtocolAddress)
-    _set_name(address, jid)
-    _set_device(address, 0)
-    return address
+_SENDERS: dict[str, ProtocolAddress] = {}
+"""Sender JIDs the fast path has read, to their addresses.
+
+A client hears from a bounded set of devices, so each sender's JID is checked
+and split once (:func:`_sender`) and looked up after. Only JIDs that passed
+every check of an incoming pairwise ``from`` enter (1..``MAX_ATTR_CHARS``
+printable characters, not a group, ``user[:device]@server`` with a canonical
+device number), and the table is bounded: emptied when full, as the receipt
+codecs' ``CHECKED_JIDS``.
+"""
+_MAX_SENDERS = 1024
 
 
-def _fast_incoming(node: Node, local: ProtocolAddress) -> MessageStanza | None:
-    """The common stanza, a pairwise message as delivered, in subscripts and inline tests.
+def _sender(jid: str) -> ProtocolAddress | None:
+    """The address of a pairwise sender's JID, as address_from_jid reads it, or None.
 
-    ``<message from=user@server id type t><enc v="2" type="pkmsg|msg">bytes</enc></message>``
-    with nothing else; anything else (or anything wrong) returns None and
-    goes to :func:`_parse`, which then finds what is wrong and names it.
+    None for anything the fast path of :func:`parse_message_node` leaves to
+    the full parser: a group JID, no ``@``, an empty user, a device part that
+    is not a canonical device number, or text that is not
+    1..``MAX_ATTR_CHARS`` printable characters. A JID read is remembered in
+    :data:`_SENDERS`.
     """
-    attrs = node.attrs
-    kids = node.children
-    if node.tag != "message" or len(attrs) != 4 or len(kids) != 1:
+    if not (0 < len(jid) <= MAX_ATTR_CHARS and jid.isprintable()) or is_group_jid(jid):
         return None
-    try:
-        jid = attrs["from"]
-        message_id = attrs["id"]
-        kind = attrs["type"]
-        t = attrs["t"]
-    except KeyError:
+    user, at, server = jid.partition("@")
+    name, colon, device = user.partition(":")
+    if not name or not at:
         return None
-    enc = kids[0]
-    eattrs = enc.attrs
-    body = enc.data
-    if (
-        enc.tag != "enc"
-        or len(eattrs) != 2
-        or eattrs.get("v") != ENC_VERSION
-        or enc.children
-        or type(body) is not bytes
-        or not 0 < len(body) <= MAX_ENC_BYTES
-    ):
-        return None
-    enc_type = _FAST_TYPES.get(eattrs.get("type", ""))
-    if enc_type is None:
-        return None
-    if not (
-        0 < len(message_id) <= MAX_ATTR_CHARS
-        and message_id.isprintable()
-        and 0 < len(kind) <= MAX_ATTR_CHARS
-        and kind.isprintable()
-        and 0 < len(jid) <= MAX_ATTR_CHARS
-        and jid.isprintable()
-        and 0 < len(t) <= 16  # 16 digits stay below MAX_T
-        and t.isascii()
-        and t.isdigit()
-        and (t[0] != "0" or len(t) == 1)
-        and not is_group_jid(jid)
-    ):
-        return None
-    sender = _plain_address(jid)
-    if sender is None:
-        return None
-    envelope = _envelope(message_id, sender, local, enc_type, body, int(t) * 1000, 0, None)
-    return _stanza(envelopes=(envelope,), kind=kind, media_type=None, device_identity=None)
+    device_id = 0
+    if colon:
+        if not (
+            0 < len(device) <= 10
+            and device.isascii()
+            and device.isdigit()
+            and (device[0] != "0" or len(device) == 1)
+        ):
+            return None
+        device_id = int(device)
+        if device_id > _MAX_DEVICE_ID:
+            return None
+    address = ProtocolAddress(name + at + server, device_id)
+    if len(_SENDERS) >= _MAX_SENDERS:
+        _SENDERS.clear()
+    _SENDERS[jid] = address
+    return address
 
 
 def _text(value: object, what: str) -> str:
@@ -286,11 +242,72 @@ def parse_message_node(node: Node, local: ProtocolAddress) -> MessageStanza:
         UsageError: ``node`` is not a :class:`Node` or ``local`` not a
             :class:`ProtocolAddress`.
     """
-    if type(node) is Node and type(local) is ProtocolAddress:
-        fast = _fast_incoming(node, local)
-        if fast is not None:
-            return fast
-    return _parse(node, local)
+    # The common stanza, a pairwise message as delivered, is read right here,
+    # every check in line (benchmarks/bench_stanza.py):
+    #   <message from=user[:device]@server id type t>
+    #     <enc v="2" type="pkmsg|msg">bytes</enc></message>
+    # one child, no participant, no count or mediatype (other attributes are
+    # ignored, as _parse ignores them). Anything else, or anything wrong, goes
+    # to _parse, which reads every shape and names what is wrong; the tests
+    # hold the two to the same answers.
+    if type(node) is not Node or type(local) is not ProtocolAddress:
+        return _parse(node, local)
+    attrs = node.attrs
+    kids = node.children
+    if node.tag != "message" or len(kids) != 1 or "participant" in attrs:
+        return _parse(node, local)
+    enc = kids[0]
+    eattrs = enc.attrs
+    try:
+        jid = attrs["from"]
+        message_id = attrs["id"]
+        kind = attrs["type"]
+        t = attrs["t"]
+        enc_type = _FAST_TYPES[eattrs["type"]]
+        version = eattrs["v"]
+    except KeyError:
+        return _parse(node, local)
+    body = enc.data
+    if not (
+        version == ENC_VERSION
+        and "count" not in eattrs
+        and "mediatype" not in eattrs
+        and enc.tag == "enc"
+        and not enc.children
+        and type(body) is bytes
+        and 0 < len(body) <= MAX_ENC_BYTES
+        and 0 < len(message_id) <= MAX_ATTR_CHARS
+        and message_id.isprintable()  # lone surrogates are not printable either
+        and (kind == "text" or (0 < len(kind) <= MAX_ATTR_CHARS and kind.isprintable()))
+        and 0 < len(t) <= 16  # 16 digits stay below MAX_T
+        and t.isascii()
+        and t.isdigit()
+        and (t[0] != "0" or len(t) == 1)
+    ):
+        return _parse(node, local)
+    sender = _SENDERS.get(jid) or _sender(jid)
+    if sender is None:
+        return _parse(node, local)
+    # _envelope and _stanza, written out: their calls were a sixth of the parse.
+    envelope = _EnvelopeDraft()
+    envelope.message_id = message_id
+    envelope.sender = sender
+    envelope.recipient = local
+    envelope.type = enc_type
+    envelope.body = body
+    envelope.timestamp_ms = int(t) * 1000
+    envelope.retry_count = 0
+    envelope.group_id = None
+    envelope.priority = _DEFAULT_PRIORITY
+    envelope.__class__ = Envelope
+    stanza = _StanzaDraft()
+    stanza.envelopes = (envelope,)
+    stanza.kind = kind
+    stanza.media_type = None
+    stanza.device_identity = None
+    stanza.__class__ = MessageStanza
+    parsed: MessageStanza = stanza
+    return parsed
 
 
 def _parse(node: Node, local: ProtocolAddress) -> MessageStanza:
@@ -401,12 +418,7 @@ def _parse(node: Node, local: ProtocolAddress) -> MessageStanza:
         fail("message.enc.mediatype", f"differs between enc nodes: {sorted(media_types)}")
     if device_identity is not None and not any(e.type == MessageType.PREKEY for e in all_encs):
         fail("message.device-identity", "only accompanies a pkmsg")
-    return _stanza(
-        envelopes=tuple(out),
-        kind=kind,
-        media_type=media_types.pop() if media_types else None,
-        device_identity=device_identity,
-    )
+    return _stanza(tuple(out), kind, media_types.pop() if media_types else None, device_identity)
 
 
 def _participants(node: Node) -> list[tuple[str, _Enc]]:
