@@ -3,6 +3,8 @@
 The public surface; everything else is private.
 """
 
+import logging
+
 from axolotl.address import ProtocolAddress
 from axolotl.errors import (
     AxolotlError,
@@ -168,3 +170,7 @@ __all__ = [
     "process_sender_key_distribution",
     "reject_changed_identity",
 ]
+
+# A library does not print: without the application's own logging set up, the
+# layer's warnings (ignored receipts, clock jumps) go nowhere instead of stderr.
+logging.getLogger("axolotl").addHandler(logging.NullHandler())

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import logging
 import random
 import typing
 from collections.abc import Sequence
@@ -222,9 +221,6 @@ def _check_actions(actions: list[Action], receipt: IncomingRetryReceipt) -> int:
 
 
 def _retry_receipt() -> Harness:
-    # The layer logs ignored receipts; a warning with no handler configured goes
-    # to stderr (logging.lastResort): thousands of lines in a long run.
-    logging.getLogger("axolotl.retry").addHandler(logging.NullHandler())
     s = _sender()
     guard = Guard(s.store)
     identities = dict(guard.baseline["_identities"])
