@@ -124,15 +124,22 @@ def _receipt_text() -> Harness:
     trees = [flatten(n) for n in nodes]
     seeds = [n.to_text() for n in nodes] + [n.to_text(indent=None) for n in nodes]
 
-    def run(text: str) -> None:
+    def run(text: str) -> tuple[Node, RetryReceipt]:
+        # What a peer's text costs us (timed): the parse and the receipt read.
         node = parse_text(text)
+        return node, parse_receipt_node(node)
+
+    def check(text: str, result: tuple[Node, RetryReceipt]) -> None:
+        # The round trips (untimed). A node whose receipt is refused is not
+        # round-tripped here: node_codecs does that for every node Node() accepts.
+        node, receipt = result
         try:
             again = parse_text(node.to_text())
         except AxolotlError as exc:
             raise Violation(f"parsed node does not survive to_text: {exc!r}") from exc
         if flatten(again) != flatten(node):
             raise Violation("parse_text(node.to_text()) differs from node")
-        check_receipt(parse_receipt_node(node))
+        check_receipt(receipt)
 
     def mutate(rng: random.Random, text: str, pool: Sequence[str]) -> str:
         return mutate_text(rng, text, pool, trees)
@@ -141,6 +148,7 @@ def _receipt_text() -> Harness:
         seeds=seeds,
         mutate=mutate,
         run=run,
+        check=check,
         encode=lambda text: text.encode("utf-8", "surrogatepass"),
         decode=decode_text,
     )
