@@ -25,12 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from google.protobuf.message import DecodeError as PbDecodeError
-
 from axolotl._pb import retry_state_pb2 as pb
-from axolotl.errors import StorageError
 from axolotl.retry._context import Context, log
-from axolotl.retry.records import SEQ, VERSION
+from axolotl.retry.records import SEQ, VERSION, parse_stored
 
 __all__ = ["Reading", "read"]
 
@@ -66,12 +63,7 @@ def read(ctx: Context, now_ms: int) -> Reading:
     offset, last = 0, None
     if data is not None:
         clock = pb.SchedulingClock()
-        try:
-            clock.ParseFromString(data)
-        except (PbDecodeError, ValueError) as exc:
-            raise StorageError(f"stored scheduling clock is corrupt: {exc}") from None
-        if clock.version > VERSION:
-            raise StorageError(f"stored scheduling clock has format version {clock.version}")
+        parse_stored(clock, data, "scheduling clock")
         offset, last = clock.offset_ms, clock.last_ms
     stored_offset = offset
     scheduled = now_ms + offset

@@ -16,15 +16,21 @@ so a clock that steps back cannot make the newest delivery the first forgotten.
 
 from __future__ import annotations
 
-from google.protobuf.message import DecodeError as PbDecodeError
-
 from axolotl._pb import retry_state_pb2 as pb
 from axolotl.address import ProtocolAddress
 from axolotl.errors import StorageError, UsageError
 from axolotl.retry import sequence
 from axolotl.retry._context import Context
 from axolotl.retry.events import Deliver
-from axolotl.retry.records import DELIVERED, INBOX, VERSION, message_key
+from axolotl.retry.records import (
+    DELIVERED,
+    INBOX,
+    VERSION,
+    address_from_pb,
+    address_to_pb,
+    message_key,
+    parse_stored,
+)
 
 __all__ = ["confirm", "holds", "keep", "next_sequence", "pending"]
 
@@ -39,8 +45,7 @@ def keep(ctx: Context, deliver: Deliver, sequence: int) -> None:
     entry = pb.InboxEntry(
         message_id=deliver.message_id, plaintext=deliver.plaintext, version=VERSION
     )
-    entry.sender.name = deliver.sender.name
-    entry.sender.device_id = deliver.sender.device_id
+    address_to_pb(entry.sender, deliver.sender)
     if deliver.group_id is not None:
         entry.group_id = deliver.group_id
     ctx.store.put_record(
@@ -55,13 +60,11 @@ def holds(ctx: Context, key: str) -> bool:
 
 def _deliver(data: bytes) -> Deliver:
     entry = pb.InboxEntry()
+    parse_stored(entry, data, "inbox entry")
     try:
-        entry.ParseFromString(data)
-        sender = ProtocolAddress(entry.sender.name, entry.sender.device_id)
-    except (PbDecodeError, UsageError, ValueError) as exc:
+        sender = address_from_pb(entry.sender)
+    except UsageError as exc:
         raise StorageError(f"stored inbox entry is invalid: {exc}") from None
-    if entry.version > VERSION:
-        raise StorageError(f"stored inbox entry has format version {entry.version}, newer")
     group_id = entry.group_id if entry.HasField("group_id") else None
     return Deliver(entry.message_id, sender, entry.plaintext, group_id)
 

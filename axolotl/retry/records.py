@@ -41,6 +41,9 @@ __all__ = [
     "SEQ",
     "SENTID",
     "TIMED_KINDS",
+    "address_from_pb",
+    "address_to_pb",
+    "parse_stored",
     "BundleWait",
     "DeviceState",
     "GapRecord",
@@ -83,7 +86,8 @@ def message_key(address: ProtocolAddress, message_id: str) -> str:
     return f"{address.name}{_SEP}{address.device_id}{_SEP}{message_id}"
 
 
-def _parse(msg: _PbMessage, data: bytes, what: str) -> None:
+def parse_stored(msg: _PbMessage, data: bytes, what: str) -> None:
+    """Parse a stored record into ``msg``; StorageError if corrupt or from a newer version."""
     try:
         msg.ParseFromString(data)
     except (_PbDecodeError, ValueError) as exc:
@@ -93,19 +97,21 @@ def _parse(msg: _PbMessage, data: bytes, what: str) -> None:
         raise StorageError(f"stored {what} has format version {version}, newer than {VERSION}")
 
 
-def _addr_to(msg: pb.Address, address: ProtocolAddress) -> None:
+def address_to_pb(msg: pb.Address, address: ProtocolAddress) -> None:
+    """Write ``address`` into a stored ``Address``."""
     msg.name = address.name
     msg.device_id = address.device_id
 
 
-def _addr_from(msg: pb.Address) -> ProtocolAddress:
+def address_from_pb(msg: pb.Address) -> ProtocolAddress:
+    """The address a stored ``Address`` holds."""
     return ProtocolAddress(msg.name, msg.device_id)
 
 
 def _envelope_to(msg: pb.Envelope, e: Envelope) -> None:
     msg.message_id = e.message_id
-    _addr_to(msg.sender, e.sender)
-    _addr_to(msg.recipient, e.recipient)
+    address_to_pb(msg.sender, e.sender)
+    address_to_pb(msg.recipient, e.recipient)
     msg.type = int(e.type)
     msg.body = e.body
     msg.timestamp_ms = e.timestamp_ms
@@ -118,8 +124,8 @@ def _envelope_to(msg: pb.Envelope, e: Envelope) -> None:
 def _envelope_from(msg: pb.Envelope) -> Envelope:
     return Envelope(
         message_id=msg.message_id,
-        sender=_addr_from(msg.sender),
-        recipient=_addr_from(msg.recipient),
+        sender=address_from_pb(msg.sender),
+        recipient=address_from_pb(msg.recipient),
         type=MessageType(msg.type),
         body=msg.body,
         timestamp_ms=msg.timestamp_ms,
@@ -144,7 +150,7 @@ class OutboxEntry:
     @classmethod
     def deserialize(cls, data: bytes) -> OutboxEntry:
         msg = pb.OutboxEntry()
-        _parse(msg, data, "outbox entry")
+        parse_stored(msg, data, "outbox entry")
         try:
             return cls(_envelope_from(msg.envelope), msg.transmissions)
         except (UsageError, ValueError) as exc:
@@ -212,7 +218,7 @@ class SendLogEntry:
             msg.group_id = self.group_id
         for d in self.devices:
             m = msg.devices.add()
-            _addr_to(m.device, d.device)
+            address_to_pb(m.device, d.device)
             m.state = int(d.state)
             m.receipts_answered = d.receipts_answered
             m.last_count = d.last_count
@@ -224,7 +230,7 @@ class SendLogEntry:
     @classmethod
     def deserialize(cls, data: bytes) -> SendLogEntry:
         msg = pb.SendLogEntry()
-        _parse(msg, data, "send log entry")
+        parse_stored(msg, data, "send log entry")
         try:
             return cls(
                 message_id=msg.message_id,
@@ -234,7 +240,7 @@ class SendLogEntry:
                 priority=Priority(msg.priority),
                 devices=[
                     DeviceState(
-                        _addr_from(m.device),
+                        address_from_pb(m.device),
                         SendState(m.state),
                         m.receipts_answered,
                         m.last_count,
@@ -296,7 +302,7 @@ class ReceiveRecord:
             failed=self.failed,
             version=VERSION,
         )
-        _addr_to(msg.sender, self.sender)
+        address_to_pb(msg.sender, self.sender)
         if self.group_id is not None:
             msg.group_id = self.group_id
         return msg.SerializeToString()
@@ -304,11 +310,11 @@ class ReceiveRecord:
     @classmethod
     def deserialize(cls, data: bytes) -> ReceiveRecord:
         msg = pb.ReceiveRecord()
-        _parse(msg, data, "receive record")
+        parse_stored(msg, data, "receive record")
         try:
             return cls(
                 message_id=msg.message_id,
-                sender=_addr_from(msg.sender),
+                sender=address_from_pb(msg.sender),
                 state=RecvState(msg.state),
                 count=msg.count,
                 reason=RetryReason(msg.reason),
@@ -333,7 +339,7 @@ class GapRecord:
 
     def serialize(self) -> bytes:
         msg = pb.GapRecord(next=self.next, version=VERSION)
-        _addr_to(msg.sender, self.sender)
+        address_to_pb(msg.sender, self.sender)
         msg.missing.extend(self.missing)
         msg.seen_ms.extend(self.missing.values())
         msg.arrived.extend(sorted(self.arrived))
@@ -342,9 +348,9 @@ class GapRecord:
     @classmethod
     def deserialize(cls, data: bytes) -> GapRecord:
         msg = pb.GapRecord()
-        _parse(msg, data, "gap record")
+        parse_stored(msg, data, "gap record")
         missing = dict(zip(msg.missing, msg.seen_ms, strict=False))
-        return cls(_addr_from(msg.sender), msg.next, missing, set(msg.arrived))
+        return cls(address_from_pb(msg.sender), msg.next, missing, set(msg.arrived))
 
 
 @dataclass(slots=True)
@@ -422,18 +428,18 @@ class BundleWait:
             asked_ms=self.asked_ms,
             version=VERSION,
         )
-        _addr_to(msg.sender, self.sender)
+        address_to_pb(msg.sender, self.sender)
         return msg.SerializeToString()
 
     @classmethod
     def deserialize(cls, data: bytes) -> BundleWait:
         msg = pb.BundleWait()
-        _parse(msg, data, "bundle wait record")
+        parse_stored(msg, data, "bundle wait record")
         if len(msg.message_ids) != len(msg.counts):
             raise StorageError("stored bundle wait record is invalid: ids and counts differ")
         try:
             waiting = dict(zip(msg.message_ids, msg.counts, strict=True))
-            return cls(_addr_from(msg.sender), msg.asked_ms, waiting)
+            return cls(address_from_pb(msg.sender), msg.asked_ms, waiting)
         except (UsageError, ValueError) as exc:
             raise StorageError(f"stored bundle wait record is invalid: {exc}") from None
 
@@ -455,7 +461,7 @@ class UnplacedFailures:
 
     def serialize(self) -> bytes:
         msg = pb.UnplacedFailures(version=VERSION)
-        _addr_to(msg.sender, self.sender)
+        address_to_pb(msg.sender, self.sender)
         for f in self.failures:
             m = msg.failures.add(message_id=f.message_id, retry_count=f.retry_count)
             m.seen_ms = f.seen_ms
@@ -468,9 +474,9 @@ class UnplacedFailures:
     @classmethod
     def deserialize(cls, data: bytes) -> UnplacedFailures:
         msg = pb.UnplacedFailures()
-        _parse(msg, data, "unplaced failures record")
+        parse_stored(msg, data, "unplaced failures record")
         try:
-            return cls(_addr_from(msg.sender), _unplaced_from(msg.failures))
+            return cls(address_from_pb(msg.sender), _unplaced_from(msg.failures))
         except (UsageError, ValueError) as exc:
             raise StorageError(f"stored unplaced failures record is invalid: {exc}") from None
 

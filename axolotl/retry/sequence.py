@@ -9,12 +9,9 @@ carried a time in ms) are still forgotten first.
 
 from __future__ import annotations
 
-from google.protobuf.message import DecodeError as PbDecodeError
-
 from axolotl._pb import retry_state_pb2 as pb
-from axolotl.errors import StorageError
 from axolotl.retry._context import Context
-from axolotl.retry.records import SEQ, VERSION
+from axolotl.retry.records import SEQ, VERSION, parse_stored
 
 __all__ = ["next_value"]
 
@@ -31,12 +28,7 @@ def next_value(ctx: Context, name: str, orders: str) -> int:
         value = max((due for _, _, due in store.records(orders) if due is not None), default=0)
     else:
         counter = pb.Counter()
-        try:
-            counter.ParseFromString(data)
-        except (PbDecodeError, ValueError) as exc:
-            raise StorageError(f"stored counter {name!r} is corrupt: {exc}") from None
-        if counter.version > VERSION:
-            raise StorageError(f"stored counter {name!r} has format version {counter.version}")
+        parse_stored(counter, data, f"counter {name!r}")
         value = counter.value
     value += 1
     store.put_record(SEQ, name, pb.Counter(value=value, version=VERSION).SerializeToString())
