@@ -31,7 +31,9 @@ class DeterministicRng:
 
     def __init__(self, seed: bytes | int | str) -> None:
         if isinstance(seed, int):
-            seed = seed.to_bytes(16, "big", signed=True)
+            # 16 bytes as always (every existing seed keeps its sequence);
+            # longer only for an int that does not fit them.
+            seed = seed.to_bytes(max(16, (seed.bit_length() + 8) // 8), "big", signed=True)
         elif isinstance(seed, str):
             seed = seed.encode()
         self._seed = hashlib.sha256(b"axolotl-deterministic-rng" + seed).digest()
