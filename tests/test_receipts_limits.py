@@ -13,9 +13,12 @@ import pytest
 from axolotl.errors import DecodeError, InvalidReceipt, UsageError
 from axolotl.receipts import (
     Node,
+    OutgoingRetryReceipt,
     node_from_yowsup,
+    node_to_yowsup,
     parse_receipt_node,
     parse_text,
+    receipt_from_yowsup,
 )
 from axolotl.receipts.limits import (
     MAX_ATTRS,
@@ -26,11 +29,13 @@ from axolotl.receipts.limits import (
     MAX_INPUT_LENGTH,
     MAX_NAME_LENGTH,
     MAX_NODES,
+    MAX_RECEIPT_NODES,
     MAX_TEXT_LENGTH,
     MAX_TOTAL_ATTRS,
     MAX_UNPRINTABLE_TEXT,
     MAX_VALUE_LENGTH,
 )
+from tests.test_receipts_entities import BASE, BUNDLE
 from tests.test_receipts_yowsup import FakeProtocolTreeNode
 
 MB = 1 << 20
@@ -244,3 +249,38 @@ def test_hostile_yowsup_trees_are_decode_errors() -> None:
     ):
         with pytest.raises(DecodeError):
             node_from_yowsup(bad)
+
+
+def test_a_reader_of_one_kind_of_tree_stops_at_its_own_node_cap() -> None:
+    wide = Node("x", children=[Node("y", children=[Node("z")]) for _ in range(600)])
+    text = wide.to_text(indent=None)
+    ptn = node_from_yowsup_input(wide)
+    assert parse_text(text) == wide and node_from_yowsup(ptn) == wide
+    for cap in (1, MAX_RECEIPT_NODES, 1000):
+        with pytest.raises(DecodeError, match=f"more than {cap} nodes"):
+            parse_text(text, max_nodes=cap)
+        with pytest.raises(DecodeError, match=f"more than {cap} nodes"):
+            node_from_yowsup(ptn, max_nodes=cap)
+    assert parse_text(text, max_nodes=1201) == wide
+    assert node_from_yowsup(ptn, max_nodes=1201) == wide
+    for bad in (0, -1, MAX_NODES + 1, 2.5, True, "10"):
+        with pytest.raises(UsageError):
+            parse_text(text, max_nodes=bad)
+        with pytest.raises(UsageError):
+            node_from_yowsup(ptn, max_nodes=bad)
+
+
+def test_a_receipt_from_yowsup_is_refused_past_the_receipt_node_cap() -> None:
+    receipt = OutgoingRetryReceipt(**BASE, keys=BUNDLE)
+    ptn = node_to_yowsup(receipt.to_node(), FakeProtocolTreeNode)
+    assert receipt_from_yowsup(ptn, OutgoingRetryReceipt) == receipt
+    # Unknown children are ignored by the receipt codec, but a tree past the
+    # cap is not converted at all.
+    ptn.children.extend(FakeProtocolTreeNode("pad") for _ in range(MAX_RECEIPT_NODES))
+    with pytest.raises(InvalidReceipt, match=f"more than {MAX_RECEIPT_NODES} nodes"):
+        receipt_from_yowsup(ptn, OutgoingRetryReceipt)
+
+
+def node_from_yowsup_input(node: Node) -> FakeProtocolTreeNode:
+    """``node`` as a yowsup-shaped tree."""
+    return node_to_yowsup(node, FakeProtocolTreeNode)  # type: ignore[no-any-return]

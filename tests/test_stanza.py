@@ -16,6 +16,7 @@ from axolotl.retry import Envelope
 from axolotl.retry.jid import address_to_jid
 from axolotl.retry.stanza import (
     MAX_ENC_BYTES,
+    MAX_INCOMING_NODES,
     MessageStanza,
     envelope_to_node,
     envelopes_to_node,
@@ -416,12 +417,37 @@ def test_yowsup_bridge_round_trip() -> None:
     e = env(type=MessageType.PREKEY, retry_count=3)
     ptn = envelope_to_yowsup(e, FakePTN, device_identity=b"adv")
     assert ptn.tag == "message" and ptn.children[0].attributes["count"] == "3"
-    assert message_from_yowsup(ptn, ALICE) == MessageStanza(envelopes=(e,), device_identity=b"adv")
+    want = MessageStanza(envelopes=(e,), device_identity=b"adv")
+    assert message_from_yowsup(ptn, ALICE, outgoing=True) == want
     ptn.children[0].attributes["v"] = 2  # yowsup may hold ints; they read as text
-    assert message_from_yowsup(ptn, ALICE).envelopes == (e,)
+    assert message_from_yowsup(ptn, ALICE, outgoing=True).envelopes == (e,)
     ptn.children[0].attributes["type"] = b"\xff"
     with pytest.raises(DecodeError):
+        message_from_yowsup(ptn, ALICE, outgoing=True)
+
+
+def test_yowsup_bridge_reads_what_a_peer_sent_within_the_incoming_limit() -> None:
+    e = env(type=MessageType.SIGNAL)
+    ptn = envelope_to_yowsup(e, FakePTN)
+    with pytest.raises(DecodeError) as exc:  # ours: no sender named
         message_from_yowsup(ptn, ALICE)
+    assert exc.value.what == "message.from"
+    incoming = FakePTN(
+        "message",
+        {"from": address_to_jid(ALICE), "id": e.message_id, "type": "text", "t": "1700000000"},
+        ptn.children,
+        None,
+    )
+    got = message_from_yowsup(incoming, e.recipient)
+    assert [x.message_id for x in got.envelopes] == [e.message_id]
+    with pytest.raises(DecodeError) as exc:
+        message_from_yowsup(incoming, ALICE, outgoing=True)
+    assert exc.value.what == "message.from"
+    # A wide hostile tree stops at the incoming limit, whatever follows.
+    junk = [FakePTN("x", {}, [FakePTN("y", {}, [], None)], None) for _ in range(6000)]
+    wide = FakePTN("message", dict(incoming.attributes), [*ptn.children, *junk], None)
+    with pytest.raises(DecodeError, match=f"more than {MAX_INCOMING_NODES} nodes"):
+        message_from_yowsup(wide, e.recipient)
 
 
 # -- properties --------------------------------------------------------------------------

@@ -54,6 +54,9 @@ Retry receipt fields (node, protobuf and constructors alike):
 =================================  ========  ==============================================
 limit                              value     field
 =================================  ========  ==============================================
+``MAX_RECEIPT_NODES``              32        nodes in a receipt tree (a full one has 14):
+                                             the yowsup bridge and ``parse_text`` stop
+                                             there when they read a receipt
 ``MAX_ID_LENGTH``                  256       ``receipt@id`` = ``retry@id``, characters
 ``MAX_JID_LENGTH``                 256       ``to`` / ``from`` / ``participant`` /
                                              ``recipient``, characters
@@ -89,6 +92,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from axolotl.errors import UsageError
+
 __all__ = [
     "MAX_DEPTH",
     "MAX_CHILDREN",
@@ -102,6 +107,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "MAX_INDENT",
     "MAX_INPUT_LENGTH",
+    "MAX_RECEIPT_NODES",
     "MAX_ID_LENGTH",
     "MAX_JID_LENGTH",
     "MAX_DEVICE_IDENTITY_LENGTH",
@@ -109,6 +115,7 @@ __all__ = [
     "MAX_RECEIPT_PROTO_LENGTH",
     "MAX_DEM_LENGTH",
     "MAX_PLAINTEXT_CONTENT_LENGTH",
+    "check_max_nodes",
     "parse_uint",
     "excerpt",
 ]
@@ -134,6 +141,7 @@ MAX_INPUT_LENGTH: Final = 32 * 1024 * 1024
 
 # -- retry receipt fields -----------------------------------------------------------
 
+MAX_RECEIPT_NODES: Final = 32
 MAX_ID_LENGTH: Final = 256
 MAX_JID_LENGTH: Final = 256
 MAX_DEVICE_IDENTITY_LENGTH: Final = 4096
@@ -141,6 +149,17 @@ MAX_UINT_DIGITS: Final = 20
 MAX_RECEIPT_PROTO_LENGTH: Final = 16 * 1024
 MAX_DEM_LENGTH: Final = 1024
 MAX_PLAINTEXT_CONTENT_LENGTH: Final = 2048
+
+
+def check_max_nodes(max_nodes: object) -> int:
+    """``max_nodes`` as a tree reader's node cap: an int in 1..:data:`MAX_NODES`.
+
+    Raises:
+        UsageError: it is not one.
+    """
+    if type(max_nodes) is not int or not 0 < max_nodes <= MAX_NODES:
+        raise UsageError(f"max_nodes must be an int in 1..{MAX_NODES}, got {max_nodes!r}")
+    return max_nodes
 
 
 def parse_uint(value: object, high: int) -> int | None:

@@ -269,9 +269,9 @@ class Node:
         return _text.render(self, indent)
 
     @staticmethod
-    def parse_text(text: str) -> Node:
+    def parse_text(text: str, *, max_nodes: int = MAX_NODES) -> Node:
         """Read the text form; see :func:`parse_text`."""
-        return _text.parse_text(text)
+        return _text.parse_text(text, max_nodes=max_nodes)
 
     # -- plain-data form ---------------------------------------------------------
 

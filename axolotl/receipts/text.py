@@ -48,6 +48,7 @@ from axolotl.receipts.limits import (
     MAX_NODES,
     MAX_TEXT_LENGTH,
     MAX_TOTAL_ATTRS,
+    check_max_nodes,
 )
 from axolotl.receipts.node import Node, sealed
 
@@ -189,7 +190,7 @@ def _close(frame: _Open) -> Node:
     return sealed(frame.tag, frame.attrs, tuple(kids), None, stats)
 
 
-def parse_text(text: str) -> Node:
+def parse_text(text: str, *, max_nodes: int = MAX_NODES) -> Node:
     """Read a node from its text form (as written by :meth:`Node.to_text`).
 
     Whitespace between elements is ignored; ``<x></x>`` reads as ``<x/>``.
@@ -198,6 +199,9 @@ def parse_text(text: str) -> Node:
     Args:
         text: one root element, at most
             :data:`~axolotl.receipts.limits.MAX_INPUT_LENGTH` characters.
+        max_nodes: refuse a tree of more nodes, as soon as the parse reaches
+            one more (1..:data:`~axolotl.receipts.limits.MAX_NODES`; a reader
+            of receipts passes :data:`~axolotl.receipts.limits.MAX_RECEIPT_NODES`).
 
     Returns:
         The node.
@@ -206,10 +210,12 @@ def parse_text(text: str) -> Node:
         DecodeError: the text is not one well-formed element of this form
             (the message gives the offset), or crosses a limit of
             :mod:`axolotl.receipts.limits`.
-        UsageError: ``text`` is not a ``str``.
+        UsageError: ``text`` is not a ``str``, or ``max_nodes`` is out of range.
     """
     if not isinstance(text, str):
         raise UsageError(f"node text must be str, got {type(text).__name__}")
+    if max_nodes != MAX_NODES:
+        max_nodes = check_max_nodes(max_nodes)
     if len(text) > MAX_INPUT_LENGTH:
         raise fail(0, f"text longer than {MAX_INPUT_LENGTH} characters ({len(text)})")
     stack: list[_Open] = []
@@ -221,8 +227,8 @@ def parse_text(text: str) -> Node:
             raise diagnose(text, pos)
         tag, attr_text, end = m.group(1, 2, 3)
         nodes += 1
-        if nodes > MAX_NODES:
-            raise fail(pos, f"more than {MAX_NODES} nodes")
+        if nodes > max_nodes:
+            raise fail(pos, f"more than {max_nodes} nodes")
         unprintable = 0
         if attr_text:
             attrs, head, unprintable = attributes(attr_text, pos, spent)

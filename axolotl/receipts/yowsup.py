@@ -31,8 +31,10 @@ from axolotl.receipts.limits import (
     MAX_DEPTH,
     MAX_NAME_LENGTH,
     MAX_NODES,
+    MAX_RECEIPT_NODES,
     MAX_UINT_DIGITS,
     MAX_VALUE_LENGTH,
+    check_max_nodes,
     excerpt,
 )
 from axolotl.receipts.node import NAME_CHARS, Node
@@ -90,13 +92,14 @@ def _name(value: object, field: str) -> str:
 
 
 def _convert(ptn: Any, prefix: str, depth: int, nodes: list[int]) -> Node:
-    # ``nodes`` counts across the whole tree: a wide hostile tree stops at
-    # MAX_NODES instead of being converted first and refused after.
+    # ``nodes`` = [converted so far, the cap], across the whole tree: a wide
+    # hostile tree stops at the cap instead of being converted first and
+    # refused after.
     if depth >= MAX_DEPTH:
         raise DecodeError(prefix or "node", f"nested deeper than {MAX_DEPTH}")
     nodes[0] += 1
-    if nodes[0] > MAX_NODES:
-        raise DecodeError(prefix or "node", f"more than {MAX_NODES} nodes in the tree")
+    if nodes[0] > nodes[1]:
+        raise DecodeError(prefix or "node", f"more than {nodes[1]} nodes in the tree")
     try:
         raw_tag = ptn.tag if hasattr(ptn, "tag") else ptn.getTag()
         raw_attrs = ptn.attributes
@@ -150,12 +153,15 @@ def _convert(ptn: Any, prefix: str, depth: int, nodes: list[int]) -> Node:
         raise DecodeError(here or tag, str(exc)) from None
 
 
-def node_from_yowsup(ptn: Any) -> Node:
+def node_from_yowsup(ptn: Any, *, max_nodes: int = MAX_NODES) -> Node:
     """Convert a yowsup ``ProtocolTreeNode`` (or a look-alike) to a :class:`Node`.
 
     Args:
         ptn: an object with ``tag`` (or ``getTag()``), ``attributes``,
             ``getAllChildren()`` and ``getData()``.
+        max_nodes: refuse a tree of more nodes, before converting the rest
+            (1..:data:`~axolotl.receipts.limits.MAX_NODES`; a reader of one
+            kind of tree passes its own, smaller bound).
 
     Returns:
         The node (yowsup's empty ``data`` ``b""`` stays ``b""``).
@@ -167,8 +173,9 @@ def node_from_yowsup(ptn: Any) -> Node:
             :mod:`axolotl.receipts.limits` is crossed (lengths are checked
             before anything is converted), or ``ptn`` lacks one of the
             members above. ``what`` is the dotted path of the field.
+        UsageError: ``max_nodes`` is out of range.
     """
-    return _convert(ptn, "", 0, [0])
+    return _convert(ptn, "", 0, [0, check_max_nodes(max_nodes)])
 
 
 def node_to_yowsup(node: Node, factory: NodeFactory) -> Any:
@@ -214,7 +221,7 @@ def receipt_from_yowsup(ptn: Any, cls: type[ReceiptT]) -> ReceiptT:
             names it as the node codec does (``"retry.count"``).
     """
     try:
-        node = node_from_yowsup(ptn)
+        node = node_from_yowsup(ptn, max_nodes=MAX_RECEIPT_NODES)
     except DecodeError as exc:
         raise InvalidReceipt(exc.what, exc.reason) from None
     return receipt_from_node(cls, node)

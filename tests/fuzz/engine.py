@@ -19,7 +19,9 @@ The oracle (:func:`execute`):
   changed by a failure, a round trip that does not hold): an ``invariant``
   finding;
 * an input whose processing takes longer than ``slow_ms`` (50 ms), measured
-  again twice to rule out a GC pause or a busy machine, is a ``slow`` finding.
+  again twice to rule out a GC pause or a busy machine, is a ``slow`` finding
+  (a local-API target may allow a tree at the limits its linear cost instead,
+  ``Harness.allowance_ms``).
 
 :func:`fuzz` runs one target for ``n`` inputs from a fixed seed: each input is
 a seed, or an earlier input that produced a new outcome, with one to a few
@@ -30,6 +32,7 @@ the mutations past the first checks without coverage instrumentation.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import re
@@ -93,6 +96,10 @@ class Harness:
     check: Callable[[Any, Any], None] | None = None
     """``check(prepared, result)`` after ``run`` succeeded: invariants of what it returned
     (round trips through other codecs, say), untimed like ``prepare``; raises Violation."""
+    allowance_ms: Callable[[Any], float] | None = None
+    """For a local-API target only: the time a prepared input may take, when more than
+    ``slow_ms`` (a tree the application built at the limits costs its size in linear
+    work). Parsers of remote data have none: ``slow_ms`` holds for every input."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +121,8 @@ class Outcome:
     seconds: float
     kind: str | None = None
     """``None`` (clean), ``"crash"``, ``"family"``, ``"invariant"`` or ``"slow"``."""
+    allowed_ms: float = 0.0
+    """The harness's ``allowance_ms`` for this input (0: none)."""
     where: str = ""
     """For crashes: the innermost frame inside axolotl (``file:line function``)."""
     trace: str = ""
@@ -180,6 +189,15 @@ def _where(exc: BaseException) -> str:
 
 
 def _once(harness: Harness, value: Any) -> Outcome:
+    allowed: list[float] = []
+    outcome = _timed(harness, value, allowed)
+    if allowed:
+        return dataclasses.replace(outcome, allowed_ms=allowed[0])
+    return outcome
+
+
+def _timed(harness: Harness, value: Any, allowed: list[float] | None = None) -> Outcome:
+    # ``allowed`` receives the harness's allowance for the prepared input.
     start = stop = 0.0
 
     def took() -> float:
@@ -190,6 +208,8 @@ def _once(harness: Harness, value: Any) -> Outcome:
     try:
         if harness.prepare is not None:
             value = harness.prepare(value)
+        if allowed is not None and harness.allowance_ms is not None:
+            allowed.append(harness.allowance_ms(value))
         start = time.perf_counter()
         result = harness.run(value)
         stop = time.perf_counter()
@@ -228,10 +248,11 @@ def execute(harness: Harness, value: Any, slow_ms: float = SLOW_MS) -> Outcome:
         The outcome; ``kind`` is set when it is a finding.
     """
     outcome = _once(harness, value)
-    if outcome.kind is None and outcome.seconds * 1000 > slow_ms:
+    limit = max(slow_ms, outcome.allowed_ms)
+    if outcome.kind is None and outcome.seconds * 1000 > limit:
         # Measure again: only an input that is slow every time is a finding.
-        best = min([outcome.seconds] + [_once(harness, value).seconds for _ in range(2)])
-        if best * 1000 > slow_ms:
+        best = min([outcome.seconds] + [_timed(harness, value).seconds for _ in range(2)])
+        if best * 1000 > limit:
             return Outcome(
                 result=outcome.result, message=outcome.message, seconds=best, kind="slow"
             )

@@ -9,6 +9,7 @@ that its own text or dict form cannot carry.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from axolotl.receipts import (
     parse_text,
     receipt_from_yowsup,
 )
+from axolotl.receipts.limits import MAX_RECEIPT_NODES
 from tests.fuzz.engine import Harness, Target, Violation
 from tests.fuzz.mutate_node import (
     Flat,
@@ -125,8 +127,9 @@ def _receipt_text() -> Harness:
     seeds = [n.to_text() for n in nodes] + [n.to_text(indent=None) for n in nodes]
 
     def run(text: str) -> tuple[Node, RetryReceipt]:
-        # What a peer's text costs us (timed): the parse and the receipt read.
-        node = parse_text(text)
+        # What a peer's text costs us (timed): the parse, capped as a reader of
+        # receipts caps it, and the receipt read.
+        node = parse_text(text, max_nodes=MAX_RECEIPT_NODES)
         return node, parse_receipt_node(node)
 
     def check(text: str, result: tuple[Node, RetryReceipt]) -> None:
@@ -213,22 +216,39 @@ def _codec_round_trips(node: Node) -> list[tuple[str, Callable[[], Node]]]:
     ]
 
 
+_CODEC_PASSES = 8
+_US_PER_NODE_PASS = 10.0
+"""The linear budget of node_codecs: a codec pass (render or parse) may take this
+per node (~3 us measured on a quiet host; quadratic work at 12,288 nodes costs
+seconds)."""
+
+
 def _node_codecs() -> Harness:
-    def run(node: Node) -> None:
-        shape = flatten(node)
+    def run(node: Node) -> list[tuple[str, Node]]:
+        out = []
         for codec, round_trip in _codec_round_trips(node):
             try:
-                again = round_trip()
+                out.append((codec, round_trip()))
             except DecodeError as exc:
                 # The reason only: the field path varies, the bug does not.
                 raise Violation(f"a node Node() accepted fails {codec}: {exc.reason}") from exc
             except AxolotlError as exc:
                 raise Violation(f"a node Node() accepted fails {codec}: {exc!r}") from exc
+        return out
+
+    def check(node: Node, result: list[tuple[str, Node]]) -> None:
+        shape = flatten(node)
+        for codec, again in result:
             if flatten(again) != shape:
                 raise Violation(f"{codec} changed the node")
 
+    def allowance_ms(node: Node) -> float:
+        # A local tree at the limits (12,288 nodes) costs its size: judged per node.
+        return len(flatten(node)) * _CODEC_PASSES * _US_PER_NODE_PASS / 1000
+
     # Local API (a Node the application built): any AxolotlError is fair.
-    return flat_harness([flatten(n) for n in _seed_nodes()], run, valid_names=False, remote=False)
+    base = flat_harness([flatten(n) for n in _seed_nodes()], run, valid_names=False, remote=False)
+    return dataclasses.replace(base, check=check, allowance_ms=allowance_ms)
 
 
 # -- yowsup ----------------------------------------------------------------------------------

@@ -67,6 +67,29 @@ def test_oracle_flags_slow_inputs_measured_three_times() -> None:
     assert execute(_harness(run), b"", slow_ms=1e9).kind is None
 
 
+def test_a_local_target_may_allow_an_input_its_size_in_time() -> None:
+    def run(value: bytes) -> None:
+        total = 0
+        for i in range(200_000):
+            total += i
+
+    # The allowance sees the prepared input and raises the limit, never lowers it.
+    seen: list[object] = []
+
+    def allowance(prepared: object) -> float:
+        seen.append(prepared)
+        return 1e9 if prepared == b"BIG" else 0.0
+
+    harness = dataclasses.replace(
+        _harness(run, remote=False), prepare=bytes.upper, allowance_ms=allowance
+    )
+    assert execute(harness, b"big", slow_ms=0.001).kind is None
+    assert seen == [b"BIG"]
+    slow = execute(harness, b"small", slow_ms=0.001)
+    assert slow.kind == "slow" and slow.allowed_ms == 0.0
+    assert execute(harness, b"small", slow_ms=1e9).kind is None
+
+
 def test_check_sees_what_run_returned_and_runs_untimed() -> None:
     seen: list[object] = []
 

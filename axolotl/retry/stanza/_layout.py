@@ -14,6 +14,7 @@ __all__ = [
     "MAX_ATTR_CHARS",
     "MAX_ENC_BYTES",
     "MAX_FANOUT",
+    "MAX_INCOMING_NODES",
     "MAX_MESSAGE_CHILDREN",
     "MessageStanza",
     "is_group_jid",
@@ -31,6 +32,11 @@ MAX_FANOUT: Final = 5120
 
 MAX_MESSAGE_CHILDREN: Final = 64
 """Most children of one ``<message>`` (known ones need 3; whatsmeow adds ``<meta>``, ``<biz>``)."""
+
+MAX_INCOMING_NODES: Final = 256
+"""Most nodes in a stanza a peer sends (``from``): it carries no ``<participants>``,
+so a few ``<enc>`` and the whatsmeow extras need a dozen. The yowsup bridge
+stops converting there; only our own fan-outs reach the tree limit."""
 
 MAX_ATTR_CHARS: Final = 256
 """Longest id, JID, ``type`` or ``mediatype`` value accepted."""
