@@ -1,8 +1,10 @@
 """The ``message_stanza`` fuzz target: ``<message>`` stanzas from a peer.
 
-``Node(...)`` trees go to :func:`parse_message_node`; trees holding yowsup's
-bytes or int values (and those ``Node()`` refuses) go to the yowsup bridge
-:func:`message_from_yowsup`. What the parser accepts must be what the builder
+``Node(...)`` trees go to :func:`parse_message_node` (both directions); trees
+holding yowsup's bytes or int values (and those ``Node()`` refuses) go to the
+yowsup bridge :func:`message_from_yowsup` as a peer's stanza (our own
+outgoing trees are no remote input: a tree without ``from`` is refused there
+at once). What the parser accepts must be what the builder
 promises to read back (``tests/test_stanza.py``): every envelope it returns
 is a valid :class:`Envelope` (the parser fills the fields in without the
 constructor's checks), and built alone by :func:`envelope_to_node` it parses
