@@ -12,8 +12,8 @@ same database and journal, and does what an application must do after a
 crash:
 
 1. hand out ``layer.inbox()`` first: write each delivery it has not written
-   yet (the kill may have come between its write and ``confirm``), then
-   confirm it;
+   yet (the kill may have come between its write and ``confirm``) and
+   journal each report, then confirm it;
 2. make again every send whose intent it wrote but whose send did not
    commit, under the intent's message id (a send that did commit is not
    made again: its envelopes are in the layer's outbox);
@@ -157,6 +157,24 @@ def envelope_from_json(obj: dict[str, Any]) -> Envelope:
     )
 
 
+def _report_record(item: Undecryptable | SendFailed) -> dict[str, Any]:
+    """The journal line of a report."""
+    if isinstance(item, Undecryptable):
+        return {
+            "t": "undecryptable",
+            "from": address_to_jid(item.sender),
+            "id": item.message_id,
+            "reason": item.reason.name,
+            "count": item.count,
+        }
+    return {
+        "t": "send_failed",
+        "id": item.message_id,
+        "device": address_to_jid(item.device),
+        "reason": item.reason.name,
+    }
+
+
 def _out(obj: dict[str, Any]) -> None:
     """One line to the relay, in as few writes as the pipe takes (normally one)."""
     line = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
@@ -235,15 +253,24 @@ class Device:
         self.phase(Phase.WRITTEN)
         self.point("write")
         self.phase(Phase.CONFIRM)
-        self.layer.confirm(deliver.sender, deliver.message_id)
+        self.layer.confirm(deliver)
         self.point("confirm")
 
-    def report(self, record: dict[str, Any]) -> None:
-        """Journal a report; a message's own (not a gap or a bundle fetch) may be a kill point."""
-        if record["t"] in ("undecryptable", "send_failed"):
+    def report(
+        self, record: dict[str, Any], item: Undecryptable | SendFailed | None = None
+    ) -> None:
+        """Journal a report, then confirm a message's own (``item``; not a gap).
+
+        A message's own report may be a kill point, before it is journaled:
+        the layer's inbox hands it out again after the restart.
+        """
+        if item is not None:
             self.point("report")
         self.phase(Phase.REPORT)
         self.journal.append(record)
+        if item is not None:
+            self.phase(Phase.CONFIRM)
+            self.layer.confirm(item)
 
     def carry(self, actions: list[Action]) -> None:
         """Carry out what a committed call asked for, in order."""
@@ -271,25 +298,8 @@ class Device:
                 self.point("upload")
             elif isinstance(action, Deliver):
                 self.show(action, "live")
-            elif isinstance(action, Undecryptable):
-                self.report(
-                    {
-                        "t": "undecryptable",
-                        "from": address_to_jid(action.sender),
-                        "id": action.message_id,
-                        "reason": action.reason.name,
-                        "count": action.count,
-                    }
-                )
-            elif isinstance(action, SendFailed):
-                self.report(
-                    {
-                        "t": "send_failed",
-                        "id": action.message_id,
-                        "device": address_to_jid(action.device),
-                        "reason": action.reason.name,
-                    }
-                )
+            elif isinstance(action, Undecryptable | SendFailed):
+                self.report(_report_record(action), action)
             elif isinstance(action, Gap):
                 self.report(
                     {
@@ -340,10 +350,13 @@ class Device:
     def start(self) -> None:
         """What the application does after a crash (or a first start), before anything else."""
         self.phase(Phase.INBOX)
-        for deliver in self.layer.inbox():
+        for item in self.layer.inbox():
             self.counts["inbox"] += 1
             self.point("inbox")
-            self.show(deliver, "inbox")
+            if isinstance(item, Deliver):
+                self.show(item, "inbox")
+            else:  # journaled again if the kill came after the journal: read as a set
+                self.report(_report_record(item), item)
         self.phase(Phase.RESUME)
         for intent in self.intents:
             # The send log's own record of ids sent (what send() refuses to

@@ -1,4 +1,4 @@
-"""The inbox: a delivery survives a crash before the application wrote it, until confirmed.
+"""The inbox: a delivery or a report survives a crash before the application wrote it.
 
 Issue "nothing lost", item 1: the layer commits the delivered id with the
 decrypt, so without an inbox a process killed between that commit and the
@@ -8,13 +8,24 @@ evicted in delivery order, never by the clock.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from axolotl.errors import UsageError
-from axolotl.retry import Deliver, Envelope, RetryLayer, RetryPolicy, SendReceipt, Transmit
-from axolotl.retry.records import DELIVERED, INBOX
+from axolotl.errors import StorageError, UsageError
+from axolotl.retry import (
+    Deliver,
+    Envelope,
+    RetryLayer,
+    RetryPolicy,
+    SendFailed,
+    SendFailure,
+    SendReceipt,
+    Transmit,
+    Undecryptable,
+)
+from axolotl.retry.records import DELIVERED, INBOX, REPORT
 from axolotl.store.sqlite import SQLiteStore
 from tests.parties import Party
 
@@ -65,9 +76,9 @@ def test_a_delivery_the_application_never_wrote_is_handed_out_again(tmp_path: Pa
     assert p.b.inbox() == [deliver]
     # The server redelivers the envelope: still exactly once (no second Deliver).
     assert _delivers(p.b.receive(env, NOW + 1)) == []
-    p.b.confirm(deliver.sender, deliver.message_id)
+    p.b.confirm(deliver)
     assert p.b.inbox() == []
-    p.b.confirm(deliver.sender, deliver.message_id)  # idempotent
+    p.b.confirm(deliver)  # idempotent
     p.restart()
     assert p.b.inbox() == []
 
@@ -81,7 +92,7 @@ def test_the_inbox_keeps_delivery_order_and_the_group(tmp_path: Path) -> None:
     p.restart()
     assert [d.message_id for d in p.b.inbox()] == [f"M{i}" for i in reversed(range(5))]
     assert [d.plaintext for d in p.b.inbox(limit=2)] == [texts[4], texts[3]]
-    p.b.confirm(p.alice.address, "M2")
+    p.b.confirm(Deliver("M2", p.alice.address, b"any text: only the identity counts"))
     assert [d.message_id for d in p.b.inbox()] == ["M4", "M3", "M1", "M0"]
 
 
@@ -133,7 +144,7 @@ def test_a_store_from_before_the_sequence_evicts_its_old_ids_first(tmp_path: Pat
 def test_confirm_refuses_misuse(tmp_path: Path) -> None:
     p = Pair(tmp_path)
     with pytest.raises(UsageError):
-        p.b.confirm("alice", "M1")  # type: ignore[arg-type]
+        p.b.confirm(("alice", "M1"))  # type: ignore[arg-type]
 
 
 def test_a_message_id_is_refused_after_its_send_log_entry_is_gone(tmp_path: Path) -> None:
@@ -186,3 +197,64 @@ def test_an_expiring_send_log_entry_reports_every_unconfirmed_device(tmp_path: P
     failed = [a for a in p.a.tick(NOW + age) if isinstance(a, SendFailed)]
     assert failed == [SendFailed("M1", carol.address, SendFailure.EXPIRED)]
     assert p.alice.store.count_records("sendlog") == 0
+
+
+def _bad_mac(env: Envelope) -> Envelope:
+    """``env`` with a bit of its inner message's MAC flipped."""
+    body = bytearray(env.body)
+    body[-12] ^= 1
+    return replace(env, body=bytes(body))
+
+
+def _tick_until(layer: RetryLayer, kind: type, start: int, steps: int = 200) -> list[object]:
+    """Tick ``layer`` a minute at a time until it returns a ``kind``; everything it returned."""
+    seen: list[object] = []
+    for i in range(1, steps):
+        seen += layer.tick(start + i * 60_000)
+        if any(isinstance(a, kind) for a in seen):
+            return seen
+    raise AssertionError(f"no {kind.__name__} in {steps} minutes")
+
+
+def test_a_report_survives_the_crash_until_confirmed_in_order_with_deliveries(
+    tmp_path: Path,
+) -> None:
+    p = Pair(tmp_path, RetryPolicy(max_retries=1))
+    (first,) = _delivers(p.b.receive(p.send("M1", b"shown"), NOW))
+    bad = p.send("M2", b"never shown")
+    p.b.receive(_bad_mac(bad), NOW)
+    (report,) = [a for a in _tick_until(p.b, Undecryptable, NOW) if isinstance(a, Undecryptable)]
+    assert (report.message_id, report.sender) == ("M2", p.alice.address)
+    # Bob's own send goes nowhere: the outbox gives up on it.
+    actions = p.b.send([p.alice.address], "R1", b"reply", NOW)
+    assert _transmits(actions)
+    failed = [a for a in _tick_until(p.b, SendFailed, NOW + HOUR) if isinstance(a, SendFailed)]
+    assert failed == [SendFailed("R1", p.alice.address, SendFailure.UNACKNOWLEDGED)]
+    p.restart()  # killed before the application wrote any of it down
+    assert p.b.inbox() == [first, report, failed[0]]
+    assert p.bob.store.count_records(REPORT) == 2
+    p.b.confirm(report)
+    p.b.confirm(report)  # idempotent
+    assert p.b.inbox() == [first, failed[0]]
+    # Only the identity counts; a SendFailed of another reason is another report.
+    p.b.confirm(SendFailed("R1", p.alice.address, SendFailure.EXPIRED))
+    assert p.b.inbox(limit=5) == [first, failed[0]]
+    p.b.confirm(failed[0])
+    p.b.confirm(first)
+    p.restart()
+    assert p.b.inbox() == [] and p.bob.store.count_records(REPORT) == 0
+
+
+def test_without_the_inbox_no_report_is_kept(tmp_path: Path) -> None:
+    p = Pair(tmp_path, RetryPolicy(max_retries=1, inbox=False))
+    bad = p.send("M1", b"x")
+    p.b.receive(_bad_mac(bad), NOW)
+    _tick_until(p.b, Undecryptable, NOW)
+    assert p.bob.store.count_records(REPORT) == 0 and p.b.inbox() == []
+
+
+def test_a_corrupt_stored_report_is_a_storage_error(tmp_path: Path) -> None:
+    p = Pair(tmp_path)
+    p.bob.store.put_record(REPORT, "u-bad", b"\xff\xff", 1)
+    with pytest.raises(StorageError):
+        p.b.inbox()

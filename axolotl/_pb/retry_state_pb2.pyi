@@ -1,4 +1,5 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -147,6 +148,30 @@ class InboxEntry(_message.Message):
     group_id: str
     version: int
     def __init__(self, message_id: _Optional[str] = ..., sender: _Optional[_Union[Address, _Mapping]] = ..., plaintext: _Optional[bytes] = ..., group_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class PendingReport(_message.Message):
+    __slots__ = ("kind", "message_id", "address", "reason", "count", "version")
+    class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        KIND_UNSPECIFIED: _ClassVar[PendingReport.Kind]
+        UNDECRYPTABLE: _ClassVar[PendingReport.Kind]
+        SEND_FAILED: _ClassVar[PendingReport.Kind]
+    KIND_UNSPECIFIED: PendingReport.Kind
+    UNDECRYPTABLE: PendingReport.Kind
+    SEND_FAILED: PendingReport.Kind
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    kind: PendingReport.Kind
+    message_id: str
+    address: Address
+    reason: int
+    count: int
+    version: int
+    def __init__(self, kind: _Optional[_Union[PendingReport.Kind, str]] = ..., message_id: _Optional[str] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., reason: _Optional[int] = ..., count: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
 class Counter(_message.Message):
     __slots__ = ("value", "version")

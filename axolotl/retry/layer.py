@@ -18,7 +18,15 @@ from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt
 from axolotl.retry import clock, gaps, inbox, outbox, receiver, sender
 from axolotl.retry._context import Collected, Context, LayerStats
-from axolotl.retry.events import Action, Deliver, DeliveryReceipt, Envelope, WakeAt
+from axolotl.retry.events import (
+    Action,
+    Deliver,
+    DeliveryReceipt,
+    Envelope,
+    SendFailed,
+    Undecryptable,
+    WakeAt,
+)
 from axolotl.retry.jid import address_from_jid
 from axolotl.retry.policy import DEFAULT_POLICY, Priority, RetryPolicy
 from axolotl.retry.records import SENDLOG, TIMED_KINDS, SendLogEntry
@@ -114,7 +122,13 @@ class RetryLayer:
 
     def _finish(self, out: Collected, at: clock.Reading) -> list[Action]:
         actions: list[Action] = out.sorted()  # type: ignore[assignment]
-        wake = self._ctx.store.next_due_ms(TIMED_KINDS)
+        ctx = self._ctx
+        if ctx.policy.inbox:
+            # A report is kept in the call's transaction, as a delivery is.
+            for action in actions:
+                if isinstance(action, Undecryptable | SendFailed):
+                    inbox.keep_report(ctx, action, inbox.next_sequence(ctx))
+        wake = ctx.store.next_due_ms(TIMED_KINDS)
         if wake is not None:
             actions.append(WakeAt(at.to_stack(wake)))  # timers run on the layer's clock
         return actions
@@ -213,26 +227,36 @@ class RetryLayer:
             sender.on_bundle(self._ctx, device, bundle, at.ms, out)
             return self._finish(out, at)
 
-    def confirm(self, sender: ProtocolAddress, message_id: str) -> None:
-        """The application has durably taken the delivery of ``message_id`` from ``sender``.
+    def confirm(self, item: Deliver | Undecryptable | SendFailed) -> None:
+        """The application has durably taken ``item``: a delivery or a report the layer returned.
 
-        Call it once your own write of a :class:`~axolotl.retry.events.Deliver`
-        is committed; until then the delivery stays in the layer's inbox and
-        :meth:`inbox` hands it out again (after a crash, for instance).
-        Idempotent: confirming twice, or something never delivered, is a no-op.
+        Call it once your own write of a :class:`~axolotl.retry.events.Deliver`,
+        :class:`~axolotl.retry.events.Undecryptable` or
+        :class:`~axolotl.retry.events.SendFailed` is committed; until then it
+        stays in the layer's inbox and :meth:`inbox` hands it out again (after
+        a crash, for instance). Idempotent: confirming twice, or something
+        never returned, is a no-op. Only the identity of ``item`` counts (the
+        sender or device, the message id, and for a ``SendFailed`` its reason).
+
+        Raises:
+            UsageError: ``item`` is none of the three.
         """
-        if not isinstance(sender, ProtocolAddress) or not isinstance(message_id, str):
-            raise UsageError("confirm(sender: ProtocolAddress, message_id: str)")
+        if not isinstance(item, Deliver | Undecryptable | SendFailed):
+            raise UsageError(
+                f"confirm takes a Deliver, Undecryptable or SendFailed, got {type(item).__name__}"
+            )
         with self._ctx.store.transaction():
-            inbox.confirm(self._ctx, sender, message_id)
+            inbox.confirm(self._ctx, item)
 
-    def inbox(self, limit: int | None = None) -> list[Deliver]:
-        """The deliveries not confirmed yet, in delivery order: hand them out again at start-up.
+    def inbox(self, limit: int | None = None) -> list[Deliver | Undecryptable | SendFailed]:
+        """What the application has not confirmed yet, in order: hand it out again at start-up.
 
-        Each is the :class:`~axolotl.retry.events.Deliver` the layer returned
-        (the same message id, sender, plaintext and group). The application
-        may have written some of them already (it crashed before confirming):
-        its write must be idempotent on (sender, message id).
+        Each item is the action the layer returned: a
+        :class:`~axolotl.retry.events.Deliver` (same message id, sender,
+        plaintext and group), an :class:`~axolotl.retry.events.Undecryptable`
+        or a :class:`~axolotl.retry.events.SendFailed`. The application may
+        have written some of them already (it crashed before confirming): its
+        write must be idempotent on the item.
         """
         return inbox.pending(self._ctx, limit)
 

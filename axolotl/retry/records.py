@@ -68,6 +68,7 @@ SKDM = "skdm"  # (group, device) -> KeyHandover: has the device our sender key?
 UNPLACED = "unplaced"  # device -> UnplacedFailures, due: when the newest one expires
 BUNDLEWAIT = "bundlewait"  # device -> BundleWait (retry/bundles.py), due: end of the wait
 INBOX = "inbox"  # (sender, message id) -> InboxEntry (retry/inbox.py), due: delivery sequence
+REPORT = "report"  # (kind, address, message id) -> PendingReport (retry/inbox.py), due: sequence
 SEQ = "seq"  # name -> Counter (retry/sequence.py): what to forget first
 SENTID = "sentid"  # message id -> b"", due: send sequence: ids used recently (for eviction)
 TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG, UNPLACED, BUNDLEWAIT)

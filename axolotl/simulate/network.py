@@ -67,11 +67,11 @@ _T = TypeVar("_T")
 _UNKNOWN = RetryReason.UNKNOWN_ERROR.name
 
 
-def _confirmer(deliver: Deliver) -> Callable[[Device], None]:
-    """The application's confirm of ``deliver``, as a call :meth:`Network._attempt` can repeat."""
+def _confirmer(item: Deliver | Undecryptable | SendFailed) -> Callable[[Device], None]:
+    """The application's confirm of ``item``, as a call :meth:`Network._attempt` can repeat."""
 
     def confirm(d: Device) -> None:
-        d.layer.confirm(deliver.sender, deliver.message_id)
+        d.layer.confirm(item)
 
     return confirm
 
@@ -241,12 +241,21 @@ class Network:
         if self.on_deliver is not None:
             self.on_deliver(d, action)
 
+    def _app_report(self, d: Device, action: Undecryptable | SendFailed) -> None:
+        """The application's durable log of a report (idempotent on the report)."""
+        reports: list[Any] = d.undecryptable if isinstance(action, Undecryptable) else d.send_failed
+        if action not in reports:
+            reports.append(action)
+
     def _drain_inbox(self, d: Device) -> None:
-        """At start-up: what the layer delivered and the application did not confirm."""
-        for deliver in d.layer.inbox():
-            self.redelivered += 1
-            self._app_write(d, deliver)
-            d.layer.confirm(deliver.sender, deliver.message_id)
+        """At start-up: what the layer returned and the application did not confirm."""
+        for item in d.layer.inbox():
+            if isinstance(item, Deliver):
+                self.redelivered += 1
+                self._app_write(d, item)
+            else:
+                self._app_report(d, item)
+            d.layer.confirm(item)
 
     def _stats_before(self, d: Device) -> LayerStats | None:
         """What ``d``'s layer has counted so far, kept in case the next call crashes.
@@ -412,10 +421,9 @@ class Network:
                 if d.online:
                     receipt = DeliveryReceipt(message_id=action.message_id, device=d.address)
                     self._travel("delivery", action.sender, receipt, self.faults)
-            elif isinstance(action, Undecryptable):
-                d.undecryptable.append(action)
-            elif isinstance(action, SendFailed):
-                d.send_failed.append(action)
+            elif isinstance(action, Undecryptable | SendFailed):
+                self._app_report(d, action)
+                self._attempt(d.address, _confirmer(action))
             elif isinstance(action, Gap):
                 d.gaps.append(action)
             elif isinstance(action, FetchBundle):
