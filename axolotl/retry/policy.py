@@ -139,11 +139,12 @@ class RetryPolicy:
         sent_ids_kept: how many message ids ``send`` remembers after their
             send-log entry is gone, to refuse one used again (``UsageError``);
             an id still in the send log is refused however old.
-        inbox: keep every delivery until the application confirms it
+        inbox: keep every delivery and every ``Undecryptable`` /
+            ``SendFailed`` report until the application confirms it
             (``RetryLayer.confirm``; ``RetryLayer.inbox()`` hands out the
-            unconfirmed ones again after a restart). ``False``: a delivery is
-            the ``Deliver`` action alone, and a crash between the call and
-            the application's own write loses it.
+            unconfirmed ones again after a restart). ``False``: each is the
+            action alone, and a crash between the call and the application's
+            own write loses it.
         gap_grace_ms: how long skipped counters may stay missing before a ``Gap``.
         max_clock_jump_ms: the most one call's ``now_ms`` may move the layer's
             scheduling clock forward (:mod:`axolotl.retry.clock`): a bigger
