@@ -173,6 +173,16 @@ class PendingReport(_message.Message):
     version: int
     def __init__(self, kind: _Optional[_Union[PendingReport.Kind, str]] = ..., message_id: _Optional[str] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., reason: _Optional[int] = ..., count: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
+class MintedPreKeys(_message.Message):
+    __slots__ = ("pre_key_ids", "minted_ms", "version")
+    PRE_KEY_IDS_FIELD_NUMBER: _ClassVar[int]
+    MINTED_MS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    pre_key_ids: _containers.RepeatedScalarFieldContainer[int]
+    minted_ms: _containers.RepeatedScalarFieldContainer[int]
+    version: int
+    def __init__(self, pre_key_ids: _Optional[_Iterable[int]] = ..., minted_ms: _Optional[_Iterable[int]] = ..., version: _Optional[int] = ...) -> None: ...
+
 class Counter(_message.Message):
     __slots__ = ("value", "version")
     VALUE_FIELD_NUMBER: _ClassVar[int]

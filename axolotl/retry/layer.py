@@ -16,7 +16,7 @@ from axolotl.errors import UsageError
 from axolotl.framing import Framing, NativeFraming
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt
-from axolotl.retry import clock, gaps, inbox, outbox, receiver, sender
+from axolotl.retry import clock, gaps, inbox, minted, outbox, receiver, sender
 from axolotl.retry._context import Collected, Context, LayerStats
 from axolotl.retry.events import (
     Action,
@@ -286,6 +286,8 @@ class RetryLayer:
             for envelope in outbox.due(ctx, at.ms, out):
                 sender.on_send_failed(ctx, envelope)
             receiver.retry_due(ctx, at.ms, out)
+            receiver.forget_given_up(ctx, at.ms)
+            minted.expire(ctx, at.ms)
             sender.bundle_waits_due(ctx, at.ms, out)
             gaps.due(ctx, at.ms, out)
             self._prune_send_log(at.ms, out)

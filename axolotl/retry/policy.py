@@ -145,6 +145,17 @@ class RetryPolicy:
             unconfirmed ones again after a restart). ``False``: each is the
             action alone, and a crash between the call and the application's
             own write loses it.
+        gave_up_kept_ms: how long a message the receiver gave up on
+            (``Undecryptable``) is remembered, so that copies of it that fail
+            again start no new round of receipts (default: the send log's age,
+            past which no resend can come).
+        gave_up_kept: at most this many given-up messages are remembered (the
+            earliest forgotten first): a flood of junk costs fixed space.
+        minted_prekeys_per_device: one-time prekeys minted for the key bundles
+            of our retry receipts are kept for at most this many receipts per
+            device (the oldest deleted first); a sender builds from the newest.
+        minted_prekey_max_age_ms: a minted prekey still unused this long after
+            its receipt is deleted.
         gap_grace_ms: how long skipped counters may stay missing before a ``Gap``.
         max_clock_jump_ms: the most one call's ``now_ms`` may move the layer's
             scheduling clock forward (:mod:`axolotl.retry.clock`): a bigger
@@ -164,6 +175,10 @@ class RetryPolicy:
     delivered_ids_kept: int = 10_000
     sent_ids_kept: int = 10_000
     inbox: bool = True
+    gave_up_kept_ms: int = 14 * _DAY_MS
+    gave_up_kept: int = 1_000
+    minted_prekeys_per_device: int = 8
+    minted_prekey_max_age_ms: int = 14 * _DAY_MS
     gap_grace_ms: int = 10_000
     bundle_wait_ms: int = 30_000
     max_clock_jump_ms: int = 86_400_000
@@ -180,6 +195,10 @@ class RetryPolicy:
             "send_log_max_age_ms",
             "delivered_ids_kept",
             "sent_ids_kept",
+            "gave_up_kept_ms",
+            "gave_up_kept",
+            "minted_prekeys_per_device",
+            "minted_prekey_max_age_ms",
             "gap_grace_ms",
             "bundle_wait_ms",
             "max_clock_jump_ms",

@@ -12,6 +12,7 @@ duplicate is acknowledged and never delivered twice.
 
 from __future__ import annotations
 
+from axolotl.address import ProtocolAddress
 from axolotl.errors import (
     BadMac,
     DuplicateMessage,
@@ -27,13 +28,14 @@ from axolotl.errors import (
     UsageError,
 )
 from axolotl.receipts import KeyBundle, OutgoingRetryReceipt, RetryReason
-from axolotl.retry import gaps, inbox
+from axolotl.retry import gaps, inbox, minted
 from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import RecvEvent, RecvState, next_recv_state
 from axolotl.retry.events import Ack, Deliver, Envelope, SendReceipt, Undecryptable
 from axolotl.retry.jid import address_to_jid
 from axolotl.retry.records import (
     DELIVERED,
+    GAVEUP,
     RECV,
     ReceiveRecord,
     message_key,
@@ -42,7 +44,6 @@ from axolotl.retry.records import (
 from axolotl.session import (
     decrypt_message,
     group_decrypt,
-    new_bundle,
     process_sender_key_distribution,
 )
 from axolotl.wire import (
@@ -156,10 +157,10 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
         # (the delivered-id check above comes first): the key went to another
         # message or a state we no longer have -- e.g. a sender key received
         # at a later iteration. Only a resend can recover it.
-        _failed(ctx, env, record, exc, now_ms, out)
+        _failed(ctx, env, record, stored, exc, now_ms, out)
         return
     except RemoteError as exc:
-        _failed(ctx, env, record, exc, now_ms, out)
+        _failed(ctx, env, record, stored, exc, now_ms, out)
         return
     if body is None:
         # Only our sender key: the message itself is still to come (the group
@@ -188,6 +189,7 @@ def _failed(
     ctx: Context,
     env: Envelope,
     record: ReceiveRecord,
+    stored: bool,
     error: RemoteError,
     now_ms: int,
     out: Collected,
@@ -195,8 +197,13 @@ def _failed(
     log.info(
         "message %s from %s failed: %s: %s", env.message_id, env.sender, type(error).__name__, error
     )
-    if record.state is RecvState.GAVE_UP:
-        next_recv_state(record.state, RecvEvent.FAILED)
+    if record.state is RecvState.GAVE_UP or (
+        not stored
+        and ctx.store.get_record(GAVEUP, message_key(env.sender, env.message_id)) is not None
+    ):
+        # Given up on (a record of an older version keeps the state in RECV):
+        # a copy failing again is no news.
+        next_recv_state(RecvState.GAVE_UP, RecvEvent.FAILED)
         return
     digest = transmission_digest(env.body)
     if record.state is RecvState.FAILING and (
@@ -275,7 +282,11 @@ def _ask(
     key = message_key(record.sender, record.message_id)
     if record.count >= ctx.policy.max_retries:
         record.state = next_recv_state(record.state, RecvEvent.BUDGET_SPENT)
-        ctx.store.put_record(RECV, key, record.serialize(), None)
+        # Given up: only the fact is kept, for gave_up_kept_ms and among the
+        # newest gave_up_kept, so junk costs bounded space.
+        ctx.store.delete_record(RECV, key)
+        ctx.store.put_record(GAVEUP, key, b"", now_ms + ctx.policy.gave_up_kept_ms)
+        ctx.store.evict_records(GAVEUP, ctx.policy.gave_up_kept)
         ctx.stats.undecryptable += 1
         out.add(
             Undecryptable(record.message_id, record.sender, record.reason, record.count),
@@ -286,7 +297,7 @@ def _ask(
     record.count += 1
     keys = None
     if record.no_session or record.count >= ctx.policy.keys_from_count:
-        keys = fresh_key_bundle(ctx)
+        keys = fresh_key_bundle(ctx, record.sender, now_ms)
     receipt = OutgoingRetryReceipt.for_failed_message(
         message_id=record.message_id,
         sender=record.group_id or address_to_jid(record.sender),
@@ -303,12 +314,13 @@ def _ask(
     out.add(SendReceipt(receipt, record.sender), record.priority)
 
 
-def fresh_key_bundle(ctx: Context) -> KeyBundle | None:
-    """A bundle with a newly generated and stored one-time prekey and our newest signed prekey.
+def fresh_key_bundle(ctx: Context, device: ProtocolAddress, now_ms: int) -> KeyBundle | None:
+    """A bundle with a newly minted one-time prekey for ``device`` and our newest signed prekey.
 
-    ``None`` when we have no signed prekey to offer.
+    ``None`` when we have no signed prekey to offer. The prekeys minted for
+    one device are bounded (:mod:`axolotl.retry.minted`).
     """
-    bundle = new_bundle(ctx.store, ctx.local.device_id, ctx.rng)
+    bundle = minted.mint(ctx, device, now_ms)
     if bundle is None:
         log.warning("no signed prekey in the store: retry receipts go without a key bundle")
         return None
@@ -321,6 +333,16 @@ def fresh_key_bundle(ctx: Context) -> KeyBundle | None:
         pre_key_id=bundle.pre_key_id,
         pre_key=bundle.pre_key_public,
     )
+
+
+def forget_given_up(ctx: Context, now_ms: int) -> None:
+    """Forget the given-up messages older than ``gave_up_kept_ms``."""
+    while True:
+        batch = ctx.store.due_records(GAVEUP, now_ms, _BATCH)
+        for key, _, _ in batch:
+            ctx.store.delete_record(GAVEUP, key)
+        if len(batch) < _BATCH:
+            return
 
 
 def retry_due(ctx: Context, now_ms: int, out: Collected) -> None:

@@ -61,6 +61,8 @@ __all__ = [
 OUTBOX = "outbox"  # (message id, device) -> OutboxEntry, due: next retransmission
 SENDLOG = "sendlog"  # message id -> SendLogEntry, due: when it is too old to keep
 RECV = "recv"  # (sender, message id) -> ReceiveRecord, due: next receipt (FAILING only)
+GAVEUP = "gaveup"  # (sender, message id) -> b"", due: when it is forgotten (gave_up_kept_ms)
+MINTED = "minted"  # device -> MintedPreKeys (retry/minted.py), due: when the oldest expires
 DELIVERED = "delivered"  # (sender, message id) -> b"", due: delivery sequence (for eviction)
 REBUILD = "rebuild"  # device -> DeviceIncarnation (retry/incarnation.py)
 GAP = "gap"  # (sender, ratchet key) -> GapRecord, due: when the oldest gap is reported
@@ -71,7 +73,7 @@ INBOX = "inbox"  # (sender, message id) -> InboxEntry (retry/inbox.py), due: del
 REPORT = "report"  # (kind, address, message id) -> PendingReport (retry/inbox.py), due: sequence
 SEQ = "seq"  # name -> Counter (retry/sequence.py): what to forget first
 SENTID = "sentid"  # message id -> b"", due: send sequence: ids used recently (for eviction)
-TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG, UNPLACED, BUNDLEWAIT)
+TIMED_KINDS = (OUTBOX, RECV, GAP, SENDLOG, UNPLACED, BUNDLEWAIT, GAVEUP, MINTED)
 
 _SEP = "\x1f"
 VERSION = 1

@@ -373,6 +373,16 @@ class Network:
         self._apply(d, actions)
         return message_id
 
+    def inject(self, envelope: Envelope, delay_ms: int = 10) -> None:
+        """Hand ``envelope`` to its recipient as the server would, ``delay_ms`` from now.
+
+        For bytes no layer sent (a hostile peer's junk, say): nothing records
+        it as a message, so the checks do not expect it anywhere.
+        """
+        if envelope.recipient not in self.devices:
+            raise UsageError(f"no device {envelope.recipient}")
+        self._push(delay_ms, "envelope", envelope.recipient, envelope)
+
     def _push(self, delay: int, kind: str, dst: ProtocolAddress, item: Any) -> None:
         self._seq += 1
         heapq.heappush(self._queue, (self.now + delay, self._seq, kind, dst, item))

@@ -1,0 +1,193 @@
+"""State growth: does every device's database stop growing under faults and floods?
+
+Issue "nothing lost", item 5. Two measurements:
+
+1. **A long faulty run.** The simulator's workload (3 devices, every fourth
+   message to the group, the rest pairwise) for ``--messages`` messages
+   (50,000 by default) with 10% corruption, 5% loss, 2% duplication, session
+   wipes and reinstalls, on SQLite. At every checkpoint the size of each
+   device's database (live pages: ``page_count - freelist_count``, what the
+   rows take; the file keeps its high-water mark) and the rows of each table
+   and retry record kind are taken. Target: every device's size at 50,000
+   within 10% of its size at 10,000.
+2. **A junk flood.** One contact sends 10,000 envelopes of junk (random
+   bodies of a genuine envelope's length, fresh message ids) to a device that
+   has a session with it; each is answered as the layer answers junk. Target:
+   the flood adds at most a fixed, documented number of bytes, whatever its
+   length (measured at 1,000 and at 10,000 junk envelopes).
+
+Sizes are counts of bytes, not timings: the host's noise does not move them.
+
+    python benchmarks/bench_growth.py [--messages 50000] [--flood 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine, table  # noqa: E402
+
+from axolotl.retry import Envelope  # noqa: E402
+from axolotl.simulate.device import Faults  # noqa: E402
+from axolotl.simulate.network import Network  # noqa: E402
+from axolotl.simulate.stores import SQLiteStores  # noqa: E402
+from axolotl.wire import MessageType  # noqa: E402
+
+NAMES = ["alice", "bob", "carol"]
+GROUP = "g1"
+
+
+def live_bytes(path: Path) -> int:
+    """The bytes the rows of a SQLite database take (its pages minus the free ones)."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+    return int((pages - free) * size)
+
+
+def rows(path: Path) -> dict[str, int]:
+    """Rows per table, and per retry record kind (``retry:<kind>``)."""
+    out: dict[str, int] = {}
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for name in tables:
+            if name == "retry_records":
+                for kind, n in db.execute("SELECT kind, count(*) FROM retry_records GROUP BY kind"):
+                    out[f"retry:{kind}"] = n
+            else:
+                out[name] = db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+    return out
+
+
+def _paths(net: Network, stores: SQLiteStores) -> dict[str, Path]:
+    # A reinstalled device gets a new database; the newest one is its state.
+    out: dict[str, Path] = {}
+    for name in NAMES:
+        files = sorted(stores.directory.glob(f"*{name}*.db"), key=os.path.getmtime)
+        out[name] = files[-1]
+    return out
+
+
+def long_run(messages: int, checkpoints: list[int], seed: int) -> list[dict[str, object]]:
+    """The faulty run; a snapshot of every device at each checkpoint."""
+    rnd = random.Random(seed)
+    directory = Path(tempfile.mkdtemp(prefix="axolotl-growth-"))
+    stores = SQLiteStores(directory)
+    faults = Faults(drop=0.05, corrupt=0.10, duplicate=0.02, min_delay_ms=10, max_delay_ms=210)
+    net = Network(NAMES, seed=seed, stores=stores, faults=faults, eager_sessions=False)
+    # A wipe every 2,000 messages and a reinstall every 10,000, at seeded moments.
+    wipes = {rnd.randrange(i, i + 2000) for i in range(0, messages, 2000)}
+    reinstalls = {rnd.randrange(i, i + 10_000) for i in range(0, messages, 10_000)}
+    snapshots: list[dict[str, object]] = []
+    started = time.perf_counter()
+    try:
+        for i in range(messages):
+            src = NAMES[i % len(NAMES)]
+            others = [n for n in NAMES if n != src]
+            if i % 4 == 0:
+                net.send(src, others, f"group message {i}".encode(), group=GROUP)
+            else:
+                net.send(src, [rnd.choice(others)], f"message {i}".encode())
+            if i in wipes:
+                a, b = rnd.sample(NAMES, 2)
+                net.wipe_session(a, b)
+            if i in reinstalls:
+                net.reinstall(rnd.choice(NAMES))
+            net.run(until_ms=net.now + rnd.randint(5, 40))
+            if i + 1 in checkpoints:
+                paths = _paths(net, stores)
+                snapshots.append(
+                    {
+                        "messages": i + 1,
+                        "seconds": time.perf_counter() - started,
+                        "bytes": {n: live_bytes(p) for n, p in paths.items()},
+                        "rows": {n: rows(p) for n, p in paths.items()},
+                    }
+                )
+                print(f"  {i + 1} messages, {time.perf_counter() - started:.0f} s", flush=True)
+    finally:
+        net.close()
+    return snapshots
+
+
+def flood(counts: list[int], seed: int) -> dict[int, int]:
+    """Bytes bob's database grows by after ``n`` junk envelopes from alice, for each ``n``."""
+    rnd = random.Random(seed)
+    directory = Path(tempfile.mkdtemp(prefix="axolotl-flood-"))
+    stores = SQLiteStores(directory)
+    net = Network(["alice", "bob"], seed=seed, stores=stores, eager_sessions=True)
+    out: dict[int, int] = {}
+    try:
+        for i in range(20):  # an ordinary conversation first
+            net.send("alice" if i % 2 else "bob", ["bob" if i % 2 else "alice"], b"hi %d" % i)
+        net.run()
+        alice, bob = net.address("alice"), net.address("bob")
+        path = _paths_of(stores, "bob")
+        before = live_bytes(path)
+        sent = 0
+        for target in sorted(counts):
+            while sent < target:
+                junk = Envelope(
+                    message_id=f"JUNK{sent:08d}",
+                    sender=alice,
+                    recipient=bob,
+                    type=MessageType.SIGNAL,
+                    body=bytes([0x33]) + rnd.randbytes(rnd.randint(40, 120)),
+                    timestamp_ms=net.now,
+                )
+                net.inject(junk)
+                sent += 1
+                if sent % 100 == 0:
+                    net.run(until_ms=net.now + 50)
+            net.run(until_ms=net.now + 30 * 86_400_000)  # every timer of the flood runs out
+            out[target] = live_bytes(path) - before
+    finally:
+        net.close()
+    return out
+
+
+def _paths_of(stores: SQLiteStores, name: str) -> Path:
+    return sorted(stores.directory.glob(f"*{name}*.db"), key=os.path.getmtime)[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--flood", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    checkpoints = sorted({args.messages // 5 * k for k in range(1, 6)} | {args.messages})
+    print(f"# bench_growth: {machine()}")
+    print(f"long run: {args.messages} messages, checkpoints {checkpoints}", flush=True)
+    snaps = long_run(args.messages, checkpoints, args.seed)
+    first, last = snaps[0], snaps[-1]
+    header = ("device", *(f"{s['messages']}" for s in snaps), "last/first")
+    body = []
+    for name in NAMES:
+        sizes = [s["bytes"][name] for s in snaps]  # type: ignore[index]
+        body.append((name, *(f"{b / 1024:.0f} KiB" for b in sizes), f"{sizes[-1] / sizes[0]:.2f}"))
+    print(table([header, *body]))
+    kinds = sorted({k for s in (first, last) for d in s["rows"].values() for k in d})  # type: ignore[attr-defined]
+    print("rows (sum over devices):")
+    sums = [
+        (k, *(str(sum(d.get(k, 0) for d in s["rows"].values())) for s in snaps))  # type: ignore[attr-defined]
+        for k in kinds
+    ]
+    print(table([("table or kind", *header[1:-1]), *sums]))
+    print(f"junk flood: {args.flood} envelopes", flush=True)
+    counts = sorted({max(1, args.flood // 10), args.flood})
+    grown = flood(counts, args.seed)
+    print(table([("junk envelopes", "bytes added"), *((str(n), str(b)) for n, b in grown.items())]))
+
+
+if __name__ == "__main__":
+    main()
