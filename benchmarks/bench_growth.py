@@ -33,13 +33,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, table  # noqa: E402
+from _common import machine, table
 
-from axolotl.retry import Envelope  # noqa: E402
-from axolotl.simulate.device import Faults  # noqa: E402
-from axolotl.simulate.network import Network  # noqa: E402
-from axolotl.simulate.stores import SQLiteStores  # noqa: E402
-from axolotl.wire import MessageType  # noqa: E402
+from axolotl.retry import Envelope
+from axolotl.simulate.device import Faults
+from axolotl.simulate.network import Network
+from axolotl.simulate.stores import SQLiteStores
+from axolotl.wire import MessageType
 
 NAMES = ["alice", "bob", "carol"]
 GROUP = "g1"
