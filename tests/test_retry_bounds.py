@@ -9,8 +9,23 @@ from __future__ import annotations
 
 import random
 
-from axolotl.retry import Envelope, RetryLayer, RetryPolicy, Transmit, Undecryptable
-from axolotl.retry.records import GAVEUP, MINTED, RECV
+from axolotl.address import ProtocolAddress
+from axolotl.framing import NativeFraming
+from axolotl.retry import (
+    Envelope,
+    Gap,
+    RetryLayer,
+    RetryPolicy,
+    SendFailed,
+    SendFailure,
+    Transmit,
+    Undecryptable,
+    gaps,
+)
+from axolotl.retry._context import Collected, Context
+from axolotl.retry.records import GAP, GAVEUP, MINTED, RECV, SENDLOG
+from axolotl.session.config import SessionConfig
+from axolotl.session.trust import reject_changed_identity
 from axolotl.wire import MessageType
 from tests.parties import Party
 
@@ -92,3 +107,68 @@ def test_a_remembered_given_up_message_failing_again_sends_no_receipt() -> None:
     )
     assert w.b.receive(env, NOW + 3 * 3_600_000)[:-1] == []  # only the WakeAt
     assert w.bob.store.count_records(RECV) == 0
+
+
+# -- gap records --------------------------------------------------------------------------
+
+
+def _gap_context(policy: RetryPolicy, config: SessionConfig | None = None) -> Context:
+    bob = Party.memory("bob")
+    return Context(
+        bob.store,
+        bob.address,
+        policy,
+        bob.rng,
+        reject_changed_identity,
+        config or SessionConfig(),
+        NativeFraming(),
+    )
+
+
+def test_gap_tracking_forgets_the_idlest_chains_past_its_bound() -> None:
+    ctx = _gap_context(RetryPolicy(gap_chains_kept=20))
+    alice = ProtocolAddress("alice", 1)
+    # One chain with a counter missing: kept whatever comes after it.
+    gaps.note(ctx, alice, b"\x01" * 32, 3, NOW)
+    for i in range(200):  # 200 chains, nothing missing on any
+        gaps.note(ctx, alice, i.to_bytes(2, "big") * 16, 0, NOW + 1 + i)
+    assert ctx.store.count_records(GAP) <= 20
+    out = Collected()
+    gaps.due(ctx, NOW + 60_000, out)
+    assert [a for a in out.sorted() if isinstance(a, Gap)] == [Gap(alice, (0, 1, 2))]
+
+
+def test_a_chain_tracks_at_most_max_skip_missing_counters() -> None:
+    ctx = _gap_context(RetryPolicy(), SessionConfig(max_skip=50, max_skipped_keys=50))
+    alice = ProtocolAddress("alice", 1)
+    chain = b"\x02" * 32
+    gaps.note(ctx, alice, chain, 50, NOW)  # 0..49 missing
+    gaps.note(ctx, alice, chain, 100, NOW + 1)  # 51..99 too: 99 in all, 49 over
+    out = Collected()
+    gaps.due(ctx, NOW + 2, out)  # before the grace period: only the excess, oldest first
+    (early,) = [a for a in out.sorted() if isinstance(a, Gap)]
+    assert early.missing == tuple(range(49))
+    out = Collected()
+    gaps.due(ctx, NOW + 60_000, out)
+    (rest,) = [a for a in out.sorted() if isinstance(a, Gap)]
+    assert rest.missing == (49, *range(51, 100))
+
+
+# -- the send log -------------------------------------------------------------------------
+
+
+def test_the_send_log_lets_the_oldest_go_past_its_bound_and_says_so() -> None:
+    alice, bob = Party.memory("alice"), Party.memory("bob")
+    a = RetryLayer(
+        alice.store, alice.address, rng=alice.rng, policy=RetryPolicy(send_log_max_entries=3)
+    )
+    a.process_bundle(bob.address, bob.bundle())
+    failed: list[SendFailed] = []
+    for i in range(5):  # no delivery receipt ever comes back
+        actions = a.send([bob.address], f"M{i}", b"x", NOW + i)
+        failed += [x for x in actions if isinstance(x, SendFailed)]
+    assert failed == [
+        SendFailed("M0", bob.address, SendFailure.EVICTED),
+        SendFailed("M1", bob.address, SendFailure.EVICTED),
+    ]
+    assert alice.store.count_records(SENDLOG) == 3

@@ -226,6 +226,10 @@ class SendFailure(IntEnum):
     EXPIRED = 2
     """The device never confirmed the message and its send-log entry reached
     ``RetryPolicy.send_log_max_age_ms``: no resend can repair it any more."""
+    EVICTED = 3
+    """The device never confirmed the message and the send log made room for
+    ``RetryPolicy.send_log_max_entries`` newer ones: no resend can repair it
+    any more."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,10 @@ first missed; one that arrives later is crossed off. A counter still missing
 ``policy.gap_grace_ms`` later is reported once as
 :class:`~axolotl.retry.events.Gap` so the stack can re-fetch from its
 server's offline store. A chain's record is forgotten a day after its last
-activity when nothing is missing.
+activity when nothing is missing, and the idlest are forgotten first when
+more than ``policy.gap_chains_kept`` chains are tracked; a chain tracks at most
+``config.max_skip`` missing counters (the ratchet keeps no more skipped keys),
+the oldest of any more reported at the next tick.
 
 A transmission we could not read (a corrupted header: an unreadable one, or
 one naming a chain that does not exist) leaves its real counter unseen.
@@ -85,6 +88,8 @@ def note(
     key = _key(sender, ratchet_key)
     data = ctx.store.get_record(GAP, key)
     record = GapRecord.deserialize(data) if data is not None else GapRecord(sender)
+    if data is None:
+        _make_room(ctx, now_ms)
     known = record.next > 0
     if counter in record.missing:
         del record.missing[counter]
@@ -98,10 +103,35 @@ def note(
         for skipped in range(first, counter):
             if skipped not in record.arrived:
                 record.missing[skipped] = now_ms
+        excess = len(record.missing) - ctx.config.max_skip
+        if excess > 0:
+            # More missing than the ratchet keeps skipped keys for: the oldest
+            # are reported at the next tick instead of after the grace period.
+            for old in sorted(record.missing)[:excess]:
+                record.missing[old] = 0
         record.next = counter + 1
         record.arrived = {c for c in record.arrived if c > counter}
     _save(ctx, key, record, now_ms)
     return known
+
+
+def _make_room(ctx: Context, now_ms: int) -> None:
+    """Before a new chain is tracked: past ``gap_chains_kept``, forget the idlest chains.
+
+    Only chains with nothing missing go (their ``due`` is their last activity
+    plus a day, later than ``now + gap_grace_ms``; a chain with a missing
+    counter is due within the grace period and is kept until it is reported).
+    A tenth of the bound is freed at once, so the scan is paid once per that
+    many new chains.
+    """
+    store = ctx.store
+    keep = ctx.policy.gap_chains_kept
+    if store.count_records(GAP) < keep:
+        return
+    horizon = now_ms + ctx.policy.gap_grace_ms
+    idle = [key for key, _, due in store.records(GAP) if due is not None and due > horizon]
+    for key in idle[: store.count_records(GAP) - keep + 1 + keep // 10]:
+        store.delete_record(GAP, key)
 
 
 def due(ctx: Context, now_ms: int, out: Collected) -> None:

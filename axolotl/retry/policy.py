@@ -133,6 +133,9 @@ class RetryPolicy:
         rebuild_window_ms: at most one session rebuild per device per window.
         send_log_max_age_ms: how long the plaintext of a sent message is kept
             for resends when no delivery receipt arrives.
+        send_log_max_entries: at most this many messages are kept for resends;
+            the oldest is let go first, with ``SendFailed(EVICTED)`` for every
+            device that never confirmed it.
         delivered_ids_kept: how many delivered message ids are remembered for
             exactly-once delivery (the earliest delivered are forgotten first,
             by delivery order, never by the clock).
@@ -157,6 +160,8 @@ class RetryPolicy:
         minted_prekey_max_age_ms: a minted prekey still unused this long after
             its receipt is deleted.
         gap_grace_ms: how long skipped counters may stay missing before a ``Gap``.
+        gap_chains_kept: sending chains whose counters gap detection tracks;
+            past it the idlest chains with nothing missing are forgotten.
         max_clock_jump_ms: the most one call's ``now_ms`` may move the layer's
             scheduling clock forward (:mod:`axolotl.retry.clock`): a bigger
             jump counts as this much, a step back as none.
@@ -172,6 +177,7 @@ class RetryPolicy:
     rebuild_from_count: int = 2
     rebuild_window_ms: int = 3_600_000
     send_log_max_age_ms: int = 14 * _DAY_MS
+    send_log_max_entries: int = 10_000
     delivered_ids_kept: int = 10_000
     sent_ids_kept: int = 10_000
     inbox: bool = True
@@ -180,6 +186,7 @@ class RetryPolicy:
     minted_prekeys_per_device: int = 8
     minted_prekey_max_age_ms: int = 14 * _DAY_MS
     gap_grace_ms: int = 10_000
+    gap_chains_kept: int = 1_000
     bundle_wait_ms: int = 30_000
     max_clock_jump_ms: int = 86_400_000
     classes: dict[Priority, PriorityClass] = field(default_factory=_default_classes)
@@ -187,7 +194,12 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if not 1 <= self.max_retries <= 255:
             raise UsageError("max_retries must be in 1..255 (the receipt count is one byte)")
-        for name in ("keys_from_count", "rebuild_from_count"):
+        for name in (
+            "keys_from_count",
+            "rebuild_from_count",
+            "send_log_max_entries",
+            "minted_prekeys_per_device",
+        ):
             if getattr(self, name) < 1:
                 raise UsageError(f"RetryPolicy.{name} must be >= 1")
         for name in (
@@ -197,9 +209,9 @@ class RetryPolicy:
             "sent_ids_kept",
             "gave_up_kept_ms",
             "gave_up_kept",
-            "minted_prekeys_per_device",
             "minted_prekey_max_age_ms",
             "gap_grace_ms",
+            "gap_chains_kept",
             "bundle_wait_ms",
             "max_clock_jump_ms",
         ):

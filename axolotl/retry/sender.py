@@ -202,6 +202,13 @@ def send(
         state.state = next_send_state(state.state, SendEvent.TRANSMIT)
         outbox.enqueue(ctx, envelope, at_ms, out)
     _save(ctx, entry)
+    excess = store.count_records(SENDLOG) - ctx.policy.send_log_max_entries
+    if excess > 0:
+        # The oldest go first (due = expiry on the monotonic scheduling clock),
+        # each unconfirmed device told.
+        for key, value, _ in store.records(SENDLOG, excess):
+            on_expired(ctx, SendLogEntry.deserialize(value), out, SendFailure.EVICTED)
+            store.delete_record(SENDLOG, key)
 
 
 def _bundle_from_keys(
@@ -527,11 +534,16 @@ def on_server_ack(ctx: Context, message_id: str, device: ProtocolAddress) -> Non
     _save(ctx, entry)
 
 
-def on_expired(ctx: Context, entry: SendLogEntry, out: Collected) -> None:
+def on_expired(
+    ctx: Context,
+    entry: SendLogEntry,
+    out: Collected,
+    reason: SendFailure = SendFailure.EXPIRED,
+) -> None:
     """The send log lets ``entry`` go: every device that never confirmed it gets a SendFailed.
 
     A device the outbox already gave up on (``FAILED``: reported then) is not
-    reported twice.
+    reported twice. ``reason``: its age (``EXPIRED``) or the count bound (``EVICTED``).
     """
     for ds in entry.devices:
         if ds.state not in (SendState.DELIVERED, SendState.FAILED):
@@ -540,7 +552,7 @@ def on_expired(ctx: Context, entry: SendLogEntry, out: Collected) -> None:
                 entry.message_id,
                 ds.device,
             )
-            out.add(SendFailed(entry.message_id, ds.device, SendFailure.EXPIRED), entry.priority)
+            out.add(SendFailed(entry.message_id, ds.device, reason), entry.priority)
 
 
 def on_send_failed(ctx: Context, envelope: Envelope) -> None:
