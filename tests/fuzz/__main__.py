@@ -5,7 +5,9 @@ equal parts). Progress goes to stderr every ``--progress`` seconds; a summary
 per target (inputs, inputs/s, outcomes, findings, slowest input) goes to
 stdout at the end. Crashing, invariant-breaking and slow inputs are saved
 under ``--out`` (``<out>/<target>/<kind>-<index>-<hash>.bin`` plus a ``.txt``
-with the traceback and hex). Exit status: 0 clean, 1 findings, 2 usage.
+with the traceback and hex); the slowest input of each target is kept as
+``<out>/<target>/slowest.bin`` (``--replay`` it to see where the time goes).
+Exit status: 0 clean, 1 findings, 2 usage.
 
 ``--replay FILE...`` runs saved inputs again (the target is the name of the
 directory a file is in, or ``--target``) and prints what each does now;
@@ -45,6 +47,17 @@ def _print_report(report: Report) -> None:
     for finding in report.findings:
         print(f"    {finding.summary()}")
         print(f"      input: {finding.data[:256].hex()}{'...' if len(finding.data) > 256 else ''}")
+
+
+def _save_slowest(out: Path, report: Report) -> None:
+    """Keep the slowest input of the run (``<out>/<target>/slowest.bin``), to replay it."""
+    seconds, data = report.slowest
+    if not data:
+        return
+    folder = out / report.target
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "slowest.bin").write_bytes(data)
+    (folder / "slowest.txt").write_text(f"{seconds * 1000:.1f} ms, {len(data)} bytes\n")
 
 
 def _replay(paths: list[str], target_name: str | None, slow_ms: float, shrink: bool) -> int:
@@ -112,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=_progress, progress_every=args.progress,
         )  # fmt: skip
         _print_report(report)
+        _save_slowest(args.out, report)
         sys.stdout.flush()
         total += sum(report.signatures.values())
     elapsed = time.perf_counter() - started
