@@ -66,7 +66,6 @@ from axolotl.retry import (
     address_from_jid,
     address_to_jid,
 )
-from axolotl.retry.records import SENTID
 from axolotl.store import SQLiteStore
 from axolotl.wire import MessageType
 from tests.crash_journal import Journal
@@ -359,10 +358,7 @@ class Device:
                 self.report(_report_record(item), item)
         self.phase(Phase.RESUME)
         for intent in self.intents:
-            # The send log's own record of ids sent (what send() refuses to
-            # reuse) tells whether the send committed: the layer has no
-            # public question for it.
-            if self.store.get_record(SENTID, intent["id"]) is not None:
+            if self.layer.was_sent(intent["id"]):  # the send committed
                 continue
             self.counts["resent"] += 1
             self._send(intent)

@@ -258,3 +258,12 @@ def test_a_corrupt_stored_report_is_a_storage_error(tmp_path: Path) -> None:
     p.bob.store.put_record(REPORT, "u-bad", b"\xff\xff", 1)
     with pytest.raises(StorageError):
         p.b.inbox()
+
+
+def test_was_sent_answers_whether_a_send_committed(tmp_path: Path) -> None:
+    p = Pair(tmp_path)
+    assert not p.a.was_sent("M1")
+    p.send("M1", b"x")
+    assert p.a.was_sent("M1") and not p.a.was_sent("M2")
+    with pytest.raises(UsageError):
+        p.a.was_sent("")

@@ -109,6 +109,20 @@ class RetryLayer:
         """A fresh message id (``3EB0`` + 16 hex digits, WhatsApp's shape); resends keep it."""
         return "3EB0" + self._ctx.rng(8).hex().upper()
 
+    def was_sent(self, message_id: str) -> bool:
+        """Whether a :meth:`send` of ``message_id`` committed (so ``send`` would refuse it).
+
+        After a crash, make again the sends whose intent you wrote down and
+        for which this is ``False``. It knows the ids in the send log and the
+        last ``RetryPolicy.sent_ids_kept`` ids sent.
+
+        Raises:
+            UsageError: ``message_id`` is not a non-empty string.
+        """
+        if not isinstance(message_id, str) or not message_id:
+            raise UsageError("message id must be a non-empty string")
+        return sender.was_sent(self._ctx, message_id)
+
     def process_bundle(self, device: ProtocolAddress, bundle: PreKeyBundle) -> None:
         """Start a session with ``device`` from its published bundle (before the first send).
 

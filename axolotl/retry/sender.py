@@ -180,10 +180,7 @@ def send(
         raise UsageError("plaintext must be bytes")
     ctx.framing.check_body(plaintext)
     store = ctx.store
-    if (
-        store.get_record(SENDLOG, message_id) is not None
-        or store.get_record(SENTID, message_id) is not None
-    ):
+    if was_sent(ctx, message_id):
         raise UsageError(f"message id {message_id!r} was already sent; ids are never reused")
     store.put_record(SENTID, message_id, b"", sequence.next_value(ctx, "send", SENTID))
     store.evict_records(SENTID, ctx.policy.sent_ids_kept)
@@ -209,6 +206,15 @@ def send(
         for key, value, _ in store.records(SENDLOG, excess):
             on_expired(ctx, SendLogEntry.deserialize(value), out, SendFailure.EVICTED)
             store.delete_record(SENDLOG, key)
+
+
+def was_sent(ctx: Context, message_id: str) -> bool:
+    """Whether ``message_id`` is in the send log or among the ids sent recently."""
+    store = ctx.store
+    return (
+        store.get_record(SENDLOG, message_id) is not None
+        or store.get_record(SENTID, message_id) is not None
+    )
 
 
 def _bundle_from_keys(
