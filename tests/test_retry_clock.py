@@ -9,7 +9,10 @@ cannot prune the send log or push every retransmission out by the jump).
 
 from __future__ import annotations
 
-from axolotl.retry import Envelope, RetryLayer, RetryPolicy, SendFailed, Transmit
+from dataclasses import replace
+
+from axolotl.retry import Envelope, RetryLayer, RetryPolicy, SendFailed, Transmit, WakeAt
+from axolotl.wire import MessageType
 from tests.parties import Party
 
 NOW = 1_700_000_000_000
@@ -72,3 +75,32 @@ def test_a_real_long_offline_period_still_expires_the_send_log() -> None:
         expired += [x for x in a.tick(t) if isinstance(x, SendFailed)]
     assert alice.store.count_records("sendlog") == 0
     assert [f.message_id for f in expired].count("M1") >= 1
+
+
+def test_a_tick_at_the_wake_time_the_layer_asked_for_is_no_jump() -> None:
+    # A device with one timer two weeks out (a given-up message to forget),
+    # woken exactly when asked: the timer fires, however long the wait.
+    policy = RetryPolicy(gave_up_kept_ms=14 * 24 * HOUR, max_retries=1)
+    alice, bob = Party.memory("alice"), Party.memory("bob")
+    b = RetryLayer(bob.store, bob.address, rng=bob.rng, policy=policy)
+    junk = Envelope(
+        message_id="J1",
+        sender=alice.address,
+        recipient=bob.address,
+        type=MessageType.SIGNAL,
+        body=b"\x33" + bytes(40),
+        timestamp_ms=NOW,
+    )
+    wakes = [x.ms for x in b.receive(junk, NOW) if isinstance(x, WakeAt)]
+    t = NOW
+    while wakes and bob.store.count_records("gaveup") + bob.store.count_records("recv"):
+        t = wakes[0]
+        wakes = [x.ms for x in b.tick(t) if isinstance(x, WakeAt)]
+    # Forgotten when due (two weeks on), not 13 days later per capped wake.
+    assert NOW + 14 * 24 * HOUR <= t < NOW + 15 * 24 * HOUR
+    assert bob.store.count_records("gaveup") == 0 and bob.store.count_records("recv") == 0
+    # The layer's clock followed the stack's: a receipt timer set now is due
+    # within its backoff.
+    actions = b.receive(replace(junk, message_id="J2", timestamp_ms=t), t)
+    (wake,) = [x.ms for x in actions if isinstance(x, WakeAt)]
+    assert t < wake < t + HOUR

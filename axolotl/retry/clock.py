@@ -9,11 +9,14 @@ age, the rebuild window) run on a clock derived from it, stored per device
 * a step back is absorbed: when ``now_ms + offset`` would fall behind the
   scheduling time already used, the offset grows so that time goes on from
   there. Timers neither stall for the step's length nor fire early.
-* a jump forward beyond ``RetryPolicy.max_clock_jump_ms`` (default a day)
-  counts as that much: the offset shrinks by the rest. One far-future tick
-  cannot prune the send log or push every retransmission out by the jump; a
-  device that really slept longer than that sees its timers and the send
-  log's age run late by the difference (kept longer, never lost).
+* a jump forward beyond ``RetryPolicy.max_clock_jump_ms`` (default a day),
+  or beyond the earliest timer the layer holds when that is further (the
+  ``WakeAt`` the stack was given: a device idle until then is no clock gone
+  wrong), counts as that much: the offset shrinks by the rest. One
+  far-future tick cannot prune the send log or push every retransmission
+  out by the jump; a device that really slept longer than that sees its
+  timers and the send log's age run late by the difference (kept longer,
+  never lost).
 
 The stored state is written when the offset changes, and otherwise at most
 once per minute of scheduling time, so a step back smaller than a minute
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 
 from axolotl._pb import retry_state_pb2 as pb
 from axolotl.retry._context import Context, log
-from axolotl.retry.records import SEQ, VERSION, parse_stored
+from axolotl.retry.records import SEQ, TIMED_KINDS, VERSION, parse_stored
 
 __all__ = ["Reading", "read"]
 
@@ -76,9 +79,15 @@ def read(ctx: Context, now_ms: int) -> Reading:
             offset += last - scheduled
             scheduled = last
         elif scheduled - last > jump:
-            log.warning("clock jumped %d ms ahead: counted as %d ms", scheduled - last, jump)
-            offset -= scheduled - last - jump
-            scheduled = last + jump
+            # Up to the earliest timer the layer holds is no jump: the stack
+            # was asked (WakeAt) to call then, and nothing falls due before it.
+            due = store.next_due_ms(TIMED_KINDS)
+            if due is not None and due - last > jump:
+                jump = due - last
+            if scheduled - last > jump:
+                log.warning("clock jumped %d ms ahead: counted as %d ms", scheduled - last, jump)
+                offset -= scheduled - last - jump
+                scheduled = last + jump
     if last is None or scheduled - last >= _WRITE_EVERY_MS or offset != stored_offset:
         value = pb.SchedulingClock(offset_ms=offset, last_ms=scheduled, version=VERSION)
         store.put_record(SEQ, _KEY, value.SerializeToString())
