@@ -139,13 +139,17 @@ def long_run(messages: int, checkpoints: list[int], seed: int) -> list[dict[str,
     return snapshots
 
 
-def flood(counts: list[int], seed: int) -> dict[int, int]:
-    """Bytes bob's database grows by after ``n`` junk envelopes from alice, for each ``n``."""
+def flood(counts: list[int], seed: int) -> dict[int, tuple[int, int]]:
+    """Bytes bob's database grows by after ``n`` junk envelopes from alice, for each ``n``.
+
+    Two figures each: once every receipt for the junk has run out (a day on),
+    and once the given-up marks have aged too (30 days on).
+    """
     rnd = random.Random(seed)
     directory = Path(tempfile.mkdtemp(prefix="axolotl-flood-"))
     stores = SQLiteStores(directory)
     net = Network(["alice", "bob"], seed=seed, stores=stores, eager_sessions=True)
-    out: dict[int, int] = {}
+    out: dict[int, tuple[int, int]] = {}
     try:
         for i in range(20):  # an ordinary conversation first
             net.send("alice" if i % 2 else "bob", ["bob" if i % 2 else "alice"], b"hi %d" % i)
@@ -168,8 +172,10 @@ def flood(counts: list[int], seed: int) -> dict[int, int]:
                 sent += 1
                 if sent % 100 == 0:
                     net.run(until_ms=net.now + 50)
-            net.run(until_ms=net.now + 30 * 86_400_000)  # every timer of the flood runs out
-            out[target] = live_bytes(path) - before
+            net.run(until_ms=net.now + 86_400_000)  # every receipt of the flood runs out
+            out[target] = (live_bytes(path) - before, 0)
+            net.run(until_ms=net.now + 30 * 86_400_000)  # and every given-up mark ages
+            out[target] = (out[target][0], live_bytes(path) - before)
     finally:
         net.close()
     return out
@@ -210,10 +216,34 @@ def main() -> None:
         for k in kinds
     ]
     print(table([("table or kind", *header[1:-1]), *sums]))
-    print(f"junk flood: {args.flood} envelopes", flush=True)
+    print(f"junk flood: {args.flood} envelopes, then every timer run out", flush=True)
     counts = sorted({max(1, args.flood // 10), args.flood})
     grown = flood(counts, args.seed)
-    print(table([("junk envelopes", "bytes added"), *((str(n), str(b)) for n, b in grown.items())]))
+    print(
+        table(
+            [
+                ("junk envelopes", "bytes added, a day on", "30 days on"),
+                *((str(n), str(a), str(b)) for n, (a, b) in grown.items()),
+            ]
+        )
+    )
+    ratios = {
+        name: snaps[-1]["bytes"][name] / snaps[0]["bytes"][name]  # type: ignore[index]
+        for name in NAMES
+    }
+    worst = max(ratios.values())
+    print(
+        f"no database grows by more than 10% from {first['messages']} to {last['messages']} "
+        f"messages: {'met' if worst <= 1.10 else 'NOT met'} (largest ratio {worst:.2f}; "
+        "a device reinstalled in between starts a new, smaller one)"
+    )
+    small, large = grown[counts[0]][0], grown[counts[-1]][0]
+    print(
+        f"a junk flood adds a fixed number of bytes: "
+        f"{'met' if large <= small + 8192 else 'NOT met'} "
+        f"({small} B after {counts[0]}, {large} B after {counts[-1]} junk envelopes; "
+        f"{grown[counts[-1]][1]} B once the marks aged)"
+    )
 
 
 if __name__ == "__main__":

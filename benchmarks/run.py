@@ -45,6 +45,11 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
         ["--messages", "1000", "-n", "20", "--rounds", "1"],
     ),
     ("bench_postgres.py", [], ["--quick"]),
+    (
+        "bench_growth.py",
+        ["--messages", "50000", "--flood", "10000"],
+        ["--messages", "5000", "--flood", "500"],
+    ),
 ]
 
 
