@@ -12,12 +12,13 @@ at most once per device per window, through the identity trust policy.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
 from axolotl.framing import Frame
 from axolotl.keys import PreKeyBundle
-from axolotl.receipts import IncomingRetryReceipt, KeyBundle
+from axolotl.receipts import IncomingRetryReceipt, KeyBundle, RetryReason
 from axolotl.retry import bundles, incarnation, outbox, sequence
 from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import SendEvent, SendState, next_send_state
@@ -232,15 +233,31 @@ def _bundle_from_keys(
     )
 
 
-def _base_key(ctx: Context, device: ProtocolAddress) -> tuple[bytes, int | None]:
-    """(the current session's base key, its remote registration id), or (b"", None)."""
+class _Session(NamedTuple):
+    """What a receipt is judged against: the current session with the device."""
+
+    base_key: bytes = b""
+    registration_id: int | None = None
+    sending_chain: bytes = b""
+    """Our current sending ratchet key (raw 32 bytes)."""
+
+
+def _session(ctx: Context, device: ProtocolAddress) -> _Session:
+    """The current session's base key, remote registration id and sending chain, or empty."""
     data = ctx.store.load_session(device)
     if data is None:
-        return b"", None
+        return _Session()
     current = SessionRecord.deserialize(data).current
     if current is None:
-        return b"", None
-    return current.alice_base_key, current.remote_registration_id
+        return _Session()
+    chain = current.sender_chain.ratchet_key_pair.public_key.raw
+    return _Session(current.alice_base_key, current.remote_registration_id, chain)
+
+
+_REPAIR_REASONS = frozenset(
+    {RetryReason.NO_SESSION, RetryReason.INVALID_KEY_ID, RetryReason.INVALID_SESSION}
+)
+"""Failures only a new session repairs (the receiver lacks the session or the prekey)."""
 
 
 def _repair(
@@ -250,10 +267,17 @@ def _repair(
     ds: DeviceState,
     now_ms: int,
     accepted: bool,
-    session: tuple[bytes, int | None],
+    session: _Session,
     device_record: incarnation.DeviceIncarnation,
 ) -> str:
     """Rebuild the session from the receipt's bundle when the receipt says it is broken.
+
+    The three stale-request guards meet here: the registration id (a change
+    counts only if :mod:`axolotl.retry.incarnation` accepted it), the base
+    key (the same one failing again from ``rebuild_from_count`` on), and the
+    ratchet key (a receipt about a transmission on an older sending chain
+    than the current one asks for a resend only, unless its reason is one of
+    ``_REPAIR_REASONS``).
 
     ``accepted``: the receipt's registration id is the incarnation we answer
     (see :mod:`axolotl.retry.incarnation`); a refused one is no reason to rebuild.
@@ -265,21 +289,38 @@ def _repair(
         no keys (the resend waits for the device's bundle,
         :mod:`axolotl.retry.bundles`); ``""`` when the session stays.
     """
-    base_key, registration_id = session
+    base_key, registration_id, chain = session
     reasons = []
     if registration_id is None:
         reasons.append("no session")
     elif accepted and registration_id and registration_id != receipt.registration_id:
         reasons.append("registration id changed")
-    if receipt.keys is not None:
+    # The ratchet-key guard (Signal's): a receipt about a transmission on an
+    # older sending chain than ours now is stale -- the session has moved on
+    # since, so a resend on it is repair enough -- unless its reason says the
+    # receiver lacks the session or prekey.
+    stale = bool(
+        ds.sent
+        and chain
+        and ds.sent[-1][0] != chain
+        and receipt.reason not in _REPAIR_REASONS
+    )
+    if receipt.keys is not None and not stale:
         reasons.append("key bundle attached")
     if (
         receipt.count >= ctx.policy.rebuild_from_count
         and ds.base_key_at_answer
         and ds.base_key_at_answer == base_key
+        and not stale
     ):
         reasons.append("same base key again")
     if not reasons:
+        if stale and receipt.keys is not None:
+            log.info(
+                "receipt %s from %s: about an older sending chain: resent, no rebuild",
+                receipt.message_id,
+                device,
+            )
         return ""
     window = ctx.policy.rebuild_window_ms
     if not incarnation.may_rebuild(device_record, receipt.registration_id, now_ms, window):
@@ -351,10 +392,10 @@ def on_retry_receipt(
         )
         ctx.stats.receipts_ignored += 1
         return
-    session = _base_key(ctx, device)
+    session = _session(ctx, device)
     device_record = incarnation.load(ctx, device)
     loaded = replace(device_record)
-    known = ds.registration_id or session[1] or 0
+    known = ds.registration_id or session.registration_id or 0
     changed = bool(known) and receipt.registration_id != known
     accepted = not changed or incarnation.accepts(
         device_record, receipt.registration_id, known, now_ms, ctx.policy.rebuild_window_ms
@@ -443,7 +484,7 @@ def _resend(
     ds.receipts_answered += 1
     ds.last_count = max(ds.last_count, count)
     ds.registration_id = ds.registration_id or registration_id
-    ds.base_key_at_answer = _base_key(ctx, device)[0]
+    ds.base_key_at_answer = _session(ctx, device).base_key
     ctx.stats.resends += 1
     outbox.enqueue(ctx, envelope, now_ms, out)
     _save(ctx, entry)
