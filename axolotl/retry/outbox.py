@@ -1,7 +1,8 @@
 """The outbox: every transmitted envelope is kept until the server acks it.
 
 Without an ack an envelope goes out again after its class's backoff, up to
-its class's budget, then :class:`~axolotl.retry.events.SendFailed`;
+its class's budget, then :class:`~axolotl.retry.events.SendFailed` (the
+``IN_FLIGHT`` rows of ``retry/_state.py``, judged by ``judge_transmission``);
 :func:`reconnect` re-emits everything pending at once. The message id never
 changes, so the receiver de-duplicates.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from axolotl.address import ProtocolAddress
 from axolotl.retry._context import Collected, Context
+from axolotl.retry._state import Effect, SendEvent, SendState, judge_transmission, send_transition
 from axolotl.retry.events import Envelope, SendFailed, Transmit
 from axolotl.retry.records import OUTBOX, OutboxEntry, message_key
 
@@ -19,7 +21,10 @@ _BATCH = 256
 
 
 def enqueue(ctx: Context, envelope: Envelope, now_ms: int, out: Collected) -> None:
-    """Transmit ``envelope`` now and keep it (replacing any older envelope for that device)."""
+    """Transmit ``envelope`` now and keep it (replacing any older envelope for that device).
+
+    The effect of ``TRANSMIT`` and ``RESEND`` (``retry/_state.py``).
+    """
     backoff = ctx.policy.priority_class(envelope.priority).backoff
     ctx.store.put_record(
         OUTBOX,
@@ -48,12 +53,17 @@ def due(ctx: Context, now_ms: int, out: Collected) -> list[Envelope]:
             entry = OutboxEntry.deserialize(value)
             env = entry.envelope
             cls = ctx.policy.priority_class(env.priority)
-            if entry.transmissions >= cls.max_transmissions:
+            # An envelope in the outbox is in flight, by definition.
+            step = send_transition(
+                SendState.IN_FLIGHT, judge_transmission(entry.transmissions, cls)
+            )
+            if step.effect is Effect.FAIL:
                 ctx.store.delete_record(OUTBOX, key)
                 ctx.stats.send_failed += 1
                 out.add(SendFailed(env.message_id, env.recipient), env.priority)
                 failed.append(env)
                 continue
+            assert step.effect is Effect.RETRANSMIT
             entry.transmissions += 1
             ctx.stats.retransmissions += 1
             ctx.store.put_record(
@@ -73,6 +83,8 @@ def reconnect(ctx: Context, now_ms: int, out: Collected) -> None:
     A re-emission after a reconnect does not count against the budget: the
     earlier transmissions were most likely lost with the connection.
     """
+    step = send_transition(SendState.IN_FLIGHT, SendEvent.RECONNECT)
+    assert step.effect is Effect.RETRANSMIT
     for key, value, _ in ctx.store.records(OUTBOX):
         entry = OutboxEntry.deserialize(value)
         cls = ctx.policy.priority_class(entry.envelope.priority)

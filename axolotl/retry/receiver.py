@@ -30,7 +30,15 @@ from axolotl.errors import (
 from axolotl.receipts import KeyBundle, OutgoingRetryReceipt, RetryReason
 from axolotl.retry import gaps, inbox, minted
 from axolotl.retry._context import Collected, Context, log
-from axolotl.retry._state import RecvEvent, RecvState, next_recv_state
+from axolotl.retry._state import (
+    Effect,
+    RecvEvent,
+    RecvState,
+    Transition,
+    judge_failure,
+    judge_retry_due,
+    recv_transition,
+)
 from axolotl.retry.events import Ack, Deliver, Envelope, SendReceipt, Undecryptable
 from axolotl.retry.jid import address_to_jid
 from axolotl.retry.records import (
@@ -134,6 +142,7 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
         raise UsageError(f"envelope for {env.recipient} handed to the layer of {ctx.local}")
     key = message_key(env.sender, env.message_id)
     if ctx.store.get_record(DELIVERED, key) is not None or inbox.holds(ctx, key):
+        recv_transition(RecvState.DELIVERED, RecvEvent.DUPLICATE)  # ACK
         ctx.stats.duplicates += 1
         header = _header(env)
         if header is not None:
@@ -165,11 +174,11 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
     if body is None:
         # Only our sender key: the message itself is still to come (the group
         # message of the same id) or to be asked for; nothing to deliver yet.
-        next_recv_state(record.state, RecvEvent.KEY_ONLY)
+        recv_transition(record.state, RecvEvent.KEY_ONLY)  # HOLD
         ctx.stats.handovers_only += 1
         log.info("message %s from %s carried only a sender key", env.message_id, env.sender)
         return
-    next_recv_state(record.state, RecvEvent.DECRYPTED)
+    recv_transition(record.state, RecvEvent.DECRYPTED)  # DELIVER
     if stored:  # most messages never failed: no record to delete, no statement to send
         ctx.store.delete_record(RECV, key)
         if not ctx.framing.names_replaced:
@@ -197,25 +206,14 @@ def _failed(
     log.info(
         "message %s from %s failed: %s: %s", env.message_id, env.sender, type(error).__name__, error
     )
-    if record.state is RecvState.GAVE_UP or (
-        not stored
-        and ctx.store.get_record(GAVEUP, message_key(env.sender, env.message_id)) is not None
-    ):
-        # Given up on (a record of an older version keeps the state in RECV):
-        # a copy failing again is no news.
-        next_recv_state(RecvState.GAVE_UP, RecvEvent.FAILED)
-        return
+    state = record.state
+    gave_up = GAVEUP, message_key(env.sender, env.message_id)
+    if not stored and ctx.store.get_record(*gave_up) is not None:
+        state = RecvState.GAVE_UP
     digest = transmission_digest(env.body)
-    if record.state is RecvState.FAILING and (
-        digest in record.failed or (not record.failed and env.retry_count < record.count)
-    ):
-        # A transmission that failed before (a server redelivery, a stale
-        # copy: the same bytes) failing again is no news: the receipt for it
-        # is already out. The bytes decide, not the count the envelope
-        # claims: yowsup 3.3.0 writes no count on its resends. (A record
-        # stored before digests were kept falls back to the count.)
-        next_recv_state(record.state, RecvEvent.DUPLICATE)
-        return
+    step = recv_transition(state, judge_failure(state, record, digest, env.retry_count, ctx.policy))
+    if step.effect is Effect.HOLD:
+        return  # no news: the receipt for it is out, or it was given up
     record.note_failed(digest)
     _note_counter(ctx, env, now_ms)
     record.reason = reason_for(error)
@@ -229,7 +227,7 @@ def _failed(
     record.group_id = env.group_id
     record.priority = env.priority
     record.timestamp_ms = env.timestamp_ms
-    _ask(ctx, record, RecvEvent.FAILED, now_ms, out)
+    _carry(ctx, record, step, now_ms, out)
 
 
 def _header(env: Envelope) -> SignalMessage | None:
@@ -275,15 +273,15 @@ def _note_counter(ctx: Context, env: Envelope, now_ms: int) -> None:
         )
 
 
-def _ask(
-    ctx: Context, record: ReceiveRecord, event: RecvEvent, now_ms: int, out: Collected
+def _carry(
+    ctx: Context, record: ReceiveRecord, step: Transition[RecvState], now_ms: int, out: Collected
 ) -> None:
-    """Send the next receipt for ``record``, or give up when the budget is spent."""
+    """Carry out ``step`` for a failed message: send the next receipt (ASK), or GIVE_UP."""
     key = message_key(record.sender, record.message_id)
-    if record.count >= ctx.policy.max_retries:
-        record.state = next_recv_state(record.state, RecvEvent.BUDGET_SPENT)
-        # Given up: only the fact is kept, for gave_up_kept_ms and among the
-        # newest gave_up_kept, so junk costs bounded space.
+    record.state = step.state
+    if step.effect is Effect.GIVE_UP:
+        # Only the fact is kept, for gave_up_kept_ms and among the newest
+        # gave_up_kept, so junk costs bounded space.
         ctx.store.delete_record(RECV, key)
         ctx.store.put_record(GAVEUP, key, b"", now_ms + ctx.policy.gave_up_kept_ms)
         ctx.store.evict_records(GAVEUP, ctx.policy.gave_up_kept)
@@ -293,7 +291,7 @@ def _ask(
             record.priority,
         )
         return
-    record.state = next_recv_state(record.state, event)
+    assert step.effect is Effect.ASK
     record.count += 1
     keys = None
     if record.no_session or record.count >= ctx.policy.keys_from_count:
@@ -351,6 +349,7 @@ def retry_due(ctx: Context, now_ms: int, out: Collected) -> None:
         batch = ctx.store.due_records(RECV, now_ms, _BATCH)
         for _, value, _ in batch:
             record = ReceiveRecord.deserialize(value)
-            _ask(ctx, record, RecvEvent.RETRY_DUE, now_ms, out)
+            step = recv_transition(record.state, judge_retry_due(record, ctx.policy))
+            _carry(ctx, record, step, now_ms, out)
         if len(batch) < _BATCH:
             return

@@ -21,7 +21,14 @@ from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt, KeyBundle, RetryReason
 from axolotl.retry import bundles, incarnation, outbox, sequence
 from axolotl.retry._context import Collected, Context, log
-from axolotl.retry._state import SendEvent, SendState, next_send_state
+from axolotl.retry._state import (
+    Effect,
+    ReceiptVerdict,
+    SendEvent,
+    SendState,
+    judge_receipt,
+    send_transition,
+)
 from axolotl.retry.events import DeliveryReceipt, Envelope, SendFailed, SendFailure
 from axolotl.retry.policy import Priority
 from axolotl.retry.records import (
@@ -197,7 +204,7 @@ def send(
     shared = _GroupBody()
     for state in entry.devices:
         envelope = _envelope(ctx, entry, state, 0, False, shared)
-        state.state = next_send_state(state.state, SendEvent.TRANSMIT)
+        state.state = send_transition(state.state, SendEvent.TRANSMIT).state
         outbox.enqueue(ctx, envelope, at_ms, out)
     _save(ctx, entry)
     excess = store.count_records(SENDLOG) - ctx.policy.send_log_max_entries
@@ -300,10 +307,7 @@ def _repair(
     # since, so a resend on it is repair enough -- unless its reason says the
     # receiver lacks the session or prekey.
     stale = bool(
-        ds.sent
-        and chain
-        and ds.sent[-1][0] != chain
-        and receipt.reason not in _REPAIR_REASONS
+        ds.sent and chain and ds.sent[-1][0] != chain and receipt.reason not in _REPAIR_REASONS
     )
     if receipt.keys is not None and not stale:
         reasons.append("key bundle attached")
@@ -367,39 +371,20 @@ def on_retry_receipt(
         InvalidSignature: the bundle's signed prekey signature does not verify.
     """
     entry = _load(ctx, receipt.message_id)
-    if entry is None:
-        log.info(
-            "retry receipt for unknown or expired message %s from %s: ignored",
-            receipt.message_id,
-            device,
+    ds = entry.device(device) if entry is not None else None
+    session = _Session()
+    changed, accepted = False, True
+    device_record = loaded = incarnation.DeviceIncarnation()
+    if ds is not None:
+        session = _session(ctx, device)
+        device_record = incarnation.load(ctx, device)
+        loaded = replace(device_record)
+        known = ds.registration_id or session.registration_id or 0
+        changed = bool(known) and receipt.registration_id != known
+        accepted = not changed or incarnation.accepts(
+            device_record, receipt.registration_id, known, now_ms, ctx.policy.rebuild_window_ms
         )
-        ctx.stats.receipts_ignored += 1
-        return
-    ds = entry.device(device)
-    if ds is None:
-        log.warning(
-            "retry receipt for %s from %s, which was not a recipient: ignored",
-            receipt.message_id,
-            device,
-        )
-        ctx.stats.receipts_ignored += 1
-        return
-    if ds.state is SendState.DELIVERED:
-        log.info(
-            "retry receipt for %s from %s, which confirmed delivery: ignored",
-            receipt.message_id,
-            device,
-        )
-        ctx.stats.receipts_ignored += 1
-        return
-    session = _session(ctx, device)
-    device_record = incarnation.load(ctx, device)
-    loaded = replace(device_record)
-    known = ds.registration_id or session.registration_id or 0
-    changed = bool(known) and receipt.registration_id != known
-    accepted = not changed or incarnation.accepts(
-        device_record, receipt.registration_id, known, now_ms, ctx.policy.rebuild_window_ms
-    )
+    verdict = judge_receipt(ds, entry is not None, receipt.count, changed, accepted, ctx.policy)
     if changed and not accepted:
         log.info(
             "retry receipt %s from %s: registration id changed again within the rebuild "
@@ -407,7 +392,26 @@ def on_retry_receipt(
             receipt.message_id,
             device,
         )
-    elif changed and ds.registration_id:
+    if verdict.verdict is not ReceiptVerdict.ACCEPT:
+        log.info(
+            "retry receipt %s count %d from %s %s: ignored",
+            receipt.message_id,
+            receipt.count,
+            device,
+            verdict.verdict.value,
+        )
+        ctx.stats.receipts_ignored += 1
+        return
+    assert entry is not None and ds is not None
+    if send_transition(ds.state, SendEvent.RETRY_RECEIPT).effect is Effect.IGNORE:
+        log.info(
+            "retry receipt for %s from %s, which confirmed delivery: ignored",
+            receipt.message_id,
+            device,
+        )
+        ctx.stats.receipts_ignored += 1
+        return
+    if verdict.reset_budget:
         # A reinstalled device counts its receipts from 1 again: this message's
         # budget moves to the new incarnation (once), its session is rebuilt below.
         log.info(
@@ -418,25 +422,7 @@ def on_retry_receipt(
         ds.last_count = ds.receipts_answered = 0
         ds.base_key_at_answer = b""
         ds.registration_id = receipt.registration_id
-    if receipt.count <= ds.last_count:
-        log.info(
-            "retry receipt %s count %d from %s already answered: ignored",
-            receipt.message_id,
-            receipt.count,
-            device,
-        )
-        ctx.stats.receipts_ignored += 1
-        return
-    if ds.receipts_answered >= ctx.policy.max_retries or receipt.count > ctx.policy.max_retries:
-        log.info(
-            "retry receipt %s count %d from %s is over budget: ignored",
-            receipt.message_id,
-            receipt.count,
-            device,
-        )
-        ctx.stats.receipts_ignored += 1
-        return
-    if changed and accepted:
+    if verdict.accept_incarnation:
         incarnation.accept(device_record, receipt.registration_id, now_ms)
     repair = _repair(ctx, receipt, device, ds, now_ms, accepted, session, device_record)
     if device_record != loaded:
@@ -480,7 +466,7 @@ def _resend(
         ctx.stats.receipts_ignored += 1
         return
     envelope = _envelope(ctx, entry, ds, count, True, _GroupBody())
-    ds.state = next_send_state(ds.state, SendEvent.RETRY_RECEIPT)
+    ds.state = send_transition(ds.state, SendEvent.RETRY_RECEIPT).state
     ds.receipts_answered += 1
     ds.last_count = max(ds.last_count, count)
     ds.registration_id = ds.registration_id or registration_id
@@ -534,8 +520,10 @@ def _answer_waiting(ctx: Context, waiting: BundleWait, now_ms: int, out: Collect
     for message_id, count in waiting.waiting.items():
         entry = _load(ctx, message_id)
         ds = entry.device(waiting.sender) if entry is not None else None
-        if entry is None or ds is None or ds.state is SendState.DELIVERED:
-            continue  # confirmed or expired meanwhile
+        if entry is None or ds is None:
+            continue  # expired meanwhile
+        if send_transition(ds.state, SendEvent.RETRY_RECEIPT).effect is Effect.IGNORE:
+            continue  # confirmed meanwhile
         _resend(ctx, entry, ds, waiting.sender, count, now_ms, out)
 
 
@@ -551,7 +539,7 @@ def on_delivery_receipt(ctx: Context, receipt: DeliveryReceipt) -> None:
             receipt.device,
         )
         return
-    ds.state = next_send_state(ds.state, SendEvent.DELIVERY_RECEIPT)
+    ds.state = send_transition(ds.state, SendEvent.DELIVERY_RECEIPT).state
     if entry.group_id is not None:
         _confirm_handover(ctx, entry.group_id, receipt)
     _save(ctx, entry)
@@ -577,7 +565,7 @@ def on_server_ack(ctx: Context, message_id: str, device: ProtocolAddress) -> Non
         if not removed:
             log.info("server ack for unknown message %s to %s: ignored", message_id, device)
         return
-    ds.state = next_send_state(ds.state, SendEvent.SERVER_ACK)
+    ds.state = send_transition(ds.state, SendEvent.SERVER_ACK).state
     _save(ctx, entry)
 
 
@@ -593,7 +581,7 @@ def on_expired(
     reported twice. ``reason``: its age (``EXPIRED``) or the count bound (``EVICTED``).
     """
     for ds in entry.devices:
-        if ds.state not in (SendState.DELIVERED, SendState.FAILED):
+        if send_transition(ds.state, SendEvent.LOG_EXPIRED).effect is Effect.REPORT_EXPIRED:
             log.info(
                 "message %s to %s expired from the send log unconfirmed",
                 entry.message_id,
@@ -608,5 +596,5 @@ def on_send_failed(ctx: Context, envelope: Envelope) -> None:
     ds = entry.device(envelope.recipient) if entry is not None else None
     if entry is None or ds is None:
         return
-    ds.state = next_send_state(ds.state, SendEvent.BUDGET_SPENT)
+    ds.state = send_transition(ds.state, SendEvent.BUDGET_SPENT).state
     _save(ctx, entry)
