@@ -183,6 +183,32 @@ class MintedPreKeys(_message.Message):
     version: int
     def __init__(self, pre_key_ids: _Optional[_Iterable[int]] = ..., minted_ms: _Optional[_Iterable[int]] = ..., version: _Optional[int] = ...) -> None: ...
 
+class KeyHandoverRecord(_message.Message):
+    __slots__ = ("key_id", "confirmed", "carriers", "version")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    CONFIRMED_FIELD_NUMBER: _ClassVar[int]
+    CARRIERS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    key_id: int
+    confirmed: bool
+    carriers: _containers.RepeatedScalarFieldContainer[str]
+    version: int
+    def __init__(self, key_id: _Optional[int] = ..., confirmed: _Optional[bool] = ..., carriers: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class DeviceIncarnationRecord(_message.Message):
+    __slots__ = ("registration_id", "changed_ms", "rebuilt_ms", "rebuilt_registration_id", "version")
+    REGISTRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_MS_FIELD_NUMBER: _ClassVar[int]
+    REBUILT_MS_FIELD_NUMBER: _ClassVar[int]
+    REBUILT_REGISTRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    registration_id: int
+    changed_ms: int
+    rebuilt_ms: int
+    rebuilt_registration_id: int
+    version: int
+    def __init__(self, registration_id: _Optional[int] = ..., changed_ms: _Optional[int] = ..., rebuilt_ms: _Optional[int] = ..., rebuilt_registration_id: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
 class Counter(_message.Message):
     __slots__ = ("value", "version")
     VALUE_FIELD_NUMBER: _ClassVar[int]

@@ -4,7 +4,7 @@ A retry receipt carries the asking device's registration id; a new one means
 the device was reinstalled: it counts its receipts from 1 again and needs a
 new session. Nothing authenticates that field, so a peer could claim a new
 one on every receipt to get a fresh resend budget and a session rebuild each
-time. One small record per device (``records.REBUILD``) holds the line:
+time. One small record per device (``records.INCARNATION``) holds the line:
 
 * a change of registration id is *accepted* at most once per
   ``RetryPolicy.rebuild_window_ms``; a refused change resets nothing;
@@ -21,10 +21,11 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from axolotl._pb import retry_state_pb2 as pb
 from axolotl.address import ProtocolAddress
-from axolotl.errors import DecodeError
+from axolotl.errors import StorageError
 from axolotl.retry._context import Context
-from axolotl.retry.records import REBUILD, address_key
+from axolotl.retry.records import INCARNATION, REBUILD, VERSION, address_key, parse_stored
 
 __all__ = [
     "DeviceIncarnation",
@@ -58,38 +59,78 @@ class DeviceIncarnation:
     rebuilt_registration_id: int = 0
 
     def serialize(self) -> bytes:
-        """Version 1: ``01 || rebuilt_ms i64 || rebuilt id u32 || changed_ms i64 || id u32``."""
-        return _V1.pack(
-            1, self.rebuilt_ms, self.rebuilt_registration_id, self.changed_ms, self.registration_id
+        """The ``DeviceIncarnationRecord`` protobuf (a time of ``NEVER`` is left out)."""
+        msg = pb.DeviceIncarnationRecord(
+            registration_id=self.registration_id,
+            rebuilt_registration_id=self.rebuilt_registration_id,
+            version=VERSION,
         )
+        if self.changed_ms != NEVER:
+            msg.changed_ms = self.changed_ms
+        if self.rebuilt_ms != NEVER:
+            msg.rebuilt_ms = self.rebuilt_ms
+        return msg.SerializeToString()
 
     @classmethod
     def deserialize(cls, data: bytes) -> DeviceIncarnation:
-        """Read :meth:`serialize` output, or the unversioned 12-byte record of earlier releases.
+        """Read :meth:`serialize` output.
 
         Raises:
-            DecodeError: any other length or version.
+            StorageError: the record is corrupt or from a newer version.
+        """
+        msg = pb.DeviceIncarnationRecord()
+        parse_stored(msg, data, "device incarnation record")
+        return cls(
+            msg.registration_id,
+            msg.changed_ms if msg.HasField("changed_ms") else NEVER,
+            msg.rebuilt_ms if msg.HasField("rebuilt_ms") else NEVER,
+            msg.rebuilt_registration_id,
+        )
+
+    @classmethod
+    def deserialize_legacy(cls, data: bytes) -> DeviceIncarnation:
+        """The hand-packed records of earlier releases (kind ``rebuild``).
+
+        Version 1: ``01 || rebuilt_ms i64 || rebuilt id u32 || changed_ms i64 || id u32``;
+        before that, 12 bytes: ``last rebuild time u64 || its registration id u32``.
+
+        Raises:
+            StorageError: any other length or version.
         """
         if len(data) == _LEGACY.size:
             rebuilt_ms, registration_id = _LEGACY.unpack(data)
             return cls(registration_id, NEVER, rebuilt_ms, registration_id)
         if len(data) != _V1.size or data[0] != 1:
-            raise DecodeError(
-                "device incarnation record", f"{len(data)} bytes, version {data[:1]!r}"
+            raise StorageError(
+                f"stored device incarnation record is corrupt ({len(data)} bytes, "
+                f"version {data[:1]!r})"
             )
         _, rebuilt_ms, rebuilt_id, changed_ms, registration_id = _V1.unpack(data)
         return cls(registration_id, changed_ms, rebuilt_ms, rebuilt_id)
 
 
 def load(ctx: Context, device: ProtocolAddress) -> DeviceIncarnation:
-    """The device's record (an empty one when none is stored)."""
-    data = ctx.store.get_record(REBUILD, address_key(device))
-    return DeviceIncarnation.deserialize(data) if data is not None else DeviceIncarnation()
+    """The device's record (an empty one when none is stored).
+
+    An earlier release's record (kind ``rebuild``) is read through; :func:`save`
+    replaces it.
+    """
+    key = address_key(device)
+    data = ctx.store.get_record(INCARNATION, key)
+    if data is not None:
+        return DeviceIncarnation.deserialize(data)
+    legacy = ctx.store.get_record(REBUILD, key)
+    return (
+        DeviceIncarnation.deserialize_legacy(legacy) if legacy is not None else DeviceIncarnation()
+    )
 
 
 def save(ctx: Context, device: ProtocolAddress, record: DeviceIncarnation) -> None:
-    """Store the device's record."""
-    ctx.store.put_record(REBUILD, address_key(device), record.serialize())
+    """Store the device's record (dropping an earlier release's)."""
+    key = address_key(device)
+    ctx.store.put_record(INCARNATION, key, record.serialize())
+    if ctx.store.get_record(REBUILD, key) is not None:
+        ctx.store.delete_record(REBUILD, key)
 
 
 def _within(window_ms: int, now_ms: int, then_ms: int) -> bool:

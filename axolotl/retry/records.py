@@ -33,6 +33,10 @@ __all__ = [
     "RECV",
     "DELIVERED",
     "REBUILD",
+    "INCARNATION",
+    "HANDOVER",
+    "load_handover",
+    "save_handover",
     "GAP",
     "SKDM",
     "UNPLACED",
@@ -64,9 +68,11 @@ RECV = "recv"  # (sender, message id) -> ReceiveRecord, due: next receipt (FAILI
 GAVEUP = "gaveup"  # (sender, message id) -> b"", due: when it is forgotten (gave_up_kept_ms)
 MINTED = "minted"  # device -> MintedPreKeys (retry/minted.py), due: when the oldest expires
 DELIVERED = "delivered"  # (sender, message id) -> b"", due: delivery sequence (for eviction)
-REBUILD = "rebuild"  # device -> DeviceIncarnation (retry/incarnation.py)
+INCARNATION = "incarnation"  # device -> DeviceIncarnation (retry/incarnation.py)
+REBUILD = "rebuild"  # the same, as earlier releases wrote it (read through)
 GAP = "gap"  # (sender, ratchet key) -> GapRecord, due: when the oldest gap is reported
-SKDM = "skdm"  # (group, device) -> KeyHandover: has the device our sender key?
+HANDOVER = "handover"  # (group, device) -> KeyHandover: has the device our sender key?
+SKDM = "skdm"  # the same, as earlier releases wrote it (read through, see load_handover)
 UNPLACED = "unplaced"  # device -> UnplacedFailures, due: when the newest one expires
 BUNDLEWAIT = "bundlewait"  # device -> BundleWait (retry/bundles.py), due: end of the wait
 INBOX = "inbox"  # (sender, message id) -> InboxEntry (retry/inbox.py), due: delivery sequence
@@ -374,19 +380,37 @@ class KeyHandover:
     key_id: int
     confirmed: bool = False
     carriers: list[str] = field(default_factory=list)
+    legacy: bool = field(default=False, compare=False)
+    """Read from an earlier release's record (which saving it replaces); not stored."""
 
     MAX_CARRIERS = 16
 
     def serialize(self) -> bytes:
-        head = self.key_id.to_bytes(4, "big") + (b"\x01" if self.confirmed else b"\x00")
-        return head + _SEP.join(self.carriers).encode()
+        msg = pb.KeyHandoverRecord(
+            key_id=self.key_id, confirmed=self.confirmed, carriers=self.carriers, version=VERSION
+        )
+        return msg.SerializeToString()
 
     @classmethod
     def deserialize(cls, data: bytes) -> KeyHandover:
+        msg = pb.KeyHandoverRecord()
+        parse_stored(msg, data, "sender-key handover record")
+        return cls(msg.key_id, msg.confirmed, list(msg.carriers))
+
+    @classmethod
+    def deserialize_legacy(cls, data: bytes) -> KeyHandover:
+        """The hand-packed record of earlier releases (kind ``skdm``).
+
+        ``key id u32 || confirmed u8 || carriers joined by 0x1f``.
+        """
         if len(data) < 5:
             raise StorageError("stored sender-key handover record is truncated")
-        tail = data[5:].decode()
-        return cls(int.from_bytes(data[:4], "big"), data[4] == 1, tail.split(_SEP) if tail else [])
+        try:
+            tail = data[5:].decode()
+        except UnicodeDecodeError:
+            raise StorageError("stored sender-key handover record is corrupt") from None
+        carriers = tail.split(_SEP) if tail else []
+        return cls(int.from_bytes(data[:4], "big"), data[4] == 1, carriers, legacy=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -495,3 +519,20 @@ def _unplaced_from(failures: Iterable[Any]) -> list[Unplaced]:
         )
         for m in failures
     ]
+
+
+def load_handover(store: Any, key: str) -> KeyHandover | None:
+    """The handover record under ``key``, reading an earlier release's ``skdm`` record through."""
+    data = store.get_record(HANDOVER, key)
+    if data is not None:
+        return KeyHandover.deserialize(data)
+    legacy = store.get_record(SKDM, key)
+    return KeyHandover.deserialize_legacy(legacy) if legacy is not None else None
+
+
+def save_handover(store: Any, key: str, handover: KeyHandover) -> None:
+    """Store ``handover`` (and drop an earlier release's record of it)."""
+    store.put_record(HANDOVER, key, handover.serialize())
+    if handover.legacy:
+        store.delete_record(SKDM, key)
+        handover.legacy = False

@@ -34,12 +34,13 @@ from axolotl.retry.policy import Priority
 from axolotl.retry.records import (
     SENDLOG,
     SENTID,
-    SKDM,
     BundleWait,
     DeviceState,
     KeyHandover,
     SendLogEntry,
     address_key,
+    load_handover,
+    save_handover,
 )
 from axolotl.session import (
     create_sender_key_distribution,
@@ -127,10 +128,10 @@ def _envelope(
             ctx.store, entry.group_id, ctx.local, rng=ctx.rng, config=ctx.config
         )
         handover_key = f"{entry.group_id}\x1f{address_key(device)}"
-        data = ctx.store.get_record(SKDM, handover_key)
-        handover = KeyHandover.deserialize(data) if data is not None else None
+        stored = load_handover(ctx.store, handover_key)
+        handover = stored
         if handover is None or handover.key_id != skdm.key_id:
-            handover = KeyHandover(skdm.key_id)
+            handover = KeyHandover(skdm.key_id, legacy=stored is not None and stored.legacy)
         if handover.confirmed and not fresh_key:
             if group_body.body is None:
                 group_body.body = group_encrypt(
@@ -150,7 +151,7 @@ def _envelope(
         if not handover.confirmed:
             carriers = [*handover.carriers, entry.message_id]
             handover.carriers = carriers[-KeyHandover.MAX_CARRIERS :]
-            ctx.store.put_record(SKDM, handover_key, handover.serialize())
+            save_handover(ctx.store, handover_key, handover)
     message = encrypt(ctx.store, device, framing.encode_pairwise(frame, ctx.rng))
     if framing.names_replaced:
         ds.note_sent((message.ratchet_key.raw, message.counter))
@@ -548,12 +549,12 @@ def on_delivery_receipt(ctx: Context, receipt: DeliveryReceipt) -> None:
 def _confirm_handover(ctx: Context, group_id: str, receipt: DeliveryReceipt) -> None:
     """A delivered message that carried our sender key: the device has the key now."""
     key = f"{group_id}\x1f{address_key(receipt.device)}"
-    data = ctx.store.get_record(SKDM, key)
-    if data is None:
+    handover = load_handover(ctx.store, key)
+    if handover is None:
         return
-    handover = KeyHandover.deserialize(data)
     if not handover.confirmed and receipt.message_id in handover.carriers:
-        ctx.store.put_record(SKDM, key, KeyHandover(handover.key_id, True).serialize())
+        confirmed = KeyHandover(handover.key_id, True, legacy=handover.legacy)
+        save_handover(ctx.store, key, confirmed)
 
 
 def on_server_ack(ctx: Context, message_id: str, device: ProtocolAddress) -> None:
