@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,14 +21,14 @@ from axolotl.retry.jid import address_from_jid
 from axolotl.retry.stanza import parse_message_node
 from axolotl.rng import DeterministicRng
 from axolotl.store.memory import MemoryStore
-from axolotl.testvectors import MalformedVector, VectorMismatch
+from axolotl.testvectors import MalformedVector, VectorMismatch, default_vector_dir
 from axolotl.testvectors.transcripts import check
 from axolotl.testvectors.transcripts import stanzas as stanzas_module
 from axolotl.testvectors.transcripts.draws import StepRng
 from axolotl.testvectors.transcripts.steps import Party
 from axolotl.wire import MessageType
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+VECTORS = default_vector_dir()
 WHATSAPP = "transcript_retry_whatsapp.json"
 GROUP = "120363000000000001@g.us"
 
