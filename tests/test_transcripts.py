@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from axolotl.rng import DeterministicRng
 from axolotl.testvectors import MalformedVector, VectorMismatch, default_vector_dir
-from axolotl.testvectors.transcripts import OPS, RecordingRng, check
+from axolotl.testvectors.transcripts import OPS, check
+from vectors.generators.recording import RecordingRng
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = default_vector_dir()

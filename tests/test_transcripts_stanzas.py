@@ -148,7 +148,7 @@ def _sender() -> Party:
     identity = generate_identity_key_pair(DeterministicRng(b"stanzas"))
     store = MemoryStore(identity, 7)
     layer = RetryLayer(store, ALICE, framing=WhatsAppFraming())
-    return Party("alice", ALICE, StepRng("alice", None), store, layer)
+    return Party("alice", ALICE, StepRng("alice"), store, layer)
 
 
 def _transmit(recipient: ProtocolAddress, **changes: Any) -> Transmit:

@@ -29,7 +29,7 @@ from axolotl.session import create_sender_key_distribution  # noqa: E402
 from axolotl.store.memory import MemoryStore  # noqa: E402
 from axolotl.testvectors import default_vector_dir  # noqa: E402
 from axolotl.testvectors.framing import check  # noqa: E402
-from axolotl.testvectors.transcripts import RecordingRng  # noqa: E402
+from vectors.generators.recording import RecordingRng  # noqa: E402
 
 OUT = default_vector_dir() / "framing.json"
 GROUP = "120363000000000001@g.us"

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python vectors/generators/gen_transcripts.py [--check]``
 
 Each conversation below is a script of steps run through
-:class:`axolotl.testvectors.transcripts.TranscriptBuilder`: every party draws
+:class:`~vectors.generators.recording.TranscriptBuilder`: every party draws
 from its own ``DeterministicRng(f"{seed}/{party}")`` through a recording rng,
 so the same seed always gives the same file. Each finished transcript is
 replayed with the ``transcript`` checker before it is written. ``--check``
@@ -24,7 +24,8 @@ if str(ROOT) not in sys.path:
 
 from axolotl.framing import conversation  # noqa: E402
 from axolotl.testvectors import default_vector_dir  # noqa: E402
-from axolotl.testvectors.transcripts import TranscriptBuilder, check  # noqa: E402
+from axolotl.testvectors.transcripts import check  # noqa: E402
+from vectors.generators.recording import TranscriptBuilder  # noqa: E402
 
 Json = dict[str, Any]
 
