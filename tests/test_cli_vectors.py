@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from axolotl.cli import main
+from axolotl.testvectors import default_vector_dir
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+VECTORS = default_vector_dir()
 PAIRWISE = "transcript_pairwise.json"
 
 

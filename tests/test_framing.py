@@ -20,7 +20,7 @@ from axolotl.framing import (
 )
 from axolotl.framing.whatsapp import top_level_fields
 from axolotl.rng import DeterministicRng
-from axolotl.testvectors.transcripts import RecordingRng
+from vectors.generators.recording import RecordingRng
 
 WA = WhatsAppFraming()
 NATIVE = NativeFraming()

@@ -1,4 +1,4 @@
-"""``vectors/framing.json``: a fresh generation equals the committed file; deviations are caught."""
+"""``framing.json``: a fresh generation equals the committed file; deviations are caught."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 
 from axolotl.errors import AxolotlError
 from axolotl.framing import Frame, NativeFraming, WhatsAppFraming, conversation_text
-from axolotl.testvectors import MalformedVector, VectorMismatch
+from axolotl.testvectors import MalformedVector, VectorMismatch, default_vector_dir
 from axolotl.testvectors.framing import check
 from tests.test_framing import bodies
 
 ROOT = Path(__file__).resolve().parents[1]
 GEN = runpy.run_path(str(ROOT / "vectors" / "generators" / "gen_framing.py"))
-COMMITTED = json.loads((ROOT / "vectors" / "framing.json").read_text())
+VECTORS = default_vector_dir()
+COMMITTED = json.loads((VECTORS / "framing.json").read_text())
 
 
 def _case(name: str) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def _case(name: str) -> dict[str, Any]:
 
 
 def test_the_committed_file_equals_a_fresh_generation() -> None:
-    committed = (ROOT / "vectors" / "framing.json").read_text()
+    committed = (VECTORS / "framing.json").read_text()
     assert GEN["render"]() == committed, "run .venv/bin/python vectors/generators/gen_framing.py"
 
 
@@ -130,7 +131,7 @@ def test_the_independent_encoder_agrees_with_the_library(
 
 
 def test_the_whatsapp_transcript_pads_every_plaintext_and_delivers_messages() -> None:
-    doc = json.loads((ROOT / "vectors" / "transcript_retry_whatsapp.json").read_text())
+    doc = json.loads((VECTORS / "transcript_retry_whatsapp.json").read_text())
     steps = doc["cases"][0]["steps"]
     assert {s.get("framing") for s in steps if s["op"] == "create_party"} == {"whatsapp"}
     pads = [d for s in steps for d in s["draws"] if d["use"].endswith("WhatsAppFraming._pad")]
@@ -161,7 +162,7 @@ def test_the_whatsapp_transcript_pads_every_plaintext_and_delivers_messages() ->
 def test_a_transcript_party_with_a_bad_framing_is_malformed(mutate: Any, message: str) -> None:
     from axolotl.testvectors.transcripts import check as replay
 
-    doc = json.loads((ROOT / "vectors" / "transcript_retry_whatsapp.json").read_text())
+    doc = json.loads((VECTORS / "transcript_retry_whatsapp.json").read_text())
     case = doc["cases"][0]
     mutate(case["steps"][0])
     with pytest.raises(MalformedVector, match=message):

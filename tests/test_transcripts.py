@@ -15,17 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from axolotl.rng import DeterministicRng
-from axolotl.testvectors import MalformedVector, VectorMismatch
-from axolotl.testvectors.transcripts import OPS, RecordingRng, check
+from axolotl.testvectors import MalformedVector, VectorMismatch, default_vector_dir
+from axolotl.testvectors.transcripts import OPS, check
+from vectors.generators.recording import RecordingRng
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = ROOT / "vectors"
+VECTORS = default_vector_dir()
 
 Json = dict[str, Any]
 
 
 def _generator() -> ModuleType:
-    path = VECTORS / "generators" / "gen_transcripts.py"
+    path = ROOT / "vectors" / "generators" / "gen_transcripts.py"
     spec = importlib.util.spec_from_file_location("gen_transcripts", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -52,7 +53,7 @@ def _step(case: Json, op: str, **where: Any) -> Json:
 def test_committed_transcript_equals_fresh_generation(filename: str) -> None:
     committed = (VECTORS / filename).read_text()
     assert committed == GEN.build(filename), (
-        f"vectors/{filename} differs from a fresh generation: "
+        f"{filename} differs from a fresh generation: "
         "run .venv/bin/python vectors/generators/gen_transcripts.py"
     )
 

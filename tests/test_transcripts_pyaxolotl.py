@@ -28,16 +28,16 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from axolotl.crypto import xeddsa
 from axolotl.crypto.curve import KeyPair
+from axolotl.testvectors import default_vector_dir
 from tests.peers.client import Peer, PeerError
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+VECTORS = default_vector_dir()
 ERRORS = {"DuplicateMessage": "DuplicateMessageException"}
 _run = itertools.count()
 

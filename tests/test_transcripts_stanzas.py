@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,14 +21,14 @@ from axolotl.retry.jid import address_from_jid
 from axolotl.retry.stanza import parse_message_node
 from axolotl.rng import DeterministicRng
 from axolotl.store.memory import MemoryStore
-from axolotl.testvectors import MalformedVector, VectorMismatch
+from axolotl.testvectors import MalformedVector, VectorMismatch, default_vector_dir
 from axolotl.testvectors.transcripts import check
 from axolotl.testvectors.transcripts import stanzas as stanzas_module
 from axolotl.testvectors.transcripts.draws import StepRng
 from axolotl.testvectors.transcripts.steps import Party
 from axolotl.wire import MessageType
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+VECTORS = default_vector_dir()
 WHATSAPP = "transcript_retry_whatsapp.json"
 GROUP = "120363000000000001@g.us"
 
@@ -149,7 +148,7 @@ def _sender() -> Party:
     identity = generate_identity_key_pair(DeterministicRng(b"stanzas"))
     store = MemoryStore(identity, 7)
     layer = RetryLayer(store, ALICE, framing=WhatsAppFraming())
-    return Party("alice", ALICE, StepRng("alice", None), store, layer)
+    return Party("alice", ALICE, StepRng("alice"), store, layer)
 
 
 def _transmit(recipient: ProtocolAddress, **changes: Any) -> Transmit:

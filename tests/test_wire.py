@@ -24,6 +24,7 @@ from axolotl.errors import (
     UsageError,
 )
 from axolotl.rng import DeterministicRng
+from axolotl.testvectors import default_vector_dir
 from axolotl.wire import (
     CURRENT_VERSION,
     MessageType,
@@ -525,7 +526,7 @@ def test_other_creates_validate() -> None:
 
 def test_vector_file_equals_a_fresh_generation() -> None:
     gen = runpy.run_path(str(ROOT / "vectors" / "generators" / "gen_wire_messages.py"))
-    committed = (ROOT / "vectors" / "wire_messages.json").read_text()
+    committed = (default_vector_dir() / "wire_messages.json").read_text()
     assert gen["render"]() == committed, "run python vectors/generators/gen_wire_messages.py"
     doc = json.loads(committed)
     kinds = {c["message"] for c in doc["cases"] if "error" not in c}
@@ -595,7 +596,7 @@ json.dump(out, sys.stdout)
 
 
 def test_vectors_match_python_axolotl(pyaxolotl_python: str, tmp_path: Path) -> None:
-    doc = json.loads((ROOT / "vectors" / "wire_messages.json").read_text())
+    doc = json.loads((default_vector_dir() / "wire_messages.json").read_text())
     valid = [c for c in doc["cases"] if "error" not in c]
     proc = subprocess.run(
         # -I and a neutral cwd, so this checkout's ``axolotl`` cannot shadow python-axolotl's.

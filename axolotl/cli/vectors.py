@@ -41,7 +41,10 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument(
-        "--dir", type=Path, default=None, help="vector folder (default: the project's vectors/)"
+        "--dir",
+        type=Path,
+        default=None,
+        help="vector folder (default: the vectors shipped with the package)",
     )
     verify.add_argument("-v", "--verbose", action="store_true", help="list every failing case")
     verify.set_defaults(func=_verify)

@@ -1,5 +1,8 @@
-"""Checking the JSON vector files in ``vectors/``.
+"""Checking the JSON vector files shipped in ``axolotl/testvectors/data/``.
 
+The files are package data, so ``axolotl vectors verify`` checks them
+wherever the package is installed; the generators in ``vectors/generators/``
+of the source tree write them there (the format is in ``vectors/README.md``).
 Every vector file has the shape::
 
     {
@@ -189,9 +192,15 @@ def verify_file(path: Path) -> FileReport:
 
 
 def default_vector_dir() -> Path:
-    """``vectors/`` beside the package source (editable or source checkout), else ``./vectors``."""
-    beside = Path(__file__).resolve().parents[2] / "vectors"
-    return beside if beside.is_dir() else Path.cwd() / "vectors"
+    """The vector files shipped with the package: ``data/`` beside this module.
+
+    The one copy of the vectors: a source checkout, an editable install and
+    an installed wheel all read (and the generators write) this folder.
+
+    Returns:
+        The folder (``iter_vector_files`` lists its files).
+    """
+    return Path(__file__).resolve().parent / "data"
 
 
 def iter_vector_files(directory: Path) -> Iterator[Path]:

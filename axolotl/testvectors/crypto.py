@@ -1,4 +1,4 @@
-"""Checkers for the published crypto vectors in ``vectors/``.
+"""Checkers for the published crypto vectors in ``data/``.
 
 Each checker recomputes a case from its inputs with :mod:`axolotl.crypto`
 (nothing else) and compares with the published outputs. Every case has an

@@ -1,4 +1,4 @@
-"""Checker for ``framing`` vectors (``vectors/framing.json``): both framings' plaintexts.
+"""Checker for ``framing`` vectors (``data/framing.json``): both framings' plaintexts.
 
 A case names its ``framing`` (``"native"`` or ``"whatsapp"``, with
 ``max_padding`` for the latter, default 16) and its ``plane``

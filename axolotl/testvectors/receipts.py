@@ -1,4 +1,4 @@
-"""Checker for ``retry_receipt`` vectors (``vectors/retry_receipts.json``).
+"""Checker for ``retry_receipt`` vectors (``data/retry_receipts.json``).
 
 A valid case gives a receipt's fields, its node text and its protobuf bytes.
 The checker

@@ -1,4 +1,4 @@
-"""Checker for ``wire_message`` vectors (``vectors/wire_messages.json``).
+"""Checker for ``wire_message`` vectors (``data/wire_messages.json``).
 
 A valid case gives a message's fields and its exact ``serialized`` bytes. The
 checker

@@ -1,4 +1,4 @@
-"""Rebuild ``vectors/framing.json`` deterministically: both framings' plaintexts.
+"""Rebuild ``axolotl/testvectors/data/framing.json``: both framings' plaintexts, deterministically.
 
 Run: ``.venv/bin/python vectors/generators/gen_framing.py [--check]``
 
@@ -27,10 +27,11 @@ from axolotl.keys import generate_identity_key_pair  # noqa: E402
 from axolotl.rng import DeterministicRng  # noqa: E402
 from axolotl.session import create_sender_key_distribution  # noqa: E402
 from axolotl.store.memory import MemoryStore  # noqa: E402
+from axolotl.testvectors import default_vector_dir  # noqa: E402
 from axolotl.testvectors.framing import check  # noqa: E402
-from axolotl.testvectors.transcripts import RecordingRng  # noqa: E402
+from vectors.generators.recording import RecordingRng  # noqa: E402
 
-OUT = ROOT / "vectors" / "framing.json"
+OUT = default_vector_dir() / "framing.json"
 GROUP = "120363000000000001@g.us"
 
 Json = dict[str, Any]

@@ -1,4 +1,4 @@
-"""Rebuild ``vectors/retry_receipts.json`` deterministically.
+"""Rebuild ``retry_receipts.json`` (in ``axolotl/testvectors/data/``) deterministically.
 
 Run: ``.venv/bin/python vectors/generators/gen_retry_receipts.py``
 
@@ -26,9 +26,10 @@ from axolotl.receipts import (  # noqa: E402
     RetryReason,
 )
 from axolotl.rng import DeterministicRng  # noqa: E402
+from axolotl.testvectors import default_vector_dir  # noqa: E402
 from axolotl.testvectors.receipts import check  # noqa: E402
 
-OUT = ROOT / "vectors" / "retry_receipts.json"
+OUT = default_vector_dir() / "retry_receipts.json"
 
 
 def _bundle(rng: DeterministicRng, *, pre_key: bool, device_identity: bytes | None) -> KeyBundle:

@@ -1,9 +1,9 @@
-"""Rebuild the transcript vectors ``vectors/transcript_*.json`` from their seeds.
+"""Rebuild the transcript vectors ``axolotl/testvectors/data/transcript_*.json`` from their seeds.
 
 Run: ``.venv/bin/python vectors/generators/gen_transcripts.py [--check]``
 
 Each conversation below is a script of steps run through
-:class:`axolotl.testvectors.transcripts.TranscriptBuilder`: every party draws
+:class:`~vectors.generators.recording.TranscriptBuilder`: every party draws
 from its own ``DeterministicRng(f"{seed}/{party}")`` through a recording rng,
 so the same seed always gives the same file. Each finished transcript is
 replayed with the ``transcript`` checker before it is written. ``--check``
@@ -23,11 +23,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from axolotl.framing import conversation  # noqa: E402
-from axolotl.testvectors.transcripts import TranscriptBuilder, check  # noqa: E402
+from axolotl.testvectors import default_vector_dir  # noqa: E402
+from axolotl.testvectors.transcripts import check  # noqa: E402
+from vectors.generators.recording import TranscriptBuilder  # noqa: E402
 
 Json = dict[str, Any]
 
-VECTOR_DIR = ROOT / "vectors"
+VECTOR_DIR = default_vector_dir()
 GENERATOR = "vectors/generators/gen_transcripts.py"
 T0 = 1_700_000_000_000
 GROUP = "120363000000000001@g.us"
@@ -435,7 +437,7 @@ def main(argv: list[str]) -> int:
             path.write_text(text)
             print(f"wrote {path.relative_to(ROOT)}")
     for filename in stale:
-        print(f"stale: vectors/{filename} differs from a fresh generation")
+        print(f"stale: {(VECTOR_DIR / filename).relative_to(ROOT)} differs from a fresh generation")
     return 1 if stale else 0
 
 

@@ -1,4 +1,4 @@
-"""Rebuild vectors/wire_messages.json (kind ``wire_message``) deterministically.
+"""Rebuild axolotl/testvectors/data/wire_messages.json (kind ``wire_message``) deterministically.
 
 Usage: python vectors/generators/gen_wire_messages.py
 
@@ -25,6 +25,7 @@ from axolotl.crypto.cipher import hmac_sha256  # noqa: E402
 from axolotl.crypto.curve import KeyPair, PublicKey  # noqa: E402
 from axolotl.crypto.kdf import derive_message_keys  # noqa: E402
 from axolotl.rng import DeterministicRng  # noqa: E402
+from axolotl.testvectors import default_vector_dir  # noqa: E402
 from axolotl.testvectors.wire import check  # noqa: E402
 from axolotl.wire import (  # noqa: E402
     PreKeySignalMessage,
@@ -33,7 +34,7 @@ from axolotl.wire import (  # noqa: E402
     SignalMessage,
 )
 
-OUT = ROOT / "vectors" / "wire_messages.json"
+OUT = default_vector_dir() / "wire_messages.json"
 Case = dict[str, Any]
 
 

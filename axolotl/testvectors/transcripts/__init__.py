@@ -12,8 +12,9 @@ for a party on the WhatsApp framing, its envelopes as message stanzas too).
 recorded draws of the step being run (a draw of another size, a missing or a
 left-over draw is a mismatch), so the replay recomputes every key, MAC,
 signature and ciphertext from the recorded inputs and compares byte for
-byte. :class:`TranscriptBuilder` runs the same step code in recording mode
-for the generators in ``vectors/generators/``.
+byte. The generators in ``vectors/generators/`` of the source tree record
+transcripts by running the same step code with recording rngs of their own
+(``vectors/generators/recording.py``: none of that ships).
 
 A transcript that cannot be read (unknown op, a field that is not hex, a
 missing input, a reference to a party never created) raises
@@ -22,8 +23,8 @@ missing input, a reference to a party never created) raises
 What lives where:
 
 ``draws``
-    :class:`Draw`, :class:`RecordingRng` and the parties' rng that records
-    or replays a step's draws.
+    :class:`Draw` and the parties' rng (:class:`~.draws.PartyRng`; the
+    replaying :class:`~.draws.StepRng`).
 ``steps``
     The parties of a run, typed reading of a step's inputs and the retry
     layer's actions as JSON.
@@ -36,8 +37,6 @@ What lives where:
 ``replay``
     :func:`check` and the comparison of a step's result with its ``expect``
     (:data:`HEX_FIELDS` byte for byte).
-``builder``
-    :class:`TranscriptBuilder`, which records a transcript for a generator.
 
 The scripted conversations themselves are in
 ``vectors/generators/gen_transcripts.py``.
@@ -45,9 +44,8 @@ The scripted conversations themselves are in
 
 from __future__ import annotations
 
-from axolotl.testvectors.transcripts.builder import TranscriptBuilder
-from axolotl.testvectors.transcripts.draws import Draw, RecordingRng
+from axolotl.testvectors.transcripts.draws import Draw
 from axolotl.testvectors.transcripts.ops import OPS
 from axolotl.testvectors.transcripts.replay import HEX_FIELDS, check
 
-__all__ = ["Draw", "RecordingRng", "TranscriptBuilder", "check", "OPS", "HEX_FIELDS"]
+__all__ = ["Draw", "check", "OPS", "HEX_FIELDS"]

@@ -1,24 +1,24 @@
-"""A transcript's randomness: the draw log, the recording rng and the replaying rng.
+"""A transcript's randomness: the draw log and the rng a party holds during a step.
 
-:class:`RecordingRng` wraps a real source and logs every ``rng(n)`` call as
-a :class:`Draw` (size, bytes and the library call path that drew them).
-:class:`StepRng` is the rng a transcript party holds: it records through a
-:class:`RecordingRng` when a generator builds a transcript, and serves the
-recorded draws of the current step when :func:`~axolotl.testvectors.transcripts.check`
-replays one, raising :class:`~axolotl.testvectors.VectorMismatch` on a draw
-of another size, a missing draw or a left-over draw.
+A :class:`Draw` is one recorded ``rng(n)`` call (size, bytes and the library
+call path that drew them). A transcript party holds a :class:`PartyRng`:
+:class:`StepRng` when :func:`~axolotl.testvectors.transcripts.check`
+replays, serving the recorded draws of the current step and raising
+:class:`~axolotl.testvectors.VectorMismatch` on a draw of another size, a
+missing draw or a left-over draw. The generators in ``vectors/generators/``
+of the source tree bring their own recording :class:`PartyRng` (through
+:class:`~axolotl.testvectors.transcripts.steps.World`), so nothing that
+makes vectors ships with the package.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from axolotl.rng import Rng
 from axolotl.testvectors import VectorMismatch
 
-__all__ = ["Json", "Draw", "RecordingRng", "StepRng"]
+__all__ = ["Json", "Draw", "PartyRng", "StepRng"]
 
 Json = dict[str, Any]
 
@@ -42,71 +42,36 @@ class Draw:
         return {"n": self.n, "hex": self.data.hex(), "use": self.use}
 
 
-_SKIP_FRAMES = ("<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "__call__")
+class PartyRng(Protocol):
+    """The rng of a transcript party: an :data:`~axolotl.rng.Rng` that works step by step.
 
-
-def _call_path() -> str:
-    """The ``axolotl`` functions on the stack that led to a draw, outermost first.
-
-    The recorder's own frames (innermost) and the transcript runner's
-    (outermost) are left out, as are comprehension frames.
-    """
-    names: list[str] = []
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(
-        "axolotl.testvectors"
-    ):
-        frame = frame.f_back  # type: ignore[assignment]
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module.startswith("axolotl.testvectors") or not module.startswith("axolotl."):
-            break
-        if frame.f_code.co_name not in _SKIP_FRAMES:
-            names.append(getattr(frame.f_code, "co_qualname", frame.f_code.co_name))
-        frame = frame.f_back  # type: ignore[assignment]
-    names.reverse()
-    return ">".join(names)
-
-
-class RecordingRng:
-    """An :data:`~axolotl.rng.Rng` that logs every call: size, bytes and who drew.
-
-    Args:
-        source: where the bytes come from (a
-            :class:`~axolotl.rng.DeterministicRng` for vectors).
+    ``begin`` starts a step (a replaying rng is handed the step's recorded
+    draws, a recording one gets an empty list), ``end`` finishes it and
+    returns the draws made during it (none when replaying).
     """
 
-    __slots__ = ("_source", "draws")
+    def __call__(self, n: int) -> bytes: ...
 
-    def __init__(self, source: Rng) -> None:
-        self._source = source
-        self.draws: list[Draw] = []
+    def begin(self, where: str, draws: list[Draw]) -> None: ...
 
-    def __call__(self, n: int) -> bytes:
-        data = self._source(n)
-        self.draws.append(Draw(n, data, _call_path()))
-        return data
-
-    def take(self) -> list[Draw]:
-        """The draws logged since the last call, and forget them."""
-        out, self.draws = self.draws, []
-        return out
+    def end(self) -> list[Draw]: ...
 
 
 class StepRng:
-    """A party's rng: records (generating) or serves the current step's draws (replaying)."""
+    """A replaying party's rng: serves the current step's recorded draws, in order.
 
-    __slots__ = ("_party", "_queue", "_recorder", "_where")
+    Args:
+        party: the party's step key (for messages).
+    """
 
-    def __init__(self, party: str, source: Rng | None) -> None:
+    __slots__ = ("_party", "_queue", "_where")
+
+    def __init__(self, party: str) -> None:
         self._party = party
-        self._recorder = RecordingRng(source) if source is not None else None
         self._queue: list[Draw] = []
         self._where = ""
 
     def __call__(self, n: int) -> bytes:
-        if self._recorder is not None:
-            return self._recorder(n)
         if not self._queue:
             raise VectorMismatch(
                 self._where,
@@ -120,18 +85,16 @@ class StepRng:
         return draw.data
 
     def begin(self, where: str, draws: list[Draw]) -> None:
-        """Start a step: when replaying, serve ``draws`` in order (``where`` names the step)."""
+        """Start a step: serve ``draws`` in order (``where`` names the step)."""
         self._where = where
         self._queue = list(draws)
 
     def end(self) -> list[Draw]:
-        """Finish a step: the draws recorded during it (empty when replaying).
+        """Finish a step; a replaying rng returns no draws of its own.
 
         Raises:
-            VectorMismatch: replaying, and the step left recorded draws unused.
+            VectorMismatch: the step left recorded draws unused.
         """
-        if self._recorder is not None:
-            return self._recorder.take()
         if self._queue:
             raise VectorMismatch(
                 self._where,

@@ -8,8 +8,9 @@ what the call produced as JSON. :data:`OPS` maps each ``op`` name to its
 function and its input fields. :func:`run_step` checks a step's shape, hands
 the acting party's rng the recorded draws (replaying) or lets it record
 (generating), runs the op and returns what it produced with the draws made;
-both :func:`~axolotl.testvectors.transcripts.check` and
-:class:`~axolotl.testvectors.transcripts.TranscriptBuilder` go through it.
+both :func:`~axolotl.testvectors.transcripts.check` and the transcript
+generator's builder (``vectors/generators/recording.py`` in the source tree)
+go through it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from axolotl.keys import (
 from axolotl.receipts import IncomingRetryReceipt, Node
 from axolotl.retry import RetryLayer
 from axolotl.retry.events import Action, DeliveryReceipt, Transmit
-from axolotl.rng import DeterministicRng
 from axolotl.session import (
     create_sender_key_distribution,
     decrypt_message,
@@ -41,7 +41,7 @@ from axolotl.session import (
 )
 from axolotl.store.memory import MemoryStore
 from axolotl.testvectors import MalformedVector, VectorMismatch
-from axolotl.testvectors.transcripts.draws import Draw, Json, StepRng
+from axolotl.testvectors.transcripts.draws import Draw, Json, PartyRng, StepRng
 from axolotl.testvectors.transcripts.stanzas import check_delivered, on_stanzas, stanzas_json
 from axolotl.testvectors.transcripts.steps import Args, Party, World, actions_json, read_draws
 from axolotl.wire import SenderKeyDistributionMessage
@@ -54,12 +54,12 @@ _COMMON = frozenset({"step", "op", "party", "draws", "expect", "note"})
 # -- the ops ---------------------------------------------------------------------------
 
 
-def _new_party_rng(a: Args) -> StepRng:
+def _new_party_rng(a: Args) -> PartyRng:
     key = a.get("party", str)
     if key in a.world.parties:
         raise a.bad("party", f"{key!r} was created already")
-    seed = a.world.seed
-    return StepRng(key, DeterministicRng(f"{seed}/{key}") if seed is not None else None)
+    recorder = a.world.recorder
+    return StepRng(key) if recorder is None else recorder(key)
 
 
 def _op_create_party(a: Args) -> Json:
@@ -303,7 +303,7 @@ def run_step(world: World, step: object, index: int) -> tuple[Json, list[Draw], 
     unknown = set(step) - _COMMON - op.inputs
     if unknown:
         raise args.bad(sorted(unknown)[0], f"is not an input of {op_name}")
-    replaying = world.seed is None
+    replaying = world.recorder is None
     recorded = read_draws(args) if replaying else []
     if op_name == "create_party":
         rng = args.new_rng = _new_party_rng(args)

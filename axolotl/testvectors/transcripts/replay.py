@@ -86,7 +86,7 @@ def check(case: Json) -> None:
     steps = case.get("steps")
     if not isinstance(steps, list) or not steps:
         raise MalformedVector("steps", "must be a non-empty list")
-    world = World(seed=None)
+    world = World()
     for index, step in enumerate(steps, 1):
         produced, _, where = run_step(world, step, index)
         want = step.get("expect")

@@ -11,6 +11,7 @@ the retry layer's actions in the transcript's JSON form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,7 @@ from axolotl.retry.events import (
 from axolotl.retry.policy import Priority
 from axolotl.store.memory import MemoryStore
 from axolotl.testvectors import MalformedVector
-from axolotl.testvectors.transcripts.draws import Draw, Json, StepRng
+from axolotl.testvectors.transcripts.draws import Draw, Json, PartyRng
 from axolotl.wire import MessageType
 
 __all__ = ["Party", "World", "Args", "read_draws", "actions_json"]
@@ -49,16 +50,23 @@ class Party:
 
     key: str
     address: ProtocolAddress
-    rng: StepRng
+    rng: PartyRng
     store: MemoryStore
     layer: RetryLayer | None = None
 
 
 @dataclass(slots=True)
 class World:
-    """The parties of a transcript being run, by step key."""
+    """The parties of a transcript being run, by step key.
 
-    seed: str | None  # None: replaying
+    Attributes:
+        recorder: makes the rng of a new party (from its step key) when a
+            generator records a transcript; None when replaying one, where
+            every party gets a :class:`~axolotl.testvectors.transcripts.draws.StepRng`.
+        parties: the parties created so far.
+    """
+
+    recorder: Callable[[str], PartyRng] | None = None
     parties: dict[str, Party] = field(default_factory=dict)
 
     def key_of(self, address: ProtocolAddress) -> str:
@@ -76,7 +84,7 @@ class Args:
         self.world = world
         self.step = step
         self.where = where
-        self.new_rng: StepRng | None = None  # set for create_party
+        self.new_rng: PartyRng | None = None  # set for create_party
 
     def bad(self, key: str, why: str) -> MalformedVector:
         return MalformedVector(self.where, f"field {key!r} {why}")

@@ -1,0 +1,1 @@
+"""The generators of our own vector files and their recording helpers (``recording``)."""
