@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,17 @@ def test_every_file_has_provenance_and_a_generator_or_source() -> None:
         gen = prov.get("generator")
         if gen:
             assert (ROOT / gen).is_file(), f"{path.name}: generator {gen} missing"
+
+
+@pytest.mark.parametrize(
+    ("generator", "file"),
+    [
+        ("gen_retry_receipts.py", "retry_receipts.json"),
+        ("gen_wire_messages.py", "wire_messages.json"),
+    ],
+)
+def test_a_generated_file_equals_a_fresh_generation(generator: str, file: str) -> None:
+    root = Path(__file__).resolve().parents[1]
+    gen = runpy.run_path(str(root / "vectors" / "generators" / generator))
+    committed = (default_vector_dir() / file).read_text()
+    assert gen["render"]() == committed, f"run .venv/bin/python vectors/generators/{generator}"
