@@ -16,6 +16,11 @@ on them without parsing messages.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: address.py raises UsageError from here
+    from axolotl.address import ProtocolAddress
+
 __all__ = [
     "AxolotlError",
     "UsageError",
@@ -65,7 +70,28 @@ class IllegalTransition(UsageError):
 
 
 class RemoteError(AxolotlError):
-    """Data from a peer is malformed, unauthentic or out of place."""
+    """Data from a peer is wrong (malformed, unauthenticated, out of range).
+
+    Attributes:
+        address: the peer device it came from, where the layer that raised
+            it knows one (the session ciphers set it on every decrypt error;
+            ``None`` for a parser that reads bytes alone).
+        message_id: the message it is about, where known (the retry layer
+            sets it on what it lets out).
+    """
+
+    address: ProtocolAddress | None = None
+    message_id: str | None = None
+
+    def about(
+        self, address: ProtocolAddress | None = None, message_id: str | None = None
+    ) -> RemoteError:
+        """Fill in what the error is about where it is not known yet; returns ``self``."""
+        if self.address is None and address is not None:
+            self.address = address
+        if self.message_id is None and message_id is not None:
+            self.message_id = message_id
+        return self
 
 
 class DecodeError(RemoteError):
@@ -106,7 +132,16 @@ class InvalidMessage(RemoteError):
 
 
 class BadMac(InvalidMessage):
-    """A message authentication code does not match (the classic "Bad MAC")."""
+    """A message authentication code does not match (the classic "Bad MAC").
+
+    Attributes:
+        counter: the message counter (or sender-key iteration) whose MAC failed,
+            when the message got that far (``None`` otherwise).
+    """
+
+    def __init__(self, message: str, counter: int | None = None) -> None:
+        super().__init__(message)
+        self.counter = counter
 
 
 class DuplicateMessage(RemoteError):
@@ -149,10 +184,10 @@ class NoSession(RemoteError):
     """No session exists for the address (or none could decrypt).
 
     Attributes:
-        address: the remote address, as ``"name.device"``.
+        address: the remote device.
     """
 
-    def __init__(self, message: str, address: str = "") -> None:
+    def __init__(self, message: str, address: ProtocolAddress | None = None) -> None:
         super().__init__(message)
         self.address = address
 
@@ -165,10 +200,10 @@ class UntrustedIdentity(RemoteError):
     """The peer's identity key changed and the trust policy did not accept it.
 
     Attributes:
-        address: the remote address, as ``"name.device"``.
+        address: the remote device.
     """
 
-    def __init__(self, message: str, address: str = "") -> None:
+    def __init__(self, message: str, address: ProtocolAddress | None = None) -> None:
         super().__init__(message)
         self.address = address
 

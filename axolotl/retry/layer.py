@@ -9,10 +9,11 @@ call :meth:`RetryLayer.tick` by the time the last :class:`WakeAt` names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 
 from axolotl.address import ProtocolAddress
-from axolotl.errors import UsageError
+from axolotl.errors import RemoteError, UsageError
 from axolotl.framing import Framing, NativeFraming
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt
@@ -47,6 +48,16 @@ _FRAMING_METHODS = (
     "encode_group",
     "decode_group",
 )
+
+
+@contextlib.contextmanager
+def _about(device: ProtocolAddress | None = None, message_id: str | None = None) -> Iterator[None]:
+    """A RemoteError the call lets out names the device and message it is about."""
+    try:
+        yield
+    except RemoteError as exc:
+        exc.about(device, message_id)
+        raise
 
 
 class RetryLayer:
@@ -170,7 +181,7 @@ class RetryLayer:
         """
         out = Collected()
         ctx = self._ctx
-        with ctx.store.transaction():
+        with ctx.store.transaction(), _about(message_id=message_id):
             at = clock.read(ctx, now_ms)
             sender.send(
                 ctx, list(recipients), message_id, plaintext, now_ms, at.ms, group, priority, out
@@ -206,7 +217,7 @@ class RetryLayer:
             InvalidSignature: an attached bundle's signature does not verify.
         """
         out = Collected()
-        with self._ctx.store.transaction():
+        with self._ctx.store.transaction(), _about(device, receipt.message_id):
             at = clock.read(self._ctx, now_ms)
             if isinstance(receipt, DeliveryReceipt):
                 sender.on_delivery_receipt(self._ctx, receipt)
@@ -236,7 +247,7 @@ class RetryLayer:
         if bundle is not None and not isinstance(bundle, PreKeyBundle):
             raise UsageError(f"expected a PreKeyBundle or None, got {type(bundle).__name__}")
         out = Collected()
-        with self._ctx.store.transaction():
+        with self._ctx.store.transaction(), _about(device):
             at = clock.read(self._ctx, now_ms)
             sender.on_bundle(self._ctx, device, bundle, at.ms, out)
             return self._finish(out, at)

@@ -22,6 +22,7 @@ from axolotl.errors import (
     FutureMessage,
     InvalidMessage,
     NoSession,
+    RemoteError,
 )
 from axolotl.rng import Rng, default_rng
 from axolotl.session.builder import state_from_prekey_message
@@ -90,7 +91,7 @@ class DecryptedMessage:
 def _load(store: ProtocolStore, address: ProtocolAddress) -> bytes:
     data = store.load_session(address)
     if data is None:
-        raise NoSession(f"no session with {address}", str(address))
+        raise NoSession(f"no session with {address}", address)
     return data
 
 
@@ -108,7 +109,7 @@ def encrypt(
         record = load_record(_load(store, address))
         state = record.current
         if state is None:
-            raise NoSession(f"no current session with {address}", str(address))
+            raise NoSession(f"no current session with {address}", address)
         counter, seed = next_sending_seed(state.sender_chain)
         cipher_key, mac_key, iv = derive_message_keys(seed)
         message = SignalMessage.create(
@@ -157,7 +158,7 @@ def _trial_decrypt(
     """
     states = record.states()
     if not states:
-        raise NoSession(f"no session with {address}", str(address))
+        raise NoSession(f"no session with {address}", address)
     key = message.ratchet_key
     with_chain: list[tuple[SessionState, ReceiverChain | None]] = []
     without: list[tuple[SessionState, ReceiverChain | None]] = []
@@ -221,7 +222,25 @@ def decrypt_message(
         InvalidKeyId: a prekey message names a prekey we do not have.
         UntrustedIdentity: a prekey message carries a refused identity key.
         InvalidVersion, DecodeError, InvalidKey: malformed bytes.
+
+        Every one of them names ``address`` (``RemoteError.address``).
     """
+    try:
+        return _decrypt_message(store, address, message_type, body, trust, rng, config)
+    except RemoteError as exc:
+        exc.about(address)
+        raise
+
+
+def _decrypt_message(
+    store: ProtocolStore,
+    address: ProtocolAddress,
+    message_type: int,
+    body: bytes,
+    trust: TrustPolicy,
+    rng: Rng,
+    config: SessionConfig,
+) -> DecryptedMessage:
     if message_type == MessageType.SIGNAL:
         signal = SignalMessage.parse(body)
         with store.transaction():

@@ -28,6 +28,7 @@ from axolotl.errors import (
     FutureMessage,
     InvalidKey,
     NoSenderKey,
+    RemoteError,
 )
 from axolotl.rng import Rng, default_rng
 from axolotl.session._cache import RecordCache
@@ -291,7 +292,7 @@ def group_encrypt(
         record = _load(store, group_id, sender)
         state = record.states[0] if record.states else None
         if state is None or state.signing_private is None:
-            raise NoSenderKey(f"no own sender key for group {group_id!r}", str(sender))
+            raise NoSenderKey(f"no own sender key for group {group_id!r}", sender)
         iteration, seed = state.next_seed()
         iv, key = sender_message_keys(seed)
         message = SenderKeyMessage.create(
@@ -322,14 +323,26 @@ def group_decrypt(
         FutureMessage: the iteration lies beyond ``config.max_skip``.
         InvalidMessage: bad padding.
         DecodeError, InvalidVersion: malformed bytes.
+
+        Every one of them names ``sender`` (``RemoteError.address``).
     """
+    try:
+        return _group_decrypt(store, group_id, sender, body, config)
+    except RemoteError as exc:
+        exc.about(sender)
+        raise
+
+
+def _group_decrypt(
+    store: ProtocolStore, group_id: str, sender: ProtocolAddress, body: bytes, config: SessionConfig
+) -> bytes:
     message = SenderKeyMessage.parse(body)
     with store.transaction():
         record = _load(store, group_id, sender)
         state = record.state_for(message.key_id)
         if state is None:
             raise NoSenderKey(
-                f"no sender key {message.key_id} of {sender} for group {group_id!r}", str(sender)
+                f"no sender key {message.key_id} of {sender} for group {group_id!r}", sender
             )
         message.verify_signature(state.signing_key)
         iv, key = sender_message_keys(state.seed_for(message.iteration, config))

@@ -43,4 +43,4 @@ def check_identity(
     stored = store.get_identity(address)
     if stored is None or stored == key or policy(address, stored, key):
         return
-    raise UntrustedIdentity(f"identity key of {address} changed and was not accepted", str(address))
+    raise UntrustedIdentity(f"identity key of {address} changed and was not accepted", address)

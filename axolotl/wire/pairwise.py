@@ -164,7 +164,7 @@ class SignalMessage:
         unsigned, theirs = self.serialized[:-MAC_LENGTH], self.serialized[-MAC_LENGTH:]
         ours = _mac(mac_key, sender_identity, receiver_identity, unsigned)
         if not constant_time_equal(ours, theirs):
-            raise BadMac(f"SignalMessage MAC does not match (counter {self.counter})")
+            raise BadMac(f"SignalMessage MAC does not match (counter {self.counter})", self.counter)
 
 
 def _check_signal_fields(
