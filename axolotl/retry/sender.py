@@ -12,7 +12,6 @@ at most once per device per window, through the identity trust policy.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import NamedTuple
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
@@ -43,12 +42,13 @@ from axolotl.retry.records import (
     save_handover,
 )
 from axolotl.session import (
+    SessionSummary,
     create_sender_key_distribution,
+    current_session,
     encrypt,
     group_encrypt,
     process_prekey_bundle,
 )
-from axolotl.session.state import SessionRecord
 from axolotl.wire import MessageType
 
 __all__ = [
@@ -241,27 +241,6 @@ def _bundle_from_keys(
     )
 
 
-class _Session(NamedTuple):
-    """What a receipt is judged against: the current session with the device."""
-
-    base_key: bytes = b""
-    registration_id: int | None = None
-    sending_chain: bytes = b""
-    """Our current sending ratchet key (raw 32 bytes)."""
-
-
-def _session(ctx: Context, device: ProtocolAddress) -> _Session:
-    """The current session's base key, remote registration id and sending chain, or empty."""
-    data = ctx.store.load_session(device)
-    if data is None:
-        return _Session()
-    current = SessionRecord.deserialize(data).current
-    if current is None:
-        return _Session()
-    chain = current.sender_chain.ratchet_key_pair.public_key.raw
-    return _Session(current.alice_base_key, current.remote_registration_id, chain)
-
-
 _REPAIR_REASONS = frozenset(
     {RetryReason.NO_SESSION, RetryReason.INVALID_KEY_ID, RetryReason.INVALID_SESSION}
 )
@@ -275,7 +254,7 @@ def _repair(
     ds: DeviceState,
     now_ms: int,
     accepted: bool,
-    session: _Session,
+    session: SessionSummary | None,
     device_record: incarnation.DeviceIncarnation,
 ) -> str:
     """Rebuild the session from the receipt's bundle when the receipt says it is broken.
@@ -297,11 +276,16 @@ def _repair(
         no keys (the resend waits for the device's bundle,
         :mod:`axolotl.retry.bundles`); ``""`` when the session stays.
     """
-    base_key, registration_id, chain = session
+    base_key = session.base_key if session is not None else b""
+    chain = session.sending_chain if session is not None else b""
     reasons = []
-    if registration_id is None:
+    if session is None:
         reasons.append("no session")
-    elif accepted and registration_id and registration_id != receipt.registration_id:
+    elif (
+        accepted
+        and session.remote_registration_id
+        and session.remote_registration_id != receipt.registration_id
+    ):
         reasons.append("registration id changed")
     # The ratchet-key guard (Signal's): a receipt about a transmission on an
     # older sending chain than ours now is stale -- the session has moved on
@@ -373,14 +357,14 @@ def on_retry_receipt(
     """
     entry = _load(ctx, receipt.message_id)
     ds = entry.device(device) if entry is not None else None
-    session = _Session()
+    session: SessionSummary | None = None
     changed, accepted = False, True
     device_record = loaded = incarnation.DeviceIncarnation()
     if ds is not None:
-        session = _session(ctx, device)
+        session = current_session(ctx.store, device)
         device_record = incarnation.load(ctx, device)
         loaded = replace(device_record)
-        known = ds.registration_id or session.registration_id or 0
+        known = ds.registration_id or (session.remote_registration_id if session else 0)
         changed = bool(known) and receipt.registration_id != known
         accepted = not changed or incarnation.accepts(
             device_record, receipt.registration_id, known, now_ms, ctx.policy.rebuild_window_ms
@@ -434,7 +418,9 @@ def on_retry_receipt(
         _save(ctx, entry)
         bundles.wait(ctx, device, receipt.message_id, receipt.count, now_ms, entry.priority, out)
         return
-    _resend(ctx, entry, ds, device, receipt.count, now_ms, out, receipt.registration_id)
+    if repair == "rebuilt":
+        session = current_session(ctx.store, device)
+    _resend(ctx, entry, ds, device, receipt.count, now_ms, out, session, receipt.registration_id)
     if repair == "rebuilt":
         # The keys came with this receipt: whatever waited for a bundle of
         # this device goes out on the new session now.
@@ -452,13 +438,16 @@ def _resend(
     count: int,
     now_ms: int,
     out: Collected,
+    session: SessionSummary | None,
     registration_id: int = 0,
 ) -> None:
     """Answer receipt ``count`` of ``device`` with one resend on the session as it is now.
 
-    ``registration_id``: the receipt's, recorded for the device if none is yet.
+    ``session``: that session (``None``: there is none, so nothing can be
+    resent); ``registration_id``: the receipt's, recorded for the device if
+    none is yet.
     """
-    if ctx.store.load_session(device) is None:
+    if session is None:
         log.info(
             "retry receipt %s from %s: no session and no bundle, cannot resend",
             entry.message_id,
@@ -471,7 +460,7 @@ def _resend(
     ds.receipts_answered += 1
     ds.last_count = max(ds.last_count, count)
     ds.registration_id = ds.registration_id or registration_id
-    ds.base_key_at_answer = _session(ctx, device).base_key
+    ds.base_key_at_answer = session.base_key
     ctx.stats.resends += 1
     outbox.enqueue(ctx, envelope, now_ms, out)
     _save(ctx, entry)
@@ -525,7 +514,16 @@ def _answer_waiting(ctx: Context, waiting: BundleWait, now_ms: int, out: Collect
             continue  # expired meanwhile
         if send_transition(ds.state, SendEvent.RETRY_RECEIPT).effect is Effect.IGNORE:
             continue  # confirmed meanwhile
-        _resend(ctx, entry, ds, waiting.sender, count, now_ms, out)
+        _resend(
+            ctx,
+            entry,
+            ds,
+            waiting.sender,
+            count,
+            now_ms,
+            out,
+            current_session(ctx.store, waiting.sender),
+        )
 
 
 def on_delivery_receipt(ctx: Context, receipt: DeliveryReceipt) -> None:

@@ -16,6 +16,7 @@ from axolotl.session.group import (
     process_sender_key_distribution,
 )
 from axolotl.session.state import SessionRecord
+from axolotl.session.summary import SessionSummary, current_session
 from axolotl.session.trust import TrustPolicy, accept_changed_identity, reject_changed_identity
 
 __all__ = [
@@ -24,9 +25,11 @@ __all__ = [
     "DecryptedMessage",
     "SessionConfig",
     "SessionRecord",
+    "SessionSummary",
     "TrustPolicy",
     "accept_changed_identity",
     "create_sender_key_distribution",
+    "current_session",
     "decrypt",
     "decrypt_message",
     "encrypt",

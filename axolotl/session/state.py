@@ -331,3 +331,4 @@ def dump_record(record: SessionRecord) -> bytes:
     data = record.serialize()
     _cache.put(data, record)
     return data
+
