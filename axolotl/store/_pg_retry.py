@@ -27,7 +27,7 @@ from typing import Any
 
 from psycopg import sql
 
-from axolotl.store._record_args import (
+from axolotl.store._checks import (
     INT64_MAX,
     INT64_MIN,
     check_due_ms,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from axolotl.store._record_args import (
+from axolotl.store._checks import (
     INT64_MAX,
     INT64_MIN,
     check_due_ms,

@@ -75,7 +75,7 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import StorageError, UsageError
 from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_registration_id
 from axolotl.rng import Rng, default_rng
-from axolotl.store._common import check_name, check_record, check_registration_id, decode
+from axolotl.store._checks import check_name, check_record, check_registration_id, decode
 from axolotl.store._pg_connection import Conn, PgTransaction, Source, map_error, owner_lock_key
 from axolotl.store._pg_retry import PgRetryRecords
 from axolotl.store._pg_schema import (

@@ -49,7 +49,7 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import StorageError, UsageError
 from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_registration_id
 from axolotl.rng import Rng, default_rng
-from axolotl.store._common import check_name, check_record, check_registration_id, decode
+from axolotl.store._checks import check_name, check_record, check_registration_id, decode
 from axolotl.store._sql_store import Statements
 from axolotl.store._sqlite_connection import SQLiteTransaction, StrPath, connect
 from axolotl.store._sqlite_retry import SQLiteRetryRecords
