@@ -21,14 +21,15 @@ Durability choices:
   lock upgrade.
 
 The schema is versioned with ``PRAGMA user_version`` and built by the ordered
-:data:`axolotl.store.migrations.MIGRATIONS`; opening a database applies the missing ones in one
-transaction. To change the schema, append a ``Migration`` there with the next
-version number; never edit one that has shipped.
+:data:`axolotl.store.sqlite.migrations.MIGRATIONS`; opening a database applies
+the missing ones in one transaction. To change the schema, append a
+``Migration`` there with the next version number; never edit one that has
+shipped.
 
 Opening a connection and the transaction context manager are in
-:mod:`axolotl.store._sqlite_connection`. The retry layer's records
+:mod:`axolotl.store.sqlite._connection`. The retry layer's records
 (:class:`~axolotl.store.base.RetryStore`) are implemented in
-:mod:`axolotl.store._sqlite_retry`, mixed into :class:`SQLiteStore`; they
+:mod:`axolotl.store.sqlite._retry_records`, mixed into :class:`SQLiteStore`; they
 share its connection and transactions. The methods this store shares with
 the PostgreSQL store are in :mod:`axolotl.store._sql_store`; this module
 gives them their SQL and driver, and keeps its own hot paths (loading and
@@ -51,9 +52,9 @@ from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_r
 from axolotl.rng import Rng, default_rng
 from axolotl.store._checks import check_name, check_record, check_registration_id, decode
 from axolotl.store._sql_store import Statements
-from axolotl.store._sqlite_connection import SQLiteTransaction, StrPath, connect
-from axolotl.store._sqlite_retry import SQLiteRetryRecords
-from axolotl.store.migrations import (
+from axolotl.store.sqlite._connection import SQLiteTransaction, StrPath, connect
+from axolotl.store.sqlite._retry_records import SQLiteRetryRecords
+from axolotl.store.sqlite.migrations import (
     DB_ERRORS,
     MIGRATIONS,
     immediate,

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
 from axolotl.errors import StorageError
-from axolotl.store.migrations import APPLICATION_ID, DB_ERRORS, storage_error
+from axolotl.store.sqlite.migrations import APPLICATION_ID, DB_ERRORS, storage_error
 
 if TYPE_CHECKING:
     from axolotl.store.sqlite import SQLiteStore

@@ -159,7 +159,7 @@ def immediate(conn: sqlite3.Connection) -> Iterator[None]:
     Any exception leaving the block (``KeyboardInterrupt`` included) rolls the
     transaction back, if SQLite has not already, and is re-raised. For opening
     a database; a store's own transactions are
-    :class:`~axolotl.store._sqlite_connection.SQLiteTransaction`.
+    :class:`~axolotl.store.sqlite._connection.SQLiteTransaction`.
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
