@@ -23,8 +23,7 @@ from axolotl.store.base import (
     advance_pre_key_counter,
 )
 from axolotl.store.memory import MemoryStore
-from axolotl.store.sqlite._store import SQLiteStore
-from axolotl.store.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION, Migration
+from axolotl.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Migration, SQLiteStore
 
 if TYPE_CHECKING:
     from axolotl.store.postgres import PostgresStore as PostgresStore

@@ -1,31 +1,56 @@
-"""The SQLite store's connection: opening it with its pragmas, and transactions.
+"""The SQLite store's connection: opening it with its pragmas, errors, and transactions.
 
-Private to :mod:`axolotl.store.sqlite` (see there for the durability choices).
+Private to :mod:`axolotl.store.sqlite` (see :mod:`axolotl.store.sqlite._store`
+for the durability choices).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from axolotl.errors import StorageError
-from axolotl.store.sqlite.migrations import APPLICATION_ID, DB_ERRORS, storage_error
 
-if TYPE_CHECKING:
-    from axolotl.store.sqlite import SQLiteStore
-
-__all__ = ["StrPath", "SQLiteTransaction", "connect"]
+__all__ = [
+    "APPLICATION_ID",
+    "DB_ERRORS",
+    "SQLiteTransaction",
+    "StrPath",
+    "connect",
+    "immediate",
+    "rollback_quietly",
+    "storage_error",
+]
 
 StrPath = str | os.PathLike[str]
+
+APPLICATION_ID: Final = 0x41584F4C
+"""``PRAGMA application_id`` of our databases ("AXOL"), to refuse other SQLite files."""
+
+# What the sqlite3 module raises besides sqlite3.Error for values it cannot
+# bind (an int past 64 bits, a str with lone surrogates).
+DB_ERRORS: Final = (sqlite3.Error, OverflowError, UnicodeError)
 
 _BUSY_TIMEOUT_S: Final = 5.0
 
 
+def storage_error(operation: str, exc: BaseException) -> StorageError:
+    """The StorageError for ``exc``, raised by SQLite during ``operation``."""
+    return StorageError(f"sqlite store: {operation} failed: {type(exc).__name__}: {exc}")
+
+
 def connect(path: StrPath, *, must_exist: bool, synchronous: str) -> tuple[sqlite3.Connection, str]:
-    """Open ``path``, set the pragmas; return the connection and the journal mode."""
+    """Open ``path``, set the pragmas; return the connection and the journal mode.
+
+    Raises:
+        StorageError: there is no database at ``path`` (with ``must_exist``),
+            it belongs to another application, or SQLite failed.
+    """
     target = os.fspath(path)
     try:
         if must_exist and target != ":memory:":
@@ -54,30 +79,65 @@ def connect(path: StrPath, *, must_exist: bool, synchronous: str) -> tuple[sqlit
     return conn, str(row[0]).lower() if row else "unknown"
 
 
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """One ``BEGIN IMMEDIATE`` ... ``COMMIT`` on an autocommit connection.
+
+    Any exception leaving the block (``KeyboardInterrupt`` included) rolls the
+    transaction back, if SQLite has not already, and is re-raised. For opening
+    a database; a store's own transactions are :class:`SQLiteTransaction`.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def rollback_quietly(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction of ``conn``, if any, ignoring SQLite's errors.
+
+    For paths that are already failing or closing: the error that matters is
+    the one being raised, and SQLite rolls back by itself on close.
+    """
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except DB_ERRORS:
+        pass
+
+
 class SQLiteTransaction:
     """The context manager :meth:`SQLiteStore.transaction` returns (one per store).
 
-    Depth lives in the store, so one instance serves every nesting level:
-    the outermost block is ``BEGIN IMMEDIATE``/``COMMIT``, inner blocks are
-    savepoints named after their depth.
+    It owns the nesting depth, so one instance serves every level: the
+    outermost block is ``BEGIN IMMEDIATE``/``COMMIT``, inner blocks are
+    savepoints named after their depth. It shares the store's connection and
+    touches nothing else of the store.
+
+    Args:
+        conn: the store's connection, in autocommit mode (``isolation_level=None``).
     """
 
-    __slots__ = ("_store",)
+    __slots__ = ("_conn", "_depth")
 
-    def __init__(self, store: SQLiteStore) -> None:
-        self._store = store
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._depth = 0
 
     def __enter__(self) -> None:
-        store = self._store
-        depth = store._depth
+        depth = self._depth
         try:
             if depth == 0:
-                store._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("BEGIN IMMEDIATE")
             else:
-                store._conn.execute(f"SAVEPOINT sp{depth}")
+                self._conn.execute(f"SAVEPOINT sp{depth}")
         except DB_ERRORS as exc:
             raise storage_error("begin transaction", exc) from exc
-        store._depth = depth + 1
+        self._depth = depth + 1
 
     def __exit__(
         self,
@@ -85,10 +145,9 @@ class SQLiteTransaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        store = self._store
-        store._depth -= 1
-        depth = store._depth
-        conn = store._conn
+        self._depth -= 1
+        depth = self._depth
+        conn = self._conn
         if exc_type is None:
             try:
                 if depth == 0:
@@ -97,7 +156,7 @@ class SQLiteTransaction:
                     conn.execute(f"RELEASE sp{depth}")
             except DB_ERRORS as commit_exc:
                 if depth == 0:
-                    store._rollback_quietly()
+                    rollback_quietly(conn)
                 raise storage_error("commit transaction", commit_exc) from commit_exc
             return
         try:

@@ -31,7 +31,7 @@ from axolotl.store._checks import (
     check_value,
 )
 from axolotl.store._sql_store import SQLStore
-from axolotl.store.sqlite.migrations import DB_ERRORS, storage_error
+from axolotl.store.sqlite._connection import DB_ERRORS, storage_error
 
 __all__ = ["SQLiteRetryRecords"]
 

@@ -1,9 +1,10 @@
-"""The SQLite schema history and the code that applies it.
+"""The SQLite store's schema history and the code that applies it.
 
 The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` lists
 every step, oldest first. Opening a database applies the missing steps in one
 transaction; a database newer than the code is refused with
-:class:`~axolotl.errors.SchemaVersionError`.
+:class:`~axolotl.errors.SchemaVersionError`. (The PostgreSQL store keeps its
+own history, in :mod:`axolotl.store.postgres._migrations`.)
 
 To change the schema (new tables for the retry layer's send log, outbox,
 counters and delivered ids, say), append a :class:`Migration` with the next
@@ -13,27 +14,15 @@ field have already run it.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from axolotl.errors import SchemaVersionError, StorageError, UsageError
+from axolotl.errors import SchemaVersionError, UsageError
+from axolotl.store.sqlite._connection import APPLICATION_ID, DB_ERRORS, immediate, storage_error
 
-__all__ = [
-    "APPLICATION_ID",
-    "DB_ERRORS",
-    "MIGRATIONS",
-    "SCHEMA_VERSION",
-    "Migration",
-    "immediate",
-    "migrate",
-    "storage_error",
-]
-
-APPLICATION_ID: Final = 0x41584F4C
-"""``PRAGMA application_id`` of our databases ("AXOL"), to refuse other SQLite files."""
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "migrate"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,34 +130,6 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 """The schema version this code writes and expects."""
-
-# What the sqlite3 module raises besides sqlite3.Error for values it cannot
-# bind (an int past 64 bits, a str with lone surrogates).
-DB_ERRORS: Final = (sqlite3.Error, OverflowError, UnicodeError)
-
-
-def storage_error(operation: str, exc: BaseException) -> StorageError:
-    """The StorageError for ``exc``, raised by SQLite during ``operation``."""
-    return StorageError(f"sqlite store: {operation} failed: {type(exc).__name__}: {exc}")
-
-
-@contextlib.contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[None]:
-    """One ``BEGIN IMMEDIATE`` ... ``COMMIT`` on an autocommit connection.
-
-    Any exception leaving the block (``KeyboardInterrupt`` included) rolls the
-    transaction back, if SQLite has not already, and is re-raised. For opening
-    a database; a store's own transactions are
-    :class:`~axolotl.store.sqlite._connection.SQLiteTransaction`.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def migrate(
