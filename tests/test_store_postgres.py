@@ -23,7 +23,7 @@ from axolotl.errors import LockTimeout, SchemaVersionError, StorageError, UsageE
 from axolotl.keys import generate_identity_key_pair
 from axolotl.rng import DeterministicRng
 from axolotl.store import PostgresStore, ProtocolStore
-from axolotl.store._pg_schema import PG_SCHEMA_VERSION
+from axolotl.store.postgres._migrations import PG_SCHEMA_VERSION
 from tests.store_fixtures import (
     LOCAL_IDENTITY,
     LOCAL_REGISTRATION_ID,
@@ -210,7 +210,7 @@ def test_nul_in_a_name_is_a_storage_error(dsn: str) -> None:
 
 
 def _owner_rows(conn: Any, owner: str) -> dict[str, int]:
-    from axolotl.store._pg_schema import OWNER_TABLES
+    from axolotl.store.postgres._migrations import OWNER_TABLES
 
     return {
         t: conn.execute(f"SELECT count(*) FROM {t} WHERE owner = %s", (owner,)).fetchone()[0]

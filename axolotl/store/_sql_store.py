@@ -20,7 +20,7 @@ sender-key delete. Each store provides the driver they run on:
 
 What is left out on purpose: loading and storing sessions and sender keys
 stay written out in each store, and the retry records in each store's mixin
-(:mod:`axolotl.store.sqlite._retry_records`, :mod:`axolotl.store._pg_retry`, which
+(:mod:`axolotl.store.sqlite._retry_records`, :mod:`axolotl.store.postgres._retry_records`, which
 build on the same driver). They run at least once per message, a shared body
 would cost each call a layer, and the retry records differ where it matters
 (PostgreSQL keeps kinds and keys as UTF-8 ``BYTEA`` and counts rows itself).

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from axolotl.errors import StorageError
-from axolotl.store._pg_schema import pg_error
+from axolotl.store.postgres._migrations import pg_error
 
 if TYPE_CHECKING:
     from axolotl.store.postgres import PostgresStore

@@ -47,12 +47,12 @@ operation: thousands of stores can share a pool of a few connections). One
 store is used by one thread at a time, like the SQLite store.
 
 Schema versions are kept in ``axolotl_schema`` and applied by
-:mod:`axolotl.store._pg_schema` (a newer schema raises
+:mod:`axolotl.store.postgres._migrations` (a newer schema raises
 :class:`~axolotl.errors.SchemaVersionError`). Every :class:`psycopg.Error`
 becomes a :class:`~axolotl.errors.StorageError` naming the operation.
 
-Layout: connections and transactions are in :mod:`axolotl.store._pg_connection`,
-the retry records in :mod:`axolotl.store._pg_retry`, and the methods this
+Layout: connections and transactions are in :mod:`axolotl.store.postgres._connection`,
+the retry records in :mod:`axolotl.store.postgres._retry_records`, and the methods this
 store shares with the SQLite store in :mod:`axolotl.store._sql_store`; this
 module gives them their SQL and driver, and keeps construction, the owner's
 lock and its own hot paths (loading and storing sessions and sender keys).
@@ -76,16 +76,22 @@ from axolotl.errors import StorageError, UsageError
 from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_registration_id
 from axolotl.rng import Rng, default_rng
 from axolotl.store._checks import check_name, check_record, check_registration_id, decode
-from axolotl.store._pg_connection import Conn, PgTransaction, Source, map_error, owner_lock_key
-from axolotl.store._pg_retry import PgRetryRecords
-from axolotl.store._pg_schema import (
+from axolotl.store.postgres._connection import (
+    Conn,
+    PgTransaction,
+    Source,
+    map_error,
+    owner_lock_key,
+)
+from axolotl.store.postgres._migrations import (
     LOCK_NAMESPACE,
     OWNER_TABLES,
     PG_MIGRATIONS,
     PG_SCHEMA_VERSION,
     migrate,
 )
-from axolotl.store._pg_sql import (
+from axolotl.store.postgres._retry_records import PgRetryRecords
+from axolotl.store.postgres._sql import (
     SQL,
     SQL_GET_LOCAL,
     SQL_GET_SENDER_KEY,
