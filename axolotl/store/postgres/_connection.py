@@ -1,47 +1,62 @@
-"""The PostgreSQL store's connections and transactions.
+"""The PostgreSQL store's connections, and the typed errors of their failures.
 
-Private to :mod:`axolotl.store.postgres` (see there for the locking model).
+Private to :mod:`axolotl.store.postgres`.
 
 A store reaches the database through a :class:`Source`: its own connection
 opened from a DSN, a connection the caller passed, or a
 ``psycopg_pool.ConnectionPool`` it borrows from. Whatever the source, the store
 works on connections in autocommit mode and issues ``BEGIN`` / ``COMMIT`` /
-savepoints itself, like the SQLite store.
+savepoints itself (:mod:`axolotl.store.postgres._transaction`), like the
+SQLite store.
 """
 
 from __future__ import annotations
 
 import contextlib
-import zlib
 from collections.abc import Iterator
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import psycopg
-from psycopg import sql
+from psycopg import errors as pg_errors
 
-from axolotl.errors import StorageError
-from axolotl.store.postgres._migrations import pg_error
+from axolotl.errors import LockTimeout, StorageError
 
-if TYPE_CHECKING:
-    from axolotl.store.postgres import PostgresStore
-
-__all__ = ["Conn", "PgTransaction", "Source", "connect_dsn", "map_error", "owner_lock_key"]
+__all__ = ["Conn", "Source", "connect_dsn", "pg_error"]
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
 _CONNECT_TIMEOUT_S: Final = 10
 _IDLE: Final = psycopg.pq.TransactionStatus.IDLE
-_INERROR: Final = psycopg.pq.TransactionStatus.INERROR
+
+# Lock waits that end in an error: lock_timeout, a broken deadlock, and a
+# statement_timeout the caller may have set on the connection.
+_LOCK_ERRORS: Final = (
+    pg_errors.LockNotAvailable,
+    pg_errors.DeadlockDetected,
+    pg_errors.QueryCanceled,
+)
 
 
-def owner_lock_key(owner: str) -> int:
-    """The second key of ``owner``'s advisory lock: a signed 32-bit hash of the owner.
+def pg_error(operation: str, exc: BaseException, owner: str, timeout_ms: int) -> StorageError:
+    """The typed error for a psycopg failure during ``operation`` on ``owner``'s rows.
 
-    Two owners that share a hash only share a lock (their steps serialise);
-    nothing else follows from a collision.
+    Returns:
+        A :class:`~axolotl.errors.LockTimeout` for a lock wait that gave up
+        (``timeout_ms`` is the store's lock timeout, for the message), a
+        :class:`~axolotl.errors.StorageError` naming ``operation`` otherwise.
     """
-    return int.from_bytes(zlib.crc32(owner.encode()).to_bytes(4, "big"), "big", signed=True)
+    if isinstance(exc, _LOCK_ERRORS):
+        return LockTimeout(
+            f"postgres store: {operation} for owner {owner!r} gave up waiting for a lock "
+            f"({type(exc).__name__}: {str(exc).strip()}); another worker is holding this "
+            f"device's lock (lock timeout {timeout_ms} ms): nothing was written, retry the "
+            "step, or raise lock_timeout_ms if steps routinely take that long",
+            owner,
+            timeout_ms,
+        )
+    return StorageError(
+        f"postgres store: {operation} failed: {type(exc).__name__}: {str(exc).strip()}"
+    )
 
 
 def connect_dsn(dsn: str) -> Conn:
@@ -151,173 +166,3 @@ class Source:
         """Close the connection the store owns (a borrowed one or a pool stays open)."""
         if self._dsn is not None and self._conn is not None:
             self._conn.close()
-
-
-class PgTransaction:
-    """The context manager :meth:`PostgresStore.transaction` returns (one per store).
-
-    Depth lives in the store, so one instance serves every nesting level. The
-    outermost block borrows a connection and sends, in one round trip,
-    ``BEGIN``, the lock timeout and ``pg_advisory_xact_lock`` on the owner, so
-    a logical step holds its device's lock from its first statement to its
-    ``COMMIT``. The store's pending retry-record counts follow the blocks
-    (saved when one opens, restored when it rolls back) and are written with
-    ``COMMIT``.
-
-    Inner blocks are savepoints named after their depth, made lazily: a
-    block costs nothing until something is written inside it, and then every
-    savepoint still owed goes in one round trip before that write. A block
-    that wrote nothing has nothing to roll back. A savepoint is not released
-    when its block ends (``COMMIT`` releases them all); a later sibling
-    block releases it in the round trip that makes its own, so at most one
-    finished savepoint per level stays open. A step therefore pays one round
-    trip for its nested blocks' savepoints where it paid two per block.
-    """
-
-    __slots__ = ("_done", "_made", "_store")
-
-    def __init__(self, store: PostgresStore) -> None:
-        self._store = store
-        # Inner levels 1.._made have their savepoint made for the open blocks;
-        # _done holds the levels whose finished block left its savepoint
-        # open. Together they are always 1..n: the made levels, then the done.
-        self._made = 0
-        self._done = 0
-
-    def before_write(self, conn: Conn) -> None:
-        """Make the savepoints the open blocks still owe (call before every write)."""
-        store = self._store
-        wanted = store._depth - 1
-        if self._made >= wanted:
-            return
-        first = self._made + 1
-        parts = []
-        if self._done >= first:
-            # A finished sibling's savepoint is still open at this level:
-            # release it (and the finished ones inside it) first.
-            parts.append(f"RELEASE sp{first}")
-        parts += [f"SAVEPOINT sp{level}" for level in range(first, wanted + 1)]
-        try:
-            conn.execute("; ".join(parts).encode())
-        except psycopg.Error as exc:
-            raise store._error("begin nested transaction", exc) from exc
-        self._made = wanted
-        self._done = 0
-
-    def __enter__(self) -> None:
-        store = self._store
-        store._check_open()
-        depth = store._depth
-        if depth == 0:
-            borrowed = store._source.borrow()
-            conn = borrowed.__enter__()
-            try:
-                conn.execute(store._begin_sql)
-            except BaseException as exc:
-                _rollback_quietly(conn)
-                borrowed.__exit__(None, None, None)
-                if isinstance(exc, psycopg.Error):
-                    raise store._error("begin transaction", exc) from exc
-                raise
-            store._tx_conn = conn
-            store._borrowed = borrowed
-            store._counts_reset()
-            self._made = self._done = 0
-        else:
-            store._counts_savepoint()
-        store._depth = depth + 1
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        store = self._store
-        store._depth -= 1
-        depth = store._depth
-        conn = store._conn_in_tx()
-        if depth > 0:
-            self._end_block(conn, depth, failed=exc_type is not None, cause=exc)
-            return
-        borrowed = store._borrowed
-        store._tx_conn = None
-        store._borrowed = None
-        self._made = self._done = 0
-        flush = store._counts_flush_sql()
-        store._counts_reset()
-        try:
-            if exc_type is None:
-                try:
-                    _check_usable(conn)
-                    if flush is None:
-                        conn.execute(b"COMMIT")
-                    else:
-                        # The pending counts go in the COMMIT's round trip.
-                        conn.execute(sql.Composed([flush, sql.SQL("; COMMIT")]))
-                except psycopg.Error as commit_exc:
-                    _rollback_quietly(conn)
-                    raise store._error("commit transaction", commit_exc) from commit_exc
-                except StorageError:
-                    _rollback_quietly(conn)
-                    raise
-            else:
-                try:
-                    conn.execute(b"ROLLBACK")
-                except psycopg.Error as rollback_exc:
-                    raise store._error("roll back transaction", rollback_exc) from exc
-        finally:
-            if borrowed is not None:
-                borrowed.__exit__(None, None, None)
-
-    def _end_block(
-        self, conn: Conn, level: int, *, failed: bool, cause: BaseException | None
-    ) -> None:
-        """End the inner block at ``level``: keep it, or undo what it wrote."""
-        store = self._store
-        made = level <= self._made
-        if not failed:
-            store._counts_release()
-            _check_usable(conn)
-            if made:
-                self._made, self._done = level - 1, max(self._done, level)
-            return
-        store._counts_rollback_to()
-        if not made:
-            # Nothing was written in the block. A statement that failed in it
-            # has left the whole transaction unusable, with no savepoint to
-            # return to: say so rather than let the step go on.
-            _check_usable(conn, cause)
-            return
-        try:
-            conn.execute(f"ROLLBACK TO sp{level}; RELEASE sp{level}".encode())
-        except psycopg.Error as db_exc:
-            raise store._error("end nested transaction", db_exc) from (cause or db_exc)
-        self._made, self._done = level - 1, 0
-
-
-def _check_usable(conn: Conn, cause: BaseException | None = None) -> None:
-    """Refuse to go on in a transaction a failed statement has aborted.
-
-    A caller may catch the error of a failed statement and carry on; the
-    server has aborted the transaction all the same, and would turn its
-    ``COMMIT`` into a silent ``ROLLBACK``.
-    """
-    if conn.info.transaction_status == _INERROR:
-        raise StorageError(
-            "postgres store: a statement failed inside this transaction, so PostgreSQL "
-            "aborted the whole transaction; it was rolled back: retry the step"
-        ) from cause
-
-
-def _rollback_quietly(conn: Conn) -> None:
-    try:
-        if not conn.closed and conn.info.transaction_status != _IDLE:
-            conn.execute(b"ROLLBACK")
-    except psycopg.Error:
-        pass
-
-
-def map_error(store: PostgresStore, operation: str, exc: psycopg.Error) -> StorageError:
-    """The typed error for ``exc`` raised by ``store`` during ``operation``."""
-    return pg_error(operation, exc, store.owner, store.lock_timeout_ms)
