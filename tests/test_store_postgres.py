@@ -199,6 +199,26 @@ def test_closing_inside_a_transaction_rolls_back(dsn: str) -> None:
         assert again.load_session(ALICE) == b"committed"
 
 
+class _Boom(Exception):
+    pass
+
+
+def test_leaving_a_block_the_store_was_closed_in_is_a_storage_error(dsn: str) -> None:
+    # As in the SQLite store: the block cannot commit, and says so with a
+    # StorageError; a block left by an exception lets that exception through.
+    store = _create(dsn)
+    with pytest.raises(StorageError, match="closed"), store.transaction(), store.transaction():
+        store.store_session(ALICE, b"never committed")
+        store.close()
+    other = _create(dsn)
+    with pytest.raises(_Boom), other.transaction():
+        other.store_session(ALICE, b"never committed either")
+        other.close()
+        raise _Boom
+    with PostgresStore.open(dsn, "me") as again:
+        assert again.load_session(ALICE) is None
+
+
 def test_nul_in_a_name_is_a_storage_error(dsn: str) -> None:
     with _create(dsn) as store:
         with pytest.raises(StorageError, match="NUL"):

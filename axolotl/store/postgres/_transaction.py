@@ -260,10 +260,19 @@ class PgTransaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        conn = self._conn
+        if conn is None:
+            # close() ran inside this block: it rolled the transaction back
+            # and handed the connection back, so there is nothing to end.
+            # Say that the block did not commit, unless it is failing anyway.
+            if exc_type is None:
+                raise StorageError(
+                    "postgres store: closed inside a transaction; the transaction was "
+                    "rolled back"
+                )
+            return
         self._depth -= 1
         depth = self._depth
-        conn = self._conn
-        assert conn is not None, "not inside a transaction"
         if depth > 0:
             self._end_block(conn, depth, failed=exc_type is not None, cause=exc)
             return
