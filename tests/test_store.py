@@ -45,7 +45,7 @@ from axolotl.store import (
     SQLiteStore,
     advance_pre_key_counter,
 )
-from axolotl.store.migrations import migrate
+from axolotl.store.sqlite.migrations import migrate
 from tests.store_fixtures import (
     BACKENDS,
     LOCAL_IDENTITY,

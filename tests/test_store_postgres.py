@@ -23,7 +23,7 @@ from axolotl.errors import LockTimeout, SchemaVersionError, StorageError, UsageE
 from axolotl.keys import generate_identity_key_pair
 from axolotl.rng import DeterministicRng
 from axolotl.store import PostgresStore, ProtocolStore
-from axolotl.store._pg_schema import PG_SCHEMA_VERSION
+from axolotl.store.postgres._migrations import PG_SCHEMA_VERSION
 from tests.store_fixtures import (
     LOCAL_IDENTITY,
     LOCAL_REGISTRATION_ID,
@@ -199,6 +199,26 @@ def test_closing_inside_a_transaction_rolls_back(dsn: str) -> None:
         assert again.load_session(ALICE) == b"committed"
 
 
+class _Boom(Exception):
+    pass
+
+
+def test_leaving_a_block_the_store_was_closed_in_is_a_storage_error(dsn: str) -> None:
+    # As in the SQLite store: the block cannot commit, and says so with a
+    # StorageError; a block left by an exception lets that exception through.
+    store = _create(dsn)
+    with pytest.raises(StorageError, match="closed"), store.transaction(), store.transaction():
+        store.store_session(ALICE, b"never committed")
+        store.close()
+    other = _create(dsn)
+    with pytest.raises(_Boom), other.transaction():
+        other.store_session(ALICE, b"never committed either")
+        other.close()
+        raise _Boom
+    with PostgresStore.open(dsn, "me") as again:
+        assert again.load_session(ALICE) is None
+
+
 def test_nul_in_a_name_is_a_storage_error(dsn: str) -> None:
     with _create(dsn) as store:
         with pytest.raises(StorageError, match="NUL"):
@@ -210,7 +230,7 @@ def test_nul_in_a_name_is_a_storage_error(dsn: str) -> None:
 
 
 def _owner_rows(conn: Any, owner: str) -> dict[str, int]:
-    from axolotl.store._pg_schema import OWNER_TABLES
+    from axolotl.store.postgres._migrations import OWNER_TABLES
 
     return {
         t: conn.execute(f"SELECT count(*) FROM {t} WHERE owner = %s", (owner,)).fetchone()[0]

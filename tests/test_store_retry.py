@@ -27,7 +27,7 @@ from axolotl.store import (
     RetryStore,
     SQLiteStore,
 )
-from axolotl.store.migrations import migrate
+from axolotl.store.sqlite.migrations import migrate
 from tests.store_fixtures import (
     BACKENDS,
     LOCAL_IDENTITY,

@@ -181,8 +181,8 @@ class PostgresStores(DeviceStores):
         try:
             from psycopg_pool import ConnectionPool
 
-            from axolotl.store._pg_connection import connect_dsn
             from axolotl.store.postgres import PostgresStore
+            from axolotl.store.postgres._connection import connect_dsn
         except ImportError as exc:
             raise UsageError(
                 "the PostgreSQL store needs psycopg 3 and psycopg-pool: "

@@ -7,6 +7,15 @@ The session layer only sees the protocols in :mod:`axolotl.store.base`;
 extra ``postgres`` and is imported on first use (``from axolotl.store import
 PostgresStore``), so importing this package does not need psycopg; it is left
 out of ``__all__`` so that ``import *`` does not need it either.
+
+Layout: :mod:`axolotl.store.base` (the protocols), :mod:`axolotl.store.memory`
+(with its record table, ``_record_table.py``), one sub-package per database
+backend (:mod:`axolotl.store.sqlite`, :mod:`axolotl.store.postgres`: the
+store, its connection, transactions, retry records and schema history), and
+beside them what the backends share: the SQL store body (``_sql_store.py``)
+and the argument checks every backend runs (``_checks.py``).
+:mod:`axolotl.store.migrations` is the former path of
+:mod:`axolotl.store.sqlite.migrations`, kept for its imports.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -23,8 +32,7 @@ from axolotl.store.base import (
     advance_pre_key_counter,
 )
 from axolotl.store.memory import MemoryStore
-from axolotl.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration
-from axolotl.store.sqlite import SQLiteStore
+from axolotl.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Migration, SQLiteStore
 
 if TYPE_CHECKING:
     from axolotl.store.postgres import PostgresStore as PostgresStore

@@ -20,7 +20,7 @@ sender-key delete. Each store provides the driver they run on:
 
 What is left out on purpose: loading and storing sessions and sender keys
 stay written out in each store, and the retry records in each store's mixin
-(:mod:`axolotl.store._sqlite_retry`, :mod:`axolotl.store._pg_retry`, which
+(:mod:`axolotl.store.sqlite._retry_records`, :mod:`axolotl.store.postgres._retry_records`, which
 build on the same driver). They run at least once per message, a shared body
 would cost each call a layer, and the retry records differ where it matters
 (PostgreSQL keeps kinds and keys as UTF-8 ``BYTEA`` and counts rows itself).
@@ -30,16 +30,19 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
 from axolotl.errors import InvalidKeyId
 from axolotl.keys import MAX_KEY_ID, IdentityKeyPair, PreKeyRecord, SignedPreKeyRecord
-from axolotl.store._common import NEXT_PRE_KEY_ID, decode
+from axolotl.store._checks import decode
 from axolotl.store.base import advance_pre_key_counter
 
-__all__ = ["SQLStore", "Statements"]
+__all__ = ["NEXT_PRE_KEY_ID", "SQLStore", "Statements"]
+
+NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
+"""The ``key_counters`` row of the next-prekey-id counter (databases hold it: never rename)."""
 
 _S = TypeVar("_S", bound="SQLStore")
 

@@ -29,21 +29,18 @@ from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
 from axolotl.errors import InvalidKeyId, StorageError
 from axolotl.keys import IdentityKeyPair, PreKeyRecord, SignedPreKeyRecord
-from axolotl.store._common import (
-    NEXT_PRE_KEY_ID,
-    check_name,
-    check_record,
-    check_registration_id,
-    decode,
-)
-from axolotl.store._record_args import (
+from axolotl.store._checks import (
     check_due_ms,
     check_key,
     check_kind,
     check_kinds,
     check_limit,
+    check_name,
     check_now_ms,
+    check_record,
+    check_registration_id,
     check_value,
+    decode,
 )
 from axolotl.store._record_table import RecordTable
 from axolotl.store.base import advance_pre_key_counter
@@ -51,6 +48,8 @@ from axolotl.store.base import advance_pre_key_counter
 __all__ = ["MemoryStore"]
 
 _MISSING: Final = object()
+# The one entry of the store's counters table: 1 + the highest prekey id stored.
+_NEXT_PRE_KEY_ID: Final = "next_pre_key_id"
 
 _AddressKey = tuple[str, int]
 _SenderKeyKey = tuple[str, str, int]
@@ -187,10 +186,10 @@ class MemoryStore:
     def store_pre_key(self, record: PreKeyRecord) -> None:
         """Store ``record`` and advance the next-prekey-id counter."""
         self._set(self._pre_keys, record.id, record.serialize())
-        current = self._counters.get(NEXT_PRE_KEY_ID)
+        current = self._counters.get(_NEXT_PRE_KEY_ID)
         following = advance_pre_key_counter(current, record.id)
         if following is not None and following != current:
-            self._set(self._counters, NEXT_PRE_KEY_ID, following)
+            self._set(self._counters, _NEXT_PRE_KEY_ID, following)
 
     def contains_pre_key(self, pre_key_id: int) -> bool:
         """Whether a prekey with this id is stored."""
@@ -202,7 +201,7 @@ class MemoryStore:
 
     def next_pre_key_id(self) -> int:
         """1 + the highest prekey id ever stored, wrapping within 1..0xFFFFFE."""
-        return self._counters.get(NEXT_PRE_KEY_ID, 1)
+        return self._counters.get(_NEXT_PRE_KEY_ID, 1)
 
     # -- SignedPreKeyStore -------------------------------------------------
 

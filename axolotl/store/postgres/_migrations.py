@@ -1,4 +1,4 @@
-"""The PostgreSQL store's schema history, the code that applies it, and error mapping.
+"""The PostgreSQL store's schema history, the code that applies it, and its lock keys.
 
 Private to :mod:`axolotl.store.postgres`. The schema lives in the schema the
 connection's ``search_path`` names first (``public`` by default); every table
@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import Final
 
 import psycopg
-from psycopg import errors as pg_errors
 
-from axolotl.errors import LockTimeout, SchemaVersionError, StorageError, UsageError
+from axolotl.errors import SchemaVersionError, StorageError, UsageError
 
 __all__ = [
     "LOCK_NAMESPACE",
@@ -36,7 +35,6 @@ __all__ = [
     "PG_SCHEMA_VERSION",
     "PgMigration",
     "migrate",
-    "pg_error",
 ]
 
 LOCK_NAMESPACE: Final = 0x41584F4C
@@ -173,30 +171,6 @@ _SQL_SET_VERSION = (
     "INSERT INTO axolotl_schema (one, version) VALUES (TRUE, %s) "
     "ON CONFLICT (one) DO UPDATE SET version = excluded.version"
 )
-
-# Lock waits that end in an error: lock_timeout, a broken deadlock, and a
-# statement_timeout the caller may have set on the connection.
-_LOCK_ERRORS: Final = (
-    pg_errors.LockNotAvailable,
-    pg_errors.DeadlockDetected,
-    pg_errors.QueryCanceled,
-)
-
-
-def pg_error(operation: str, exc: BaseException, owner: str, timeout_ms: int) -> StorageError:
-    """The typed error for a psycopg failure during ``operation``."""
-    if isinstance(exc, _LOCK_ERRORS):
-        return LockTimeout(
-            f"postgres store: {operation} for owner {owner!r} gave up waiting for a lock "
-            f"({type(exc).__name__}: {str(exc).strip()}); another worker is holding this "
-            f"device's lock (lock timeout {timeout_ms} ms): nothing was written, retry the "
-            "step, or raise lock_timeout_ms if steps routinely take that long",
-            owner,
-            timeout_ms,
-        )
-    return StorageError(
-        f"postgres store: {operation} failed: {type(exc).__name__}: {str(exc).strip()}"
-    )
 
 
 def _version(conn: psycopg.Connection[tuple[object, ...]]) -> int:

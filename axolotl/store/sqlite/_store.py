@@ -21,15 +21,16 @@ Durability choices:
   lock upgrade.
 
 The schema is versioned with ``PRAGMA user_version`` and built by the ordered
-:data:`axolotl.store.migrations.MIGRATIONS`; opening a database applies the missing ones in one
-transaction. To change the schema, append a ``Migration`` there with the next
-version number; never edit one that has shipped.
+:data:`axolotl.store.sqlite.migrations.MIGRATIONS`; opening a database applies
+the missing ones in one transaction. To change the schema, append a
+``Migration`` there with the next version number; never edit one that has
+shipped.
 
-Opening a connection and the transaction context manager are in
-:mod:`axolotl.store._sqlite_connection`. The retry layer's records
+Opening a connection, error mapping and the transaction context manager are
+in :mod:`axolotl.store.sqlite._connection`. The retry layer's records
 (:class:`~axolotl.store.base.RetryStore`) are implemented in
-:mod:`axolotl.store._sqlite_retry`, mixed into :class:`SQLiteStore`; they
-share its connection and transactions. The methods this store shares with
+:mod:`axolotl.store.sqlite._retry_records`, mixed into :class:`SQLiteStore`;
+they share its connection and transactions. The methods this store shares with
 the PostgreSQL store are in :mod:`axolotl.store._sql_store`; this module
 gives them their SQL and driver, and keeps its own hot paths (loading and
 storing sessions and sender keys) and construction.
@@ -49,17 +50,19 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import StorageError, UsageError
 from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_registration_id
 from axolotl.rng import Rng, default_rng
-from axolotl.store._common import check_name, check_record, check_registration_id, decode
+from axolotl.store._checks import check_name, check_record, check_registration_id, decode
 from axolotl.store._sql_store import Statements
-from axolotl.store._sqlite_connection import SQLiteTransaction, StrPath, connect
-from axolotl.store._sqlite_retry import SQLiteRetryRecords
-from axolotl.store.migrations import (
+from axolotl.store.sqlite._connection import (
     DB_ERRORS,
-    MIGRATIONS,
+    SQLiteTransaction,
+    StrPath,
+    connect,
     immediate,
-    migrate,
+    rollback_quietly,
     storage_error,
 )
+from axolotl.store.sqlite._retry_records import SQLiteRetryRecords
+from axolotl.store.sqlite.migrations import MIGRATIONS, migrate
 
 __all__ = ["SQLiteStore"]
 
@@ -147,8 +150,7 @@ class SQLiteStore(SQLiteRetryRecords):
         self._scope = ()
         self._identity_key_pair = identity_key_pair
         self._registration_id = registration_id
-        self._depth = 0
-        self._transaction = SQLiteTransaction(self)
+        self._transaction = SQLiteTransaction(conn)
 
     # -- construction ------------------------------------------------------
 
@@ -296,13 +298,6 @@ class SQLiteStore(SQLiteRetryRecords):
         check_name(group_id, "group id")
         return (group_id, sender.name, sender.device_id)
 
-    def _rollback_quietly(self) -> None:
-        try:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-        except DB_ERRORS:
-            pass
-
     # -- hot paths: one statement each, written out --------------------------
 
     def load_session(self, address: ProtocolAddress) -> bytes | None:
@@ -374,7 +369,7 @@ class SQLiteStore(SQLiteRetryRecords):
         Raises:
             StorageError: SQLite failed to close.
         """
-        self._rollback_quietly()
+        rollback_quietly(self._conn)
         try:
             self._conn.close()
         except DB_ERRORS as exc:

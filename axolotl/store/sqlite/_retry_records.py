@@ -4,7 +4,7 @@ A mixin of :class:`~axolotl.store.sqlite.SQLiteStore`, kept apart so the
 store module stays readable; it runs on the store's connection and on the
 ``_read`` of its driver (:mod:`axolotl.store._sql_store`). Records live in
 the ``retry_records`` table of schema version 2
-(:mod:`axolotl.store.migrations`): primary key ``(kind, key)``, ``WITHOUT
+(:mod:`axolotl.store.sqlite.migrations`): primary key ``(kind, key)``, ``WITHOUT
 ROWID``, and an index on ``(kind, due_ms, key)`` that every ordered query
 walks, so due, next-due and eviction queries read only the rows they return.
 A per-kind row count is kept by triggers in ``retry_record_counts``, so
@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from axolotl.store._record_args import (
+from axolotl.store._checks import (
     INT64_MAX,
     INT64_MIN,
     check_due_ms,
@@ -31,7 +31,7 @@ from axolotl.store._record_args import (
     check_value,
 )
 from axolotl.store._sql_store import SQLStore
-from axolotl.store.migrations import DB_ERRORS, storage_error
+from axolotl.store.sqlite._connection import DB_ERRORS, storage_error
 
 __all__ = ["SQLiteRetryRecords"]
 

@@ -1,15 +1,16 @@
 """The :class:`~axolotl.store.base.RetryStore` half of the PostgreSQL store.
 
-A mixin of :class:`~axolotl.store.postgres.PostgresStore`, on the ``_read``
-and ``_write`` of its driver (:mod:`axolotl.store._sql_store`). Records live in
+A mixin of :class:`~axolotl.store.postgres.PostgresStore`: it reads through the
+``_read`` of the store's driver (:mod:`axolotl.store._sql_store`) and writes
+through the store's transaction (:mod:`axolotl.store.postgres._transaction`),
+whose pending counts it keeps. Records live in
 ``axolotl_retry_records`` (primary key ``(owner, kind, key)``, index on
 ``(owner, kind, due_ms, key)`` that every ordered query walks); kinds and keys
 are stored as UTF-8 ``BYTEA``, so they compare by code point as the protocol
 asks, whatever the database's collation. A per-kind row count is kept in
-``axolotl_retry_record_counts``: each write adds its inserts and deletes to a
-per-kind delta held by the store for the open transaction (undone with a
-savepoint like the rows), and the sums are written in the same round trip as
-``COMMIT``.
+``axolotl_retry_record_counts``: each write adds its inserts and deletes to the
+transaction's pending counts (:mod:`axolotl.store.postgres._counts`), written
+in the same round trip as ``COMMIT``.
 
 Every method is one statement. Writes outside a transaction run as a
 transaction of their own under the owner's lock (with the count written at
@@ -22,12 +23,8 @@ taking the same due record: no ``FOR UPDATE`` is needed on what
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import Any
 
-from psycopg import sql
-
-from axolotl.store._record_args import (
+from axolotl.store._checks import (
     INT64_MAX,
     INT64_MIN,
     check_due_ms,
@@ -39,6 +36,7 @@ from axolotl.store._record_args import (
     check_value,
 )
 from axolotl.store._sql_store import SQLStore
+from axolotl.store.postgres._transaction import PgTransaction
 
 __all__ = ["PgRetryRecords"]
 
@@ -83,52 +81,7 @@ class PgRetryRecords(SQLStore):
     """The retry-record methods of :class:`~axolotl.store.postgres.PostgresStore`."""
 
     owner: str
-    # Inserted minus deleted rows per kind in the open transaction, and a
-    # copy of it at the start of each open savepoint.
-    _count_deltas: dict[bytes, int]
-    _delta_marks: list[dict[bytes, int]]
-
-    def _write_rows(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
-        raise NotImplementedError  # provided by PostgresStore
-
-    def _atomic(self) -> AbstractContextManager[None]:
-        raise NotImplementedError  # provided by PostgresStore
-
-    def _counted(self, kind: bytes, change: int) -> None:
-        if change:
-            self._count_deltas[kind] = self._count_deltas.get(kind, 0) + change
-
-    # Called by the transaction as it opens and closes blocks.
-
-    def _counts_savepoint(self) -> None:
-        self._delta_marks.append(dict(self._count_deltas))
-
-    def _counts_release(self) -> None:
-        self._delta_marks.pop()
-
-    def _counts_rollback_to(self) -> None:
-        self._count_deltas = self._delta_marks.pop()
-
-    def _counts_reset(self) -> None:
-        self._count_deltas = {}
-        self._delta_marks = []
-
-    def _counts_flush_sql(self) -> sql.Composable | None:
-        """The statement writing the pending counts (literals only, so it can share
-        a round trip with ``COMMIT``), or ``None`` when nothing changed."""
-        changed = [(kind, n) for kind, n in self._count_deltas.items() if n]
-        if not changed:
-            return None
-        rows = sql.SQL(", ").join(
-            sql.SQL("({}, {}, {})").format(
-                sql.Literal(self.owner), sql.Literal(kind), sql.Literal(n)
-            )
-            for kind, n in changed
-        )
-        return sql.SQL(
-            "INSERT INTO axolotl_retry_record_counts (owner, kind, n) VALUES {} "
-            "ON CONFLICT (owner, kind) DO UPDATE SET n = axolotl_retry_record_counts.n + excluded.n"
-        ).format(rows)
+    _transaction: PgTransaction
 
     def get_record(self, kind: str, key: str) -> bytes | None:
         """The value stored under (``kind``, ``key``), or ``None`` (one indexed SELECT).
@@ -158,10 +111,11 @@ class PgRetryRecords(SQLStore):
             check_value(value),
             check_due_ms(due_ms),
         )
-        with self._atomic():
-            rows = self._write_rows(_SQL_PUT_RECORD, params, f"put_record({kind!r})")
+        tx = self._transaction
+        with tx.atomic():
+            rows = tx.write_rows(_SQL_PUT_RECORD, params, f"put_record({kind!r})")
             if rows and rows[0][0]:
-                self._counted(encoded, 1)
+                tx.counts.add(encoded, 1)
 
     def delete_record(self, kind: str, key: str) -> None:
         """Delete a record (no error if it is absent).
@@ -173,9 +127,10 @@ class PgRetryRecords(SQLStore):
         kind = check_kind(kind)
         encoded = kind.encode()
         params = (self.owner, encoded, check_key(key).encode())
-        with self._atomic():
-            deleted = self._write(_SQL_DEL_RECORD, params, f"delete_record({kind!r})")
-            self._counted(encoded, -deleted)
+        tx = self._transaction
+        with tx.atomic():
+            deleted = tx.write(_SQL_DEL_RECORD, params, f"delete_record({kind!r})")
+            tx.counts.add(encoded, -deleted)
 
     def due_records(self, kind: str, now_ms: int, limit: int) -> list[tuple[str, bytes, int]]:
         """Up to ``limit`` records of ``kind`` due at ``now_ms``, by ``(due_ms, key)``.
@@ -230,7 +185,7 @@ class PgRetryRecords(SQLStore):
         """
         encoded = check_kind(kind).encode()
         rows = self._read(_SQL_COUNT_RECORDS, (self.owner, encoded), f"count_records({kind!r})")
-        return (int(rows[0][0]) if rows else 0) + self._count_deltas.get(encoded, 0)
+        return (int(rows[0][0]) if rows else 0) + self._transaction.counts.pending(encoded)
 
     def evict_records(self, kind: str, keep: int) -> int:
         """Delete the earliest-due records of ``kind`` until at most ``keep`` remain.
@@ -247,13 +202,14 @@ class PgRetryRecords(SQLStore):
         kind = check_kind(kind)
         keep = min(check_limit(keep, "keep"), INT64_MAX)
         encoded = kind.encode()
-        with self._atomic():
+        tx = self._transaction
+        with tx.atomic():
             params = {
                 "o": self.owner,
                 "k": encoded,
                 "keep": keep,
-                "pending": self._count_deltas.get(encoded, 0),
+                "pending": tx.counts.pending(encoded),
             }
-            deleted = self._write(_SQL_EVICT_RECORDS, params, f"evict_records({kind!r})")
-            self._counted(encoded, -deleted)
+            deleted = tx.write(_SQL_EVICT_RECORDS, params, f"evict_records({kind!r})")
+            tx.counts.add(encoded, -deleted)
         return deleted

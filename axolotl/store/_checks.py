@@ -1,17 +1,25 @@
-"""Argument checks for :class:`~axolotl.store.base.RetryStore`, shared by every backend.
+"""The checks every store backend runs: on the arguments it is given, on the values it reads back.
 
-Every backend runs the same checks before touching its storage, so a bad
-argument raises the same :class:`~axolotl.errors.UsageError` from each of them
-(and never a backend-specific binding error): the shared test suite holds them
-to that.
+The memory, SQLite and PostgreSQL stores run the same checks before touching
+their storage, so a bad argument raises the same
+:class:`~axolotl.errors.UsageError` from each of them (and never a
+backend-specific binding error): the shared test suites
+(``tests/test_store.py``, ``tests/test_store_retry.py``) hold them to that.
+A stored value that no longer deserialises is reported by :func:`decode` as
+the same :class:`~axolotl.errors.StorageError` from each.
+
+The checks come in two groups: those of the protocol stores (a registration
+id, an account name or group id, an opaque session or sender-key record) and
+those of the retry records (:class:`~axolotl.store.base.RetryStore`: kinds,
+keys, values, due times, limits).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Callable, Sequence
+from typing import Final, TypeVar
 
-from axolotl.errors import UsageError
+from axolotl.errors import AxolotlError, StorageError, UsageError
 
 __all__ = [
     "INT64_MAX",
@@ -21,12 +29,77 @@ __all__ = [
     "check_kind",
     "check_kinds",
     "check_limit",
+    "check_name",
     "check_now_ms",
+    "check_record",
+    "check_registration_id",
     "check_value",
+    "decode",
 ]
 
 INT64_MAX: Final = 2**63 - 1
 INT64_MIN: Final = -(2**63)
+
+_T = TypeVar("_T")
+
+# -- the protocol stores ----------------------------------------------------
+
+
+def check_record(record: object, what: str) -> bytes:
+    """A copy of an opaque session or sender-key ``record`` as ``bytes``.
+
+    Raises:
+        UsageError: it is not bytes-like (the message names ``what``).
+    """
+    if not isinstance(record, (bytes, bytearray, memoryview)):
+        raise UsageError(f"{what} must be bytes, got {type(record).__name__}")
+    return bytes(record)
+
+
+def check_name(value: object, what: str) -> str:
+    """``value`` if it is a ``str`` (an account name or a group id).
+
+    Every backend refuses other types alike (SQLite would otherwise compare
+    ``5`` equal to ``"5"``, and the memory store would find nothing).
+
+    Raises:
+        UsageError: it is not a str.
+    """
+    if not isinstance(value, str):
+        raise UsageError(f"{what} must be a str, got {type(value).__name__}")
+    return value
+
+
+def check_registration_id(registration_id: object) -> int:
+    """``registration_id`` if it is an ``int`` that fits 4 bytes.
+
+    Raises:
+        UsageError: it is not one.
+    """
+    if not isinstance(registration_id, int) or not 0 <= registration_id <= 0xFFFFFFFF:
+        raise UsageError(f"registration id {registration_id!r} does not fit 4 bytes")
+    return registration_id
+
+
+def decode(store: str, deserialize: Callable[[bytes], _T], data: bytes, what: str) -> _T:
+    """Read a stored value with ``deserialize``.
+
+    Args:
+        store: the backend, for the message (``"sqlite"``, ``"postgres"``, ``"memory"``).
+        deserialize: the value's parser (it raises an AxolotlError on bad bytes).
+        data: the stored bytes.
+        what: the value, for the message (``"stored prekey 5"``).
+
+    Raises:
+        StorageError: the stored value is corrupt.
+    """
+    try:
+        return deserialize(data)
+    except AxolotlError as exc:
+        raise StorageError(f"{store} store: {what} is corrupt: {exc}") from None
+
+
+# -- the retry records ------------------------------------------------------
 
 
 def _check_text(text: object, what: str) -> str:

@@ -1,6 +1,6 @@
 """The PostgreSQL store's statements (private to :mod:`axolotl.store.postgres`).
 
-Every table is keyed by ``owner`` first (see :mod:`axolotl.store._pg_schema`),
+Every table is keyed by ``owner`` first (see :mod:`axolotl.store.postgres._migrations`),
 so every statement takes the owner as its first parameter. :data:`SQL` is what
 the shared :class:`~axolotl.store._sql_store.SQLStore` methods run; the rest
 are the store's own: provisioning and the hot session and sender-key paths.

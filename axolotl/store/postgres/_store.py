@@ -47,45 +47,43 @@ operation: thousands of stores can share a pool of a few connections). One
 store is used by one thread at a time, like the SQLite store.
 
 Schema versions are kept in ``axolotl_schema`` and applied by
-:mod:`axolotl.store._pg_schema` (a newer schema raises
+:mod:`axolotl.store.postgres._migrations` (a newer schema raises
 :class:`~axolotl.errors.SchemaVersionError`). Every :class:`psycopg.Error`
 becomes a :class:`~axolotl.errors.StorageError` naming the operation.
 
-Layout: connections and transactions are in :mod:`axolotl.store._pg_connection`,
-the retry records in :mod:`axolotl.store._pg_retry`, and the methods this
-store shares with the SQLite store in :mod:`axolotl.store._sql_store`; this
-module gives them their SQL and driver, and keeps construction, the owner's
-lock and its own hot paths (loading and storing sessions and sender keys).
+Layout: connections and their errors are in
+:mod:`axolotl.store.postgres._connection`; the transaction, which owns the
+state of the open step (its connection, nesting, savepoints and pending
+retry-record counts) and runs every statement, in
+:mod:`axolotl.store.postgres._transaction`; the retry records in
+:mod:`axolotl.store.postgres._retry_records`; and the methods this store
+shares with the SQLite store in :mod:`axolotl.store._sql_store`. This module
+gives them their SQL and driver, and keeps construction and its own hot paths
+(loading and storing sessions and sender keys).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Final
 
-try:
-    import psycopg
-except ImportError as exc:  # pragma: no cover - depends on the installation
-    raise ImportError(
-        "axolotl.store.postgres needs psycopg 3: pip install 'axolotl-retry[postgres]'"
-    ) from exc
+import psycopg
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import StorageError, UsageError
 from axolotl.keys import IdentityKeyPair, generate_identity_key_pair, generate_registration_id
 from axolotl.rng import Rng, default_rng
-from axolotl.store._common import check_name, check_record, check_registration_id, decode
-from axolotl.store._pg_connection import Conn, PgTransaction, Source, map_error, owner_lock_key
-from axolotl.store._pg_retry import PgRetryRecords
-from axolotl.store._pg_schema import (
-    LOCK_NAMESPACE,
+from axolotl.store._checks import check_name, check_record, check_registration_id, decode
+from axolotl.store.postgres._connection import Source, pg_error
+from axolotl.store.postgres._counts import PendingCounts
+from axolotl.store.postgres._migrations import (
     OWNER_TABLES,
     PG_MIGRATIONS,
     PG_SCHEMA_VERSION,
     migrate,
 )
-from axolotl.store._pg_sql import (
+from axolotl.store.postgres._retry_records import PgRetryRecords
+from axolotl.store.postgres._sql import (
     SQL,
     SQL_GET_LOCAL,
     SQL_GET_SENDER_KEY,
@@ -94,6 +92,7 @@ from axolotl.store._pg_sql import (
     SQL_PUT_SESSION,
     SQL_SET_LOCAL,
 )
+from axolotl.store.postgres._transaction import PgTransaction, begin_statement
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -162,19 +161,17 @@ class PostgresStore(PgRetryRecords):
         self._scope = (owner,)
         self.lock_timeout_ms = lock_timeout_ms
         self.synchronous_commit = synchronous_commit
-        relaxed = "" if synchronous_commit else "SET LOCAL synchronous_commit = off; "
-        self._begin_sql = (
-            f"BEGIN; SET LOCAL lock_timeout = {lock_timeout_ms}; {relaxed}"
-            f"SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {owner_lock_key(owner)})"
-        ).encode()
-        self._depth = 0
-        self._tx_conn: Conn | None = None
-        self._borrowed: AbstractContextManager[Conn] | None = None
-        self._transaction = PgTransaction(self)
-        self._closed = False
+
+        def error(operation: str, exc: psycopg.Error) -> StorageError:
+            return pg_error(operation, exc, owner, lock_timeout_ms)
+
+        self._transaction = PgTransaction(
+            source,
+            begin_statement(owner, lock_timeout_ms, synchronous_commit),
+            error,
+            PendingCounts(owner),
+        )
         # _provision sets the local identity once it is read or stored.
-        self._count_deltas: dict[bytes, int] = {}
-        self._delta_marks: list[dict[bytes, int]] = []
 
     # -- construction ------------------------------------------------------
 
@@ -387,57 +384,13 @@ class PostgresStore(PgRetryRecords):
 
     # -- internals ---------------------------------------------------------
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StorageError("postgres store: used after close()")
-
-    def _conn_in_tx(self) -> Conn:
-        conn = self._tx_conn
-        assert conn is not None, "not inside a transaction"
-        return conn
-
-    def _error(self, operation: str, exc: psycopg.Error) -> StorageError:
-        return map_error(self, operation, exc)
-
     def _read(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
         """Rows of one statement: in the open transaction, or on its own without the lock."""
-        conn = self._tx_conn
-        try:
-            if conn is not None:
-                return conn.execute(sql.encode(), params).fetchall()
-            self._check_open()
-            with self._source.borrow() as own:
-                return own.execute(sql.encode(), params).fetchall()
-        except psycopg.Error as exc:
-            raise self._error(operation, exc) from exc
+        return self._transaction.read(sql, params, operation)
 
     def _write(self, sql: str, params: Any, operation: str) -> int:
         """Run one writing statement (under the owner's lock); the rows it changed."""
-        conn = self._tx_conn
-        if conn is None:
-            with self._transaction:
-                return self._write(sql, params, operation)
-        self._transaction.before_write(conn)
-        try:
-            return conn.execute(sql.encode(), params).rowcount
-        except psycopg.Error as exc:
-            raise self._error(operation, exc) from exc
-
-    def _write_rows(self, sql: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
-        """Run one writing statement with ``RETURNING`` (under the owner's lock); its rows."""
-        conn = self._tx_conn
-        if conn is None:
-            with self._transaction:
-                return self._write_rows(sql, params, operation)
-        self._transaction.before_write(conn)
-        try:
-            return conn.execute(sql.encode(), params).fetchall()
-        except psycopg.Error as exc:
-            raise self._error(operation, exc) from exc
-
-    def _atomic(self) -> AbstractContextManager[None]:
-        """The open transaction, or a new one (for a write that must count its rows)."""
-        return nullcontext() if self._tx_conn is not None else self._transaction
+        return self._transaction.write(sql, params, operation)
 
     def _address(self, address: ProtocolAddress) -> tuple[str, str, int]:
         return (self.owner, _text(address.name, "name"), address.device_id)
@@ -516,20 +469,9 @@ class PostgresStore(PgRetryRecords):
 
         A connection or pool the caller passed stays open.
         """
-        if self._closed:
+        if self._transaction.closed:
             return
-        self._closed = True
-        conn, borrowed = self._tx_conn, self._borrowed
-        self._tx_conn = self._borrowed = None
-        self._depth = 0
-        if conn is not None:
-            try:
-                if not conn.closed:
-                    conn.execute(b"ROLLBACK")
-            except psycopg.Error:
-                pass
-            if borrowed is not None:
-                borrowed.__exit__(None, None, None)
+        self._transaction.close()
         self._source.close()
 
     def __repr__(self) -> str:
