@@ -1,6 +1,7 @@
 """The retry layer: events in, actions out; policy, send log, counters, dedup."""
 
 from axolotl.retry._context import LayerStats
+from axolotl.retry.batch import Batch
 from axolotl.retry.events import (
     Ack,
     Action,
@@ -31,6 +32,7 @@ __all__ = [
     "Ack",
     "Action",
     "Backoff",
+    "Batch",
     "Deliver",
     "DeliveryReceipt",
     "Envelope",

@@ -19,6 +19,7 @@ from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt
 from axolotl.retry import clock, gaps, inbox, minted, outbox, receiver, sender
 from axolotl.retry._context import Collected, Context, LayerStats
+from axolotl.retry.batch import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MS, Batch
 from axolotl.retry.events import (
     Action,
     Deliver,
@@ -95,6 +96,8 @@ class RetryLayer:
         if not all(callable(getattr(framing, m, None)) for m in _FRAMING_METHODS):
             raise UsageError(f"not a framing: {type(framing).__name__}")
         self._ctx = Context(store, local, policy, rng, trust, config, framing)
+        self._batch_clock: clock.Reading | None = None  # in a batch: the last call's clock
+        self._batching = False
 
     @property
     def local(self) -> ProtocolAddress:
@@ -153,10 +156,79 @@ class RetryLayer:
             for action in actions:
                 if isinstance(action, Undecryptable | SendFailed):
                     inbox.keep_report(ctx, action, inbox.next_sequence(ctx))
+        if self._batching:
+            self._batch_clock = at  # the batch asks for the earliest timer once, at its end
+            return actions
         wake = ctx.store.next_due_ms(TIMED_KINDS)
         if wake is not None:
             actions.append(WakeAt(at.to_stack(wake)))  # timers run on the layer's clock
         return actions
+
+    @contextlib.contextmanager
+    def batch(
+        self, *, max_events: int = DEFAULT_MAX_EVENTS, max_ms: int = DEFAULT_MAX_MS
+    ) -> Iterator[Batch]:
+        """Hand the layer many events in one store transaction (see :mod:`axolotl.retry.batch`).
+
+        ::
+
+            with layer.batch() as batch:
+                for envelope in queue:
+                    if batch.full:
+                        break
+                    batch.receive(envelope, now)
+            carry_out(batch.actions)  # only now: the batch has committed
+
+        Args:
+            max_events: calls after which :attr:`Batch.full` is true.
+            max_ms: wall-clock milliseconds after which it is true.
+
+        Raises:
+            UsageError: a batch is already open on this layer, or a bound is
+                not a positive int.
+            StorageError: the store failed; nothing of the batch was kept.
+        """
+        if self._batching:
+            raise UsageError("a batch is already open on this layer")
+        batch = Batch(self, max_events, max_ms)
+        store = self._ctx.store
+        with store.transaction():
+            self._batching, self._batch_clock = True, None
+            try:
+                yield batch
+            finally:
+                self._batching = False
+            wake: WakeAt | None = None
+            if self._batch_clock is not None:
+                due = store.next_due_ms(TIMED_KINDS)
+                if due is not None:
+                    wake = WakeAt(self._batch_clock.to_stack(due))
+        batch._commit(wake)
+
+    def receive_many(
+        self,
+        envelopes: Iterable[Envelope],
+        now_ms: int,
+        *,
+        max_events: int = DEFAULT_MAX_EVENTS,
+        max_ms: int = DEFAULT_MAX_MS,
+    ) -> Batch:
+        """:meth:`receive` each envelope, in one batch, until the batch is full.
+
+        Returns:
+            The committed batch: its ``events`` (how many envelopes it took,
+            from the front: hand the rest to the next call), its ``actions``
+            and its ``errors`` (an envelope for another device, say).
+
+        Raises:
+            StorageError: the store failed; nothing of the batch was kept.
+        """
+        with self.batch(max_events=max_events, max_ms=max_ms) as batch:
+            for envelope in envelopes:
+                batch.receive(envelope, now_ms)
+                if batch.full:
+                    break
+        return batch
 
     def send(
         self,
