@@ -45,6 +45,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
         ["--messages", "1000", "-n", "20", "--rounds", "1"],
     ),
     ("bench_postgres.py", [], ["--quick"]),
+    ("bench_drain.py", ["-n", "10000", "--rounds", "3"], ["-n", "1000", "--rounds", "1"]),
     (
         "bench_growth.py",
         ["--messages", "50000", "--flood", "10000"],
