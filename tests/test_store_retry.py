@@ -180,6 +180,26 @@ def test_next_due_ms(store: ProtocolStore) -> None:
     assert store.next_due_ms(["outbox", "recv"]) == 40
 
 
+def test_get_records_reads_one_key_in_several_kinds(store: ProtocolStore) -> None:
+    assert store.get_records([], "k") == {}
+    assert store.get_records(["delivered", "inbox", "recv"], "k") == {}
+    store.put_record("inbox", "k", b"i", 7)
+    store.put_record("recv", "k", b"r")
+    store.put_record("recv", "other", b"x")
+    store.put_record("gap", "k", b"g")  # not asked about
+    got = store.get_records(("delivered", "inbox", "recv", "inbox"), "k")
+    assert got == {"inbox": b"i", "recv": b"r"}
+    assert all(store.get_record(kind, "k") == value for kind, value in got.items())
+    with store.transaction():
+        store.delete_record("inbox", "k")
+        assert store.get_records(["inbox", "recv"], "k") == {"recv": b"r"}
+    for bad in ("inbox", ["", "recv"], [1]):
+        with pytest.raises(UsageError):
+            store.get_records(bad, "k")  # type: ignore[arg-type]
+    with pytest.raises(UsageError):
+        store.get_records(["inbox"], "")
+
+
 def test_count_records(store: ProtocolStore) -> None:
     assert store.count_records("outbox") == 0
     for i in range(7):

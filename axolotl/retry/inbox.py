@@ -43,7 +43,7 @@ from axolotl.retry.records import (
     parse_stored,
 )
 
-__all__ = ["Pending", "confirm", "holds", "keep", "keep_report", "next_sequence", "pending"]
+__all__ = ["Pending", "confirm", "keep", "keep_report", "next_sequence", "pending"]
 
 Pending = Deliver | Undecryptable | SendFailed
 """What the inbox holds until the application confirms it."""
@@ -92,11 +92,6 @@ def keep_report(ctx: Context, report: Undecryptable | SendFailed, sequence: int)
         address_to_pb(entry.address, report.device)
         entry.reason = int(report.reason)
     ctx.store.put_record(REPORT, _report_key(report), entry.SerializeToString(), sequence)
-
-
-def holds(ctx: Context, key: str) -> bool:
-    """Whether the message under ``key`` (``message_key``) waits in the inbox."""
-    return ctx.store.get_record(INBOX, key) is not None
 
 
 def _invalid(what: str, exc: Exception) -> StorageError:

@@ -44,6 +44,7 @@ from axolotl.retry.jid import address_to_jid
 from axolotl.retry.records import (
     DELIVERED,
     GAVEUP,
+    INBOX,
     RECV,
     ReceiveRecord,
     message_key,
@@ -128,12 +129,8 @@ def _decrypt(ctx: Context, env: Envelope, now_ms: int) -> tuple[bytes | None, st
     return frame.body, frame.group_id or env.group_id
 
 
-def _load(ctx: Context, env: Envelope) -> tuple[ReceiveRecord, bool]:
-    """The message's receive record, and whether one was stored (a failure before)."""
-    data = ctx.store.get_record(RECV, message_key(env.sender, env.message_id))
-    if data is not None:
-        return ReceiveRecord.deserialize(data), True
-    return ReceiveRecord(env.message_id, env.sender, timestamp_ms=env.timestamp_ms), False
+_OPENING_KINDS = (DELIVERED, INBOX, RECV)
+"""What a receive looks up first, in one read: delivered (or waiting in the inbox), or failing."""
 
 
 def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
@@ -141,7 +138,8 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
     if env.recipient != ctx.local:
         raise UsageError(f"envelope for {env.recipient} handed to the layer of {ctx.local}")
     key = message_key(env.sender, env.message_id)
-    if ctx.store.get_record(DELIVERED, key) is not None or inbox.holds(ctx, key):
+    found = ctx.store.get_records(_OPENING_KINDS, key)
+    if DELIVERED in found or INBOX in found:
         recv_transition(RecvState.DELIVERED, RecvEvent.DUPLICATE)  # ACK
         ctx.stats.duplicates += 1
         header = _header(env)
@@ -155,7 +153,13 @@ def receive(ctx: Context, env: Envelope, now_ms: int, out: Collected) -> None:
             )
         out.add(Ack(env.message_id, env.sender, env.group_id), env.priority)
         return
-    record, stored = _load(ctx, env)
+    data = found.get(RECV)
+    stored = data is not None
+    record = (
+        ReceiveRecord.deserialize(data)
+        if data is not None
+        else ReceiveRecord(env.message_id, env.sender, timestamp_ms=env.timestamp_ms)
+    )
     try:
         # A nested transaction: a failed decrypt rolls back its own writes
         # only, and the failure is then recorded in the outer one.

@@ -331,4 +331,3 @@ def dump_record(record: SessionRecord) -> bytes:
     data = record.serialize()
     _cache.put(data, record)
     return data
-

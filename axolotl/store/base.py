@@ -287,6 +287,14 @@ class RetryStore(Protocol):
         """
         ...
 
+    def get_records(self, kinds: Sequence[str], key: str) -> dict[str, bytes]:
+        """The values stored under ``key`` in each of ``kinds`` that has one (kind -> value).
+
+        What several :meth:`get_record` calls with one key would return, in one
+        read (one statement on the SQL stores).
+        """
+        ...
+
     def next_due_ms(self, kinds: Sequence[str]) -> int | None:
         """The smallest ``due_ms`` set on any record of ``kinds``, or ``None``."""
         ...

@@ -374,6 +374,21 @@ class MemoryStore:
             limit = check_limit(limit)
         return [] if table is None else table.ordered(limit)
 
+    def get_records(self, kinds: Sequence[str], key: str) -> dict[str, bytes]:
+        """The values stored under ``key`` in each of ``kinds`` that has one.
+
+        Raises:
+            UsageError: a bad kind or key, or ``kinds`` is a bare str.
+        """
+        key = check_key(key)
+        out: dict[str, bytes] = {}
+        for kind in check_kinds(kinds):
+            table = self._records.get(kind)
+            entry = None if table is None else table.get(key)
+            if entry is not None:
+                out[kind] = entry[0]
+        return out
+
     def next_due_ms(self, kinds: Sequence[str]) -> int | None:
         """The smallest ``due_ms`` over the records of ``kinds``, or ``None``.
 

@@ -42,6 +42,9 @@ __all__ = ["PgRetryRecords"]
 
 _T = "axolotl_retry_records"
 _SQL_GET_RECORD = f"SELECT value FROM {_T} WHERE owner = %s AND kind = %s AND key = %s"
+_SQL_GET_RECORDS = (
+    f"SELECT kind, value FROM {_T} WHERE owner = %s AND key = %s AND kind = ANY(%s::bytea[])"
+)
 _SQL_PUT_RECORD = (
     f"INSERT INTO {_T} (owner, kind, key, value, due_ms) VALUES (%s, %s, %s, %s, %s) "
     "ON CONFLICT (owner, kind, key) DO UPDATE SET value = excluded.value, due_ms = excluded.due_ms "
@@ -94,6 +97,21 @@ class PgRetryRecords(SQLStore):
         params = (self.owner, kind.encode(), check_key(key).encode())
         rows = self._read(_SQL_GET_RECORD, params, f"get_record({kind!r})")
         return bytes(rows[0][0]) if rows else None
+
+    def get_records(self, kinds: Sequence[str], key: str) -> dict[str, bytes]:
+        """The values stored under ``key`` in each of ``kinds`` that has one (one SELECT).
+
+        Raises:
+            UsageError: a bad kind or key, or ``kinds`` is a bare str.
+            StorageError: PostgreSQL failed.
+        """
+        encoded = [kind.encode() for kind in check_kinds(kinds)]
+        key = check_key(key)
+        if not encoded:
+            return {}
+        params = (self.owner, key.encode(), encoded)
+        rows = self._read(_SQL_GET_RECORDS, params, "get_records")
+        return {bytes(kind).decode(): bytes(value) for kind, value in rows}
 
     def put_record(self, kind: str, key: str, value: bytes, due_ms: int | None = None) -> None:
         """Store (or replace) a record, value and ``due_ms`` both (one UPSERT).

@@ -267,8 +267,7 @@ class PgTransaction:
             # Say that the block did not commit, unless it is failing anyway.
             if exc_type is None:
                 raise StorageError(
-                    "postgres store: closed inside a transaction; the transaction was "
-                    "rolled back"
+                    "postgres store: closed inside a transaction; the transaction was rolled back"
                 )
             return
         self._depth -= 1

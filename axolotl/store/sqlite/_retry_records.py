@@ -53,6 +53,32 @@ _SQL_RECORDS = (
 _SQL_NEXT_DUE = (
     "SELECT due_ms FROM retry_records WHERE kind = ? AND due_ms IS NOT NULL ORDER BY due_ms LIMIT 1"
 )
+_NEXT_DUE_SQL: dict[int, str] = {}
+
+
+_GET_RECORDS_SQL: dict[int, str] = {}
+
+
+def _get_records_sql(kinds: int) -> str:
+    """One statement for a key's records in ``kinds`` kinds (cached by count)."""
+    sql = _GET_RECORDS_SQL.get(kinds)
+    if sql is None:
+        marks = ", ".join("?" * kinds)
+        sql = _GET_RECORDS_SQL[kinds] = (
+            f"SELECT kind, value FROM retry_records WHERE key = ? AND kind IN ({marks})"
+        )
+    return sql
+
+
+def _next_due_sql(kinds: int) -> str:
+    """One statement for the earliest due time over ``kinds`` kinds (cached by count)."""
+    sql = _NEXT_DUE_SQL.get(kinds)
+    if sql is None:
+        seeks = " UNION ALL ".join(f"SELECT ({_SQL_NEXT_DUE}) AS d" for _ in range(kinds))
+        sql = _NEXT_DUE_SQL[kinds] = f"SELECT min(d) FROM ({seeks})"
+    return sql
+
+
 _SQL_COUNT_RECORDS = "SELECT n FROM retry_record_counts WHERE kind = ?"
 # One statement: the victims are the earliest-due rows beyond ``keep``; rows
 # without a due time are never among them. The count comes from the
@@ -145,20 +171,31 @@ class SQLiteRetryRecords(SQLStore):
     def next_due_ms(self, kinds: Sequence[str]) -> int | None:
         """The smallest ``due_ms`` over the records of ``kinds``, or ``None``.
 
-        One indexed seek per kind.
+        One statement: an indexed seek per kind, the smallest of them.
 
         Raises:
             UsageError: a bad kind, or ``kinds`` is a bare str.
             StorageError: SQLite failed.
         """
-        soonest: int | None = None
-        for kind in check_kinds(kinds):
-            rows = self._read(_SQL_NEXT_DUE, (kind,), f"next_due_ms({kind!r})")
-            if rows:
-                due = int(rows[0][0])
-                if soonest is None or due < soonest:
-                    soonest = due
-        return soonest
+        checked = check_kinds(kinds)
+        if not checked:
+            return None
+        rows = self._read(_next_due_sql(len(checked)), tuple(checked), "next_due_ms")
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+    def get_records(self, kinds: Sequence[str], key: str) -> dict[str, bytes]:
+        """The values stored under ``key`` in each of ``kinds`` that has one (one SELECT).
+
+        Raises:
+            UsageError: a bad kind or key, or ``kinds`` is a bare str.
+            StorageError: SQLite failed.
+        """
+        checked = check_kinds(kinds)
+        key = check_key(key)
+        if not checked:
+            return {}
+        rows = self._read(_get_records_sql(len(checked)), (key, *checked), "get_records")
+        return {str(kind): bytes(value) for kind, value in rows}
 
     def count_records(self, kind: str) -> int:
         """How many records of ``kind`` are stored.
