@@ -1,6 +1,6 @@
 """Framings: how the application's body, a sender-key handover and our hints travel in a plaintext.
 
-Two ship (DESIGN.md, "Plugging into a stack"; ``vectors/README.md``, "Framing"):
+Two ship (README.md, "Framing: native (default) or WhatsApp"; ``vectors/README.md``, "Framing"):
 
 * :class:`NativeFraming` (the default): our own ``Payload`` protobuf; any
   bytes are a body; resends name the positions they replace.

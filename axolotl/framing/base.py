@@ -1,7 +1,7 @@
 """What a framing is: how a body, a sender-key handover and our hints travel inside a plaintext.
 
 The retry layer encrypts *plaintexts*; the application hands it *bodies*.
-A framing maps one to the other (DESIGN.md, "Plugging into a stack"):
+A framing maps one to the other (README.md, "Framing: native (default) or WhatsApp"):
 
 * a pairwise plaintext (SignalMessage / PreKeySignalMessage) carries the body
   and, for a group, maybe a sender-key handover (a serialized

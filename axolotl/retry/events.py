@@ -1,9 +1,9 @@
 """What goes into the retry layer and what comes out of it.
 
-The layer is sans-IO (DESIGN.md, "Principles"): the stack hands it envelopes,
-receipts, acks and the time, and carries out the frozen action objects it
-returns -- put an envelope on the wire, send a receipt, show a message, set a
-timer. Nothing here touches a socket or a clock.
+The layer is sans-IO (README.md, "The retry layer: wiring it into a stack"):
+the stack hands it envelopes, receipts, acks and the time, and carries out the
+frozen action objects it returns -- put an envelope on the wire, send a
+receipt, show a message, set a timer. Nothing here touches a socket or a clock.
 """
 
 from __future__ import annotations

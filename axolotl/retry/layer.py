@@ -1,10 +1,11 @@
 """RetryLayer: the sans-IO layer that turns every failure into a receipt, a resend or a report.
 
-Events in, actions out (DESIGN.md, "The retry layer"). Each call is one store
-transaction: either all of its effects are stored and its actions returned,
-or (on an exception) nothing changed. The caller carries out the actions in
-order: put envelopes on the wire, send receipts, deliver plaintexts, ack, and
-call :meth:`RetryLayer.tick` by the time the last :class:`WakeAt` names.
+Events in, actions out (README.md, "The retry layer"; what it does with each
+event: ``retry/_state.py``). Each call is one store transaction: either all of
+its effects are stored and its actions returned, or (on an exception) nothing
+changed. The caller carries out the actions in order: put envelopes on the
+wire, send receipts, deliver plaintexts, ack, and call :meth:`RetryLayer.tick`
+by the time the last :class:`WakeAt` names.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The receiver's side: decrypt, deliver exactly once, or turn the failure into a receipt.
 
-DESIGN.md, "The retry layer", receiver part. A failure is counted per
+The receiver half of the retry layer (``retry/_state.py``, ``RECEIVER``). A failure is counted per
 (message id, sender device) and persisted; the receipt carries the count,
 the original timestamp, our registration id and the reason, plus a fresh
 key bundle from ``policy.keys_from_count`` on, or at once when there is no

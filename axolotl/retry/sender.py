@@ -1,12 +1,13 @@
 """The sender's side: the send log, sending, and answering retry receipts.
 
-DESIGN.md, "The retry layer", sender part. A receipt is accepted only from
-an original recipient device, only while the (message, device) budget lasts
-and only for a count not answered yet (so a replayed receipt gets at most
-one resend). The session is repaired first when the receipt says it must be:
-the peer's registration id changed, it attached a key bundle, or it is still
-failing on the same base key at count >= 2 -- a rebuild from the bundle,
-at most once per device per window, through the identity trust policy.
+The sender half of the retry layer (``retry/_state.py``, ``SENDER``). A receipt
+is accepted only from an original recipient device, only while the (message,
+device) budget lasts and only for a count not answered yet (so a replayed
+receipt gets at most one resend). The session is repaired first when the
+receipt says it must be: the peer's registration id changed, it attached a key
+bundle, or it is still failing on the same base key at count >= 2 -- a rebuild
+from the bundle, at most once per device per window, through the identity trust
+policy.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ A valid case gives a receipt's fields, its node text and its protobuf bytes.
 The checker
 
 1. writes the node text from the fields with a renderer of its own (string
-   formatting of the DESIGN.md layout) and the protobuf with a small encoder
-   of its own, and compares both with the case -- so the vectors pin the
-   formats, not just :mod:`axolotl.receipts`;
+   formatting of the receipt node layout, README.md "Retry receipts") and the
+   protobuf with a small encoder of its own, and compares both with the case --
+   so the vectors pin the formats, not just :mod:`axolotl.receipts`;
 2. builds the receipt with :mod:`axolotl.receipts` and compares its
    ``to_node().to_text()`` and ``to_proto_bytes()`` with the case;
 3. reads the case's text and bytes back and compares every field.
@@ -84,7 +84,7 @@ def receipt_from_case(case: Case) -> OutgoingRetryReceipt | IncomingRetryReceipt
     raise VectorMismatch("direction", f"unknown direction {case['direction']!r}")
 
 
-# -- an independent renderer of the DESIGN.md layout -------------------------------------
+# -- an independent renderer of the receipt node layout---------------------------------
 
 
 def _attr(name: str, value: str) -> str:

@@ -1,6 +1,6 @@
 """Message stanzas: ``<message><enc/></message>`` nodes built from and parsed into Envelopes.
 
-The WhatsApp layout (DESIGN.md, "Plugging into a stack"), as yowsup 3.3.0,
+The WhatsApp layout (README.md, "Message stanzas"), as yowsup 3.3.0,
 whatsmeow and Baileys build it, in the same :class:`~axolotl.receipts.Node`
 form (and text form) as retry receipts::
 
