@@ -37,6 +37,7 @@ import enum
 import json
 import mmap
 import os
+import select
 import signal
 import sys
 from collections.abc import Callable
@@ -185,7 +186,10 @@ def _out(obj: dict[str, Any]) -> None:
 class Device:
     """The application of one device around its retry layer."""
 
-    def __init__(self, directory: Path, jid: str, now: int, policy_name: str) -> None:
+    def __init__(
+        self, directory: Path, jid: str, now: int, policy_name: str, batch: int = 0
+    ) -> None:
+        self.batch = batch
         self.local = address_from_jid(jid)
         self.jid = jid
         self.now = now
@@ -409,34 +413,104 @@ class Device:
             raise ValueError(f"unknown op {op!r}")
         return True
 
-    def _item(self, msg: dict[str, Any]) -> None:
+    def _event(self, msg: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        """The layer method a stanza goes to, and its arguments."""
         kind = msg["kind"]
         if kind == "envelope":
-            env = envelope_from_json(msg["env"])
-            self.call(lambda: self.layer.receive(env, self.now))
-        elif kind == "receipt":
+            return "receive", (envelope_from_json(msg["env"]), self.now)
+        if kind == "receipt":
             receipt = IncomingRetryReceipt.from_node(Node.parse_text(msg["node"]))
-            self.call(lambda: self.layer.receive_receipt(receipt, self.now))
-        elif kind == "delivery":
+            return "receive_receipt", (receipt, self.now)
+        if kind == "delivery":
             delivery = DeliveryReceipt(message_id=msg["id"], device=address_from_jid(msg["from"]))
-            self.call(lambda: self.layer.receive_receipt(delivery, self.now))
-        elif kind == "server_ack":
-            device = address_from_jid(msg["device"])
-            self.call(lambda: self.layer.server_ack(msg["id"], device, self.now))
-        else:
-            raise ValueError(f"unknown item kind {kind!r}")
+            return "receive_receipt", (delivery, self.now)
+        if kind == "server_ack":
+            return "server_ack", (msg["id"], address_from_jid(msg["device"]), self.now)
+        raise ValueError(f"unknown item kind {kind!r}")
+
+    def _item(self, msg: dict[str, Any]) -> None:
+        method, args = self._event(msg)
+        self.call(lambda: getattr(self.layer, method)(*args))
+
+    def items(self, msgs: list[dict[str, Any]]) -> None:
+        """Stanzas that were waiting together, in one batch: one commit, then the actions,
+        then every ``done`` (a kill before the commit leaves them all unacked)."""
+        self.now = max([self.now, *(m.get("now", self.now) for m in msgs)])
+        self.phase(Phase.CALL)
+        with self.layer.batch(max_events=len(msgs), max_ms=60_000) as batch:
+            for msg in msgs:
+                method, args = self._event(msg)
+                getattr(batch, method)(*args)
+        if batch.errors:  # alone, the call would have raised: so does the batch
+            raise batch.errors[0][1]
+        self.point("call")
+        self.carry(batch.actions)
+        for msg in msgs:
+            self.point("done")
+            self.phase(Phase.DONE)
+            _out({"op": "done", "item": msg["item"], "batch": len(msgs)})
 
     def run(self) -> None:
         self.start()
+        lines = _Lines(sys.stdin.fileno())
         while True:
             self.phase(Phase.IDLE)
-            line = sys.stdin.buffer.readline()
+            line = lines.readline()
             if not line:
                 break
-            if not self.handle(json.loads(line)):
+            msg = json.loads(line)
+            if self.batch and msg["op"] == "item":
+                # What the relay has handed over already goes in one batch.
+                msgs, other = [msg], None
+                while len(msgs) < self.batch and lines.waiting():
+                    nxt = json.loads(lines.readline())
+                    if nxt["op"] != "item":
+                        other = nxt
+                        break
+                    msgs.append(nxt)
+                self.items(msgs)
+                if other is None or self.handle(other):
+                    continue
+                break
+            if not self.handle(msg):
                 break
         self.journal.close()
         self.store.close()
+
+
+class _Lines:
+    """Lines from a file descriptor, with a look at whether one is waiting (no blocking)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = b""
+        self._eof = False
+
+    def _fill(self, block: bool) -> None:
+        if self._eof or (not block and not select.select([self._fd], [], [], 0)[0]):
+            return
+        chunk = os.read(self._fd, 1 << 16)
+        if chunk:
+            self._buffer += chunk
+        else:
+            self._eof = True
+
+    def waiting(self) -> bool:
+        """Whether a whole line can be read now."""
+        if b"\n" not in self._buffer:
+            self._fill(block=False)
+        return b"\n" in self._buffer
+
+    def readline(self) -> bytes:
+        """The next line (blocking); ``b""`` at the end."""
+        while b"\n" not in self._buffer and not self._eof:
+            self._fill(block=True)
+        line, sep, rest = self._buffer.partition(b"\n")
+        if not sep:
+            self._buffer = b""
+            return line
+        self._buffer = rest
+        return line + sep
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -446,8 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jid", required=True)
     parser.add_argument("--now", type=int, required=True)
     parser.add_argument("--policy", default="default")
+    parser.add_argument("--batch", type=int, default=0)
     args = parser.parse_args(argv)
-    Device(args.dir, args.jid, args.now, args.policy).run()
+    Device(args.dir, args.jid, args.now, args.policy, args.batch).run()
     return 0
 
 

@@ -60,6 +60,8 @@ class DeviceProcess:
         now: int,
         policy: str,
         events: Events,
+        *,
+        batch: int = 0,
     ) -> None:
         self.jid = jid
         self.number = number
@@ -71,7 +73,7 @@ class DeviceProcess:
         with self.err_path.open("wb") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "tests.crash_child", "--dir", str(directory),
-                 "--jid", jid, "--now", str(now), "--policy", policy],
+                 "--jid", jid, "--now", str(now), "--policy", policy, "--batch", str(batch)],
                 cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
             )  # fmt: skip
         self._lines: queue.Queue[bytes | None] = queue.Queue()

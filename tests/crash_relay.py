@@ -89,6 +89,8 @@ class Config:
         send_every_ms: wall ms between two user sends.
         delay_ms: wall ms a stanza may be held by the relay (reorders).
         speed: virtual ms per wall ms while the kills go on.
+        batch: the devices take the stanzas already waiting in batches of up
+            to this many (``RetryLayer.batch``, one commit each); 0: one call each.
     """
 
     seed: int = 1
@@ -104,6 +106,7 @@ class Config:
     send_every_ms: int = 60
     delay_ms: int = 20
     speed: int = 20
+    batch: int = 0
 
 
 @dataclass
@@ -121,6 +124,7 @@ class Stats:
     resends: int = 0
     handed_at_restart: int = 0
     recovery: Counter[str] = field(default_factory=Counter)
+    batched: int = 0  # stanzas a device took in a batch of more than one
     settle_rounds: int = 0
     wall_s: float = 0.0
 
@@ -167,7 +171,13 @@ class Relay:
         directory = self.workdir / jid
         (directory / "phase").write_bytes(bytes([Phase.START]))
         child = DeviceProcess(
-            jid, self.numbers[jid], directory, self.clock(), self.config.policy, self.events
+            jid,
+            self.numbers[jid],
+            directory,
+            self.clock(),
+            self.config.policy,
+            self.events,
+            batch=self.config.batch,
         )
         self.children[jid] = child
         self.stats.starts += 1
@@ -272,6 +282,7 @@ class Relay:
             self.upload(jid, msg)
         elif op == "done":
             self.pending[jid].pop(msg["item"], None)
+            self.stats.batched += msg.get("batch", 1) > 1
         elif op == "ready":
             child = self.children[jid]
             assert child is not None
@@ -476,13 +487,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", default="default", choices=("default", "tight"))
     parser.add_argument("--corrupt", type=float, default=Config.corrupt)
     parser.add_argument("--drop", type=float, default=Config.drop)
+    parser.add_argument("--batch", type=int, default=0, help="stanzas per batch (0: none)")
     parser.add_argument("--keep", type=Path, help="keep every run's files under this folder")
     args = parser.parse_args(argv)
     low, _, high = args.seeds.partition("-")
     failed = 0
     for seed in range(int(low), int(high or low) + 1):
         config = Config(seed=seed, kills=args.kills, armed=args.armed, devices=args.devices,
-                        policy=args.policy, corrupt=args.corrupt, drop=args.drop)  # fmt: skip
+                        policy=args.policy, corrupt=args.corrupt, drop=args.drop,
+                        batch=args.batch)  # fmt: skip
         if args.keep:
             workdir = args.keep / f"seed-{seed}"
             workdir.mkdir(parents=True)

@@ -54,6 +54,23 @@ def test_devices_killed_at_random_moments_lose_and_double_nothing(
     assert verdict.delivered > 0, summary
 
 
+def test_devices_that_take_their_backlog_in_batches_lose_and_double_nothing(
+    tmp_path: Path,
+) -> None:
+    # Issue "durable throughput": what waits for a device (above all the
+    # stanzas handed over again at its restart) goes through RetryLayer.batch,
+    # one commit for many; a kill inside a batch undoes all of it, and the
+    # relay hands it all over again.
+    config = Config(seed=2, kills=max(4, KILLS // 3), armed=2, batch=50)
+    verdict = run(config, tmp_path)
+    summary = verdict.summary()
+    print(summary)
+    assert not verdict.problems, summary
+    assert verdict.relay.kills == config.kills, summary
+    assert verdict.delivered > 0, summary
+    assert verdict.relay.batched > 0, summary  # stanzas taken in batches of more than one
+
+
 def test_a_report_the_kill_kept_from_the_application_comes_again(tmp_path: Path) -> None:
     # Alice's uploads never reach the server, so her outbox gives up on the
     # message (SendFailed after the tight policy's 3 transmissions); she is
