@@ -69,7 +69,8 @@ class Verdict:
             )
             lines.append(
                 f"uploads {dict(r.uploads)}, resends {r.resends}, faults {dict(r.faults)}, "
-                f"stanzas handed over at a restart {r.handed_at_restart}"
+                f"stanzas handed over at a restart {r.handed_at_restart}, "
+                f"taken in batches {r.batched}"
             )
             lines.append(
                 f"recovery {dict(r.recovery)}, {r.settle_rounds} settle rounds, {r.wall_s:.1f} s"
