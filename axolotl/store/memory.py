@@ -21,7 +21,7 @@ them (index included) on rollback.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from types import TracebackType
 from typing import Any, Final
 
@@ -56,17 +56,40 @@ _SenderKeyKey = tuple[str, str, int]
 
 
 class _MemoryTransaction:
-    """The context manager :meth:`MemoryStore.transaction` returns (one per store)."""
+    """The context manager :meth:`MemoryStore.transaction` returns (one per store).
 
-    __slots__ = ("_store",)
+    It owns the undo log: ``(table, key, previous value or _MISSING)``,
+    newest last, and the log's length at the start of each open block. The
+    store notes every change through :meth:`note` while a block is open.
 
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
+    Args:
+        check_open: raises when the store was closed.
+    """
+
+    __slots__ = ("_check_open", "_marks", "_undo")
+
+    def __init__(self, check_open: Callable[[], None]) -> None:
+        self._check_open = check_open
+        self._undo: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
+        self._marks: list[int] = []
+
+    @property
+    def active(self) -> bool:
+        """A block is open (changes must be noted)."""
+        return bool(self._marks)
+
+    def note(self, table: MutableMapping[Any, Any], key: Any, old: Any) -> None:
+        """``table[key]`` is about to change from ``old`` (``_MISSING``: it was absent)."""
+        self._undo.append((table, key, old))
+
+    def reset(self) -> None:
+        """Forget every open block and its log (the store's state was replaced wholesale)."""
+        self._undo.clear()
+        self._marks.clear()
 
     def __enter__(self) -> None:
-        store = self._store
-        store._check_open()
-        store._marks.append(len(store._undo))
+        self._check_open()
+        self._marks.append(len(self._undo))
 
     def __exit__(
         self,
@@ -74,18 +97,17 @@ class _MemoryTransaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        store = self._store
-        mark = store._marks.pop()
+        mark = self._marks.pop()
         if exc_type is not None:
-            undo = store._undo
+            undo = self._undo
             while len(undo) > mark:
                 table, key, old = undo.pop()
                 if old is _MISSING:
                     table.pop(key, None)
                 else:
                     table[key] = old
-        elif not store._marks:
-            store._undo.clear()
+        elif not self._marks:
+            self._undo.clear()
 
 
 class MemoryStore:
@@ -114,12 +136,8 @@ class MemoryStore:
         self._sender_keys: dict[_SenderKeyKey, bytes] = {}
         self._counters: dict[str, int] = {}
         self._records: dict[str, RecordTable] = {}
-        # Undo log: (table, key, previous value or _MISSING), newest last;
-        # _marks holds the log length at the start of each open block.
-        self._undo: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
-        self._marks: list[int] = []
-        self._transaction = _MemoryTransaction(self)
         self._closed = False
+        self._transaction = _MemoryTransaction(self._check_open)
 
     # -- internals ---------------------------------------------------------
 
@@ -130,8 +148,8 @@ class MemoryStore:
     def _set(self, table: MutableMapping[Any, Any], key: Any, value: Any) -> None:
         if self._closed:
             self._check_open()
-        if self._marks:
-            self._undo.append((table, key, table.get(key, _MISSING)))
+        if self._transaction.active:
+            self._transaction.note(table, key, table.get(key, _MISSING))
         table[key] = value
 
     def _delete(self, table: MutableMapping[Any, Any], key: Any) -> None:
@@ -139,8 +157,8 @@ class MemoryStore:
             self._check_open()
         if key not in table:
             return
-        if self._marks:
-            self._undo.append((table, key, table[key]))
+        if self._transaction.active:
+            self._transaction.note(table, key, table[key])
         del table[key]
 
     # -- IdentityKeyStore --------------------------------------------------
@@ -430,8 +448,9 @@ class MemoryStore:
         if table is None:
             return 0
         removed = table.evict(keep)
-        if self._marks:
-            self._undo.extend((table, key, entry) for key, entry in removed)
+        if self._transaction.active:
+            for key, entry in removed:
+                self._transaction.note(table, key, entry)
         return len(removed)
 
     # -- ProtocolStore -----------------------------------------------------

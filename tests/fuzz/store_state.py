@@ -37,7 +37,7 @@ _STATE = (
     "_counters",
 )
 # Bookkeeping that holds no state of its own (checked to be idle, not copied).
-_BOOKKEEPING = ("_records", "_undo", "_marks", "_transaction", "_closed")
+_BOOKKEEPING = ("_records", "_transaction", "_closed")
 
 
 def snapshot(store: MemoryStore) -> Snapshot:
@@ -49,7 +49,7 @@ def snapshot(store: MemoryStore) -> Snapshot:
     """
     unknown = set(vars(store)) - set(_STATE) - set(_BOOKKEEPING)
     assert not unknown, f"MemoryStore grew attributes the fuzz snapshot ignores: {unknown}"
-    assert not store._marks and not store._undo, "snapshot taken inside a transaction"
+    assert not store._transaction.active, "snapshot taken inside a transaction"
     snap: Snapshot = {}
     for name in _STATE:
         value = getattr(store, name)
@@ -70,8 +70,7 @@ def restore(store: MemoryStore, snap: Snapshot) -> None:
             table[key] = entry
         records[kind] = table
     store._records = records
-    store._undo.clear()
-    store._marks.clear()
+    store._transaction.reset()
 
 
 def diff(before: Snapshot, after: Snapshot) -> list[str]:
