@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, machine, table
 
 sys.path.insert(0, str(ROOT))
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import Deliver, Envelope, RetryLayer, SendReceipt, Transmit
-from axolotl.retry.jid import address_to_jid
 from axolotl.store import MemoryStore
 from axolotl.store.sqlite import SQLiteStore
 from tests.parties import Party

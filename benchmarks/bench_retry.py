@@ -36,8 +36,8 @@ from axolotl.keys import (
     generate_identity_key_pair,
     generate_signed_pre_key,
 )
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import Deliver, RetryLayer, RetryPolicy, SendReceipt, Transmit
-from axolotl.retry.jid import address_to_jid
 from axolotl.retry.records import DELIVERED, SENDLOG
 from axolotl.session import decrypt, encrypt, new_bundle, process_prekey_bundle
 from axolotl.store import MemoryStore

@@ -23,8 +23,8 @@ from dataclasses import replace
 import pytest
 
 from axolotl.framing import Framing
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import Deliver, Envelope, Gap, SendReceipt, Transmit
-from axolotl.retry.jid import address_to_jid
 from tests.framing_helpers import FRAMINGS, FramedNetwork, body_of
 
 GRACE_MS = 10_000  # the default policy's gap_grace_ms

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from axolotl.address import ProtocolAddress
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import Deliver, RetryLayer, SendReceipt, Transmit, Undecryptable
-from axolotl.retry.jid import address_to_jid
 from axolotl.rng import DeterministicRng
 from axolotl.session import accept_changed_identity
 from tests.helpers import BackendStores, Network

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from axolotl.address import ProtocolAddress
 from axolotl.errors import DecodeError
 from axolotl.framing import Framing, Payload
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import Deliver, Gap, SendReceipt, Transmit
-from axolotl.retry.jid import address_to_jid
 from axolotl.retry.policy import Priority
 from axolotl.retry.records import DeviceState, SendLogEntry
 from tests.framing_helpers import FRAMINGS, body_of

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import InvalidReceipt
+from axolotl.receipts.jid import address_from_jid, address_to_jid
 from axolotl.receipts.limits import MAX_JID_LENGTH
-from axolotl.retry.jid import address_from_jid, address_to_jid
 
 _USER = st.text(alphabet="0123456789abcdefxyz._-+", min_size=1, max_size=40)
 

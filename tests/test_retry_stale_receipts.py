@@ -15,8 +15,8 @@ from dataclasses import replace
 import pytest
 
 from axolotl.receipts import RetryReason
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import Deliver, Envelope, RetryLayer, SendReceipt, Transmit
-from axolotl.retry.jid import address_to_jid
 from tests.parties import Party
 
 NOW = 1_700_000_000_000

@@ -18,6 +18,7 @@ import pytest
 from axolotl.address import ProtocolAddress
 from axolotl.errors import IllegalTransition
 from axolotl.framing import WhatsAppFraming
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import DeliveryReceipt, Envelope, RetryLayer, RetryPolicy, Transmit, _state
 from axolotl.retry._state import (
     RECEIVER,
@@ -35,7 +36,6 @@ from axolotl.retry._state import (
     recv_transition,
     send_transition,
 )
-from axolotl.retry.jid import address_to_jid
 from axolotl.retry.policy import Backoff, PriorityClass
 from axolotl.retry.records import RECV, DeviceState, ReceiveRecord, message_key
 from tests import test_framing_layer as framing_layer

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from axolotl.address import ProtocolAddress
 from axolotl.errors import AxolotlError, DecodeError, UsageError
 from axolotl.receipts import Node, parse_text
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import Envelope
-from axolotl.retry.jid import address_to_jid
 from axolotl.retry.stanza import (
     MAX_ENC_BYTES,
     MAX_INCOMING_NODES,

@@ -15,9 +15,9 @@ from axolotl.address import ProtocolAddress
 from axolotl.framing import WhatsAppFraming
 from axolotl.keys import generate_identity_key_pair
 from axolotl.receipts import parse_text
+from axolotl.receipts.jid import address_from_jid
 from axolotl.retry import Envelope, RetryLayer
 from axolotl.retry.events import Action, Transmit, WakeAt
-from axolotl.retry.jid import address_from_jid
 from axolotl.retry.stanza import parse_message_node
 from axolotl.rng import DeterministicRng
 from axolotl.store.memory import MemoryStore

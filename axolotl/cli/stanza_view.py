@@ -31,8 +31,8 @@ from axolotl.address import ProtocolAddress
 from axolotl.cli._output import one_line, shown
 from axolotl.errors import AxolotlError
 from axolotl.receipts import Node
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import Envelope
-from axolotl.retry.jid import address_to_jid
 from axolotl.retry.stanza import MessageStanza, parse_message_node
 from axolotl.wire import MessageType, PreKeySignalMessage, SenderKeyMessage, SignalMessage
 

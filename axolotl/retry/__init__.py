@@ -1,5 +1,6 @@
 """The retry layer: events in, actions out; policy, send log, counters, dedup."""
 
+from axolotl.receipts.jid import address_from_jid, address_to_jid
 from axolotl.retry._context import LayerStats
 from axolotl.retry.batch import Batch
 from axolotl.retry.events import (
@@ -17,7 +18,6 @@ from axolotl.retry.events import (
     Undecryptable,
     WakeAt,
 )
-from axolotl.retry.jid import address_from_jid, address_to_jid
 from axolotl.retry.layer import RetryLayer
 from axolotl.retry.policy import DEFAULT_POLICY, Backoff, Priority, PriorityClass, RetryPolicy
 from axolotl.retry.stanza import (

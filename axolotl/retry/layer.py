@@ -18,6 +18,7 @@ from axolotl.errors import RemoteError, UsageError
 from axolotl.framing import Framing, NativeFraming
 from axolotl.keys import PreKeyBundle
 from axolotl.receipts import IncomingRetryReceipt
+from axolotl.receipts.jid import address_from_jid
 from axolotl.retry import clock, gaps, inbox, minted, outbox, receiver, sender
 from axolotl.retry._context import Collected, Context, LayerStats
 from axolotl.retry.batch import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MS, Batch
@@ -30,7 +31,6 @@ from axolotl.retry.events import (
     Undecryptable,
     WakeAt,
 )
-from axolotl.retry.jid import address_from_jid
 from axolotl.retry.policy import DEFAULT_POLICY, Priority, RetryPolicy
 from axolotl.retry.records import SENDLOG, TIMED_KINDS, SendLogEntry
 from axolotl.rng import Rng, default_rng

@@ -28,6 +28,7 @@ from axolotl.errors import (
     UsageError,
 )
 from axolotl.receipts import KeyBundle, OutgoingRetryReceipt, RetryReason
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import gaps, inbox, minted
 from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import (
@@ -40,7 +41,6 @@ from axolotl.retry._state import (
     recv_transition,
 )
 from axolotl.retry.events import Ack, Deliver, Envelope, SendReceipt, Undecryptable
-from axolotl.retry.jid import address_to_jid
 from axolotl.retry.records import (
     DELIVERED,
     GAVEUP,

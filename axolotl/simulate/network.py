@@ -32,6 +32,7 @@ from axolotl.keys import (
     generate_signed_pre_key,
 )
 from axolotl.receipts import OutgoingRetryReceipt, RetryReason
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import (
     Ack,
     Action,
@@ -49,7 +50,6 @@ from axolotl.retry import (
     Undecryptable,
     WakeAt,
 )
-from axolotl.retry.jid import address_to_jid
 from axolotl.retry.records import RECV, ReceiveRecord
 from axolotl.rng import DeterministicRng
 from axolotl.session import accept_changed_identity, new_bundle

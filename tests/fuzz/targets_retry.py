@@ -34,8 +34,8 @@ from axolotl.receipts import (
     OutgoingRetryReceipt,
     RetryReason,
 )
+from axolotl.receipts.jid import address_from_jid, address_to_jid
 from axolotl.retry import DEFAULT_POLICY, Action, FetchBundle, RetryLayer, Transmit, WakeAt
-from axolotl.retry.jid import address_from_jid, address_to_jid
 from axolotl.rng import DeterministicRng
 from axolotl.store.memory import MemoryStore
 from tests.fuzz.engine import Harness, Target, Violation

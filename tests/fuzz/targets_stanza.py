@@ -31,8 +31,8 @@ from typing import Any
 from axolotl.address import ProtocolAddress
 from axolotl.errors import AxolotlError, DecodeError, UsageError
 from axolotl.receipts import Node, node_from_yowsup
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import Envelope
-from axolotl.retry.jid import address_to_jid
 from axolotl.retry.stanza import (
     MessageStanza,
     envelope_to_node,
@@ -78,7 +78,7 @@ _DAVE = ProtocolAddress("497777@s.whatsapp.net", 3)
 
 # Values a peer may put where a JID goes: the parties' own, other spellings of
 # one device, non-ASCII digits in the device part (once a ValueError out of
-# axolotl/retry/jid.py), out-of-range and empty parts.
+# axolotl/receipts/jid.py), out-of-range and empty parts.
 JIDS = (
     "499876:2@s.whatsapp.net", "499876@s.whatsapp.net", "499876:0@s.whatsapp.net",
     "491234:7@s.whatsapp.net", "490000:1@s.whatsapp.net", "491700000001@s.whatsapp.net",

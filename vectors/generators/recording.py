@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from axolotl.receipts import Node, OutgoingRetryReceipt
-from axolotl.retry.jid import address_to_jid
+from axolotl.receipts.jid import address_to_jid
 from axolotl.rng import DeterministicRng, Rng
 from axolotl.testvectors.transcripts.draws import Draw, Json
 from axolotl.testvectors.transcripts.ops import run_step

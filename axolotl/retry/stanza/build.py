@@ -8,8 +8,8 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
 from axolotl.receipts import Node
 from axolotl.receipts.fields import is_utf8
+from axolotl.receipts.jid import address_to_jid
 from axolotl.retry.events import Envelope
-from axolotl.retry.jid import address_to_jid
 from axolotl.retry.stanza._layout import (
     ENC_NAME,
     ENC_VERSION,

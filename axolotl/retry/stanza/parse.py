@@ -9,9 +9,9 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import InvalidReceipt, UsageError
 from axolotl.receipts import Node
 from axolotl.receipts.fields import MAX_COUNT
+from axolotl.receipts.jid import address_from_jid
 from axolotl.receipts.limits import excerpt, parse_uint
 from axolotl.retry.events import Envelope
-from axolotl.retry.jid import address_from_jid
 from axolotl.retry.policy import Priority
 from axolotl.retry.stanza._layout import (
     ENC_NAME,

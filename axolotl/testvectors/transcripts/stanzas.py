@@ -29,8 +29,8 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import AxolotlError
 from axolotl.framing import WhatsAppFraming
 from axolotl.receipts import Node, parse_text
+from axolotl.receipts.jid import address_from_jid, address_to_jid
 from axolotl.retry.events import Action, Envelope, Transmit
-from axolotl.retry.jid import address_from_jid, address_to_jid
 from axolotl.retry.policy import Priority
 from axolotl.retry.stanza import (
     MessageStanza,

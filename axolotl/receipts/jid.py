@@ -1,4 +1,4 @@
-"""Device addresses as WhatsApp-style JIDs, for the ``to``/``from``/``participant`` of receipts.
+"""Device addresses as WhatsApp-style JIDs (``to``, ``from``, ``participant``; receipts, stanzas).
 
 A multi-device JID names a device as ``user:device@server`` (device 0, the
 primary, is written without ``:0``). A :class:`ProtocolAddress` whose name is
