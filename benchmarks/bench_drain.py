@@ -12,7 +12,10 @@ of each counts.
 
 Targets (issue "durable throughput"): on SQLite FULL, batches of 100 give at
 least 5x the per-step throughput and cost per message at most 2x the
-in-memory layer (called per step).
+in-memory layer (called per step). With ``$AXOLOTL_BENCH_PG_DSN`` set, a
+PostgreSQL store (one owner a round, durable commits) runs too; target: one
+worker in batches of 100 at least 5x its per-step rate. What a commit costs
+there is the server's fsync: measure against a server with ``fsync=on``.
 
     python benchmarks/bench_drain.py [-n 10000] [--batch 100] [--rounds 3]
 """
@@ -20,6 +23,7 @@ in-memory layer (called per step).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -42,7 +46,19 @@ NOW = 1_700_000_000_000
 CORRUPT = 0.05
 
 
+DSN = os.environ.get("AXOLOTL_BENCH_PG_DSN", "")
+
+
 def _store(kind: str, party: Party, folder: Path) -> Any:
+    if kind == "postgres":
+        from axolotl.store.postgres import PostgresStore
+
+        return PostgresStore.create(
+            DSN,
+            f"drain-{time.monotonic_ns()}",
+            party.store.get_identity_key_pair(),
+            party.store.get_local_registration_id(),
+        )
     if kind == "memory":
         return MemoryStore(
             party.store.get_identity_key_pair(), party.store.get_local_registration_id()
@@ -121,6 +137,8 @@ def main() -> None:
         f"{args.n} queued envelopes, {CORRUPT:.0%} corrupted and recovered; batches of {args.batch}"
     )
     sides = [("memory", 1), ("memory", args.batch), ("sqlite", 1), ("sqlite", args.batch)]
+    if DSN:  # durable commits (synchronous_commit on): what the server's fsync costs
+        sides += [("postgres", 1), ("postgres", args.batch)]
     best: dict[tuple[str, int], tuple[float, int]] = {}
     with tempfile.TemporaryDirectory(prefix="axolotl-drain-") as tmp:
         for r in range(args.rounds):
@@ -146,6 +164,12 @@ def main() -> None:
         f"SQLite FULL, batches of {args.batch}, per message <= 2x the in-memory layer: "
         f"{'met' if vs_memory <= 2 else 'NOT met'} ({vs_memory:.2f}x)"
     )
+    if DSN:
+        pg = per["postgres", 1] / per["postgres", args.batch]
+        print(
+            f"PostgreSQL (one worker, durable commits), batches of {args.batch}, >= 5x the "
+            f"per-step rate: {'met' if pg >= 5 else 'NOT met'} ({pg:.1f}x)"
+        )
 
 
 if __name__ == "__main__":
