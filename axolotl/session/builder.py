@@ -10,7 +10,7 @@ neither consumes the one-time prekey nor stores a session.
 from __future__ import annotations
 
 from axolotl.address import ProtocolAddress
-from axolotl.crypto.curve import KeyPair
+from axolotl.crypto.curve import KeyPair, PublicKey
 from axolotl.errors import InvalidMessage
 from axolotl.keys import PreKeyBundle, generate_pre_keys
 from axolotl.rng import Rng, default_rng
@@ -114,7 +114,7 @@ def state_from_prekey_message(
     message: PreKeySignalMessage,
     trust: TrustPolicy,
     config: SessionConfig,
-) -> tuple[bool, int | None]:
+) -> tuple[bool, int | None, PublicKey | None]:
     """Install the responder's session for ``message`` in ``record`` (X3DH 3.4).
 
     A message whose base key built a state already (a replay, or the
@@ -126,7 +126,8 @@ def state_from_prekey_message(
 
     Returns:
         (whether a new state was installed, the one-time prekey id the caller
-        must remove once the message decrypted or ``None``).
+        must remove once the message decrypted or ``None``, the identity
+        stored for ``address`` before this message or ``None``).
 
     Raises:
         InvalidMessage: the base key built a state with another identity key
@@ -140,9 +141,9 @@ def state_from_prekey_message(
             f"prekey message from {address}: its identity key differs from the one of the "
             "session its base key built (the unauthenticated field was altered)"
         )
-    check_identity(store, address, message.identity_key, trust)
+    stored = check_identity(store, address, message.identity_key, trust)
     if known is not None:
-        return False, None
+        return False, None, stored
     signed = store.load_signed_pre_key(message.signed_pre_key_id)
     one_time = (
         store.load_pre_key(message.pre_key_id).key_pair if message.pre_key_id is not None else None
@@ -158,4 +159,4 @@ def state_from_prekey_message(
     )
     record.archive_current(config.max_archived_states)
     record.current = state
-    return True, message.pre_key_id
+    return True, message.pre_key_id, stored

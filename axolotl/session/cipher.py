@@ -263,7 +263,7 @@ def _decrypt_message(
             record = load_record(stored) if stored is not None else SessionRecord()
             created = False
             try:
-                created, used_pre_key = state_from_prekey_message(
+                created, used_pre_key, stored_identity = state_from_prekey_message(
                     store, address, record, prekey, trust, config
                 )
                 located, plaintext = _trial_decrypt(record, prekey.message, address, rng, config)
@@ -280,7 +280,8 @@ def _decrypt_message(
                     return_record(stored, record)
                 raise
             _commit(record, located, config)
-            store.save_identity(address, located.state.remote_identity)
+            if stored_identity != located.state.remote_identity:  # else it is stored already
+                store.save_identity(address, located.state.remote_identity)
             store.store_session(address, dump_record(record))
             if used_pre_key is not None:
                 store.remove_pre_key(used_pre_key)

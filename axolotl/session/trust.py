@@ -34,13 +34,17 @@ def accept_changed_identity(address: ProtocolAddress, stored: PublicKey, new: Pu
 
 def check_identity(
     store: IdentityKeyStore, address: ProtocolAddress, key: PublicKey, policy: TrustPolicy
-) -> None:
+) -> PublicKey | None:
     """Raise unless ``key`` is the stored identity for ``address``, the first, or accepted.
+
+    Returns:
+        The identity stored for ``address`` (``None``: none yet), so a caller
+        that would save ``key`` knows whether there is anything to save.
 
     Raises:
         UntrustedIdentity: the stored key differs and ``policy`` refused the new one.
     """
     stored = store.get_identity(address)
     if stored is None or stored == key or policy(address, stored, key):
-        return
+        return stored
     raise UntrustedIdentity(f"identity key of {address} changed and was not accepted", address)
