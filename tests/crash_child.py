@@ -46,7 +46,12 @@ from pathlib import Path
 from typing import Any
 
 import axolotl
-from axolotl.receipts import IncomingRetryReceipt, Node
+from axolotl.receipts import (
+    IncomingRetryReceipt,
+    parse_text,
+    receipt_from_node,
+    receipt_to_node,
+)
 from axolotl.retry import (
     Ack,
     Action,
@@ -281,7 +286,7 @@ class Device:
                 _out({"op": "up", "kind": "envelope", "env": envelope_to_json(action.envelope)})
                 self.point("upload")
             elif isinstance(action, SendReceipt):
-                node = action.receipt.to_node().to_text(indent=None)
+                node = receipt_to_node(action.receipt).to_text(indent=None)
                 _out(
                     {
                         "op": "up",
@@ -415,7 +420,7 @@ class Device:
             env = envelope_from_json(msg["env"])
             self.call(lambda: self.layer.receive(env, self.now))
         elif kind == "receipt":
-            receipt = IncomingRetryReceipt.from_node(Node.parse_text(msg["node"]))
+            receipt = receipt_from_node(parse_text(msg["node"]), IncomingRetryReceipt)
             self.call(lambda: self.layer.receive_receipt(receipt, self.now))
         elif kind == "delivery":
             delivery = DeliveryReceipt(message_id=msg["id"], device=address_from_jid(msg["from"]))

@@ -300,10 +300,7 @@ def _repair(
     # since, so a resend on it is repair enough -- unless its reason says the
     # receiver lacks the session or prekey.
     stale = bool(
-        ds.sent
-        and chain
-        and ds.sent[-1][0] != chain
-        and receipt.reason not in _REPAIR_REASONS
+        ds.sent and chain and ds.sent[-1][0] != chain and receipt.reason not in _REPAIR_REASONS
     )
     if receipt.keys is not None and not stale:
         reasons.append("key bundle attached")
