@@ -455,3 +455,144 @@ def test_every_node_built_is_new_and_independent() -> None:
     for reg_id in (0, 1000, 2**32 - 1):
         built = receipt_to_node(OutgoingRetryReceipt(**{**BASE, "registration_id": reg_id}))
         assert built.children[1].data == reg_id.to_bytes(4, "big")
+
+
+# -- the fast paths agree with the general ones ----------------------------------------
+
+
+def _outcome(read: Any, node: Node) -> object:
+    try:
+        return read(node)
+    except InvalidReceipt as exc:
+        return ("InvalidReceipt", exc.field, str(exc))
+
+
+@st.composite
+def keys_nodes(draw: st.DrawFn) -> Node:
+    """A ``<keys>`` node of a valid bundle, then children reordered, dropped, doubled or changed."""
+    from tests.test_receipts_entities import key_bundles
+
+    node = receipt_to_node(dataclasses.replace(full(), keys=draw(key_bundles())))
+    keys = node.child("keys")
+    assert keys is not None
+    kids = list(keys.children)
+    leaves = ["type", "identity", "device-identity", "key/id", "key/value", "skey/id"]
+    leaves += ["skey/value", "skey/signature"]
+    for _ in range(draw(st.integers(0, 3))):
+        how = draw(st.sampled_from(["swap", "drop", "double", "extra", "data", "nest"]))
+        if how == "swap" and len(kids) > 1:
+            i, j = draw(st.integers(0, len(kids) - 1)), draw(st.integers(0, len(kids) - 1))
+            kids[i], kids[j] = kids[j], kids[i]
+        elif how == "drop" and kids:
+            kids.pop(draw(st.integers(0, len(kids) - 1)))
+        elif how == "double" and kids:
+            kids.append(kids[draw(st.integers(0, len(kids) - 1))])
+        elif how == "extra":
+            kids.insert(draw(st.integers(0, len(kids))), Node("other", data=b"x"))
+        elif how == "data":
+            path = draw(st.sampled_from(leaves)).split("/")
+            data = draw(st.binary(max_size=70))
+            for index, kid in enumerate(kids):
+                if kid.tag == path[0] and len(path) == 1 and kid.data is not None:
+                    kids[index] = Node(kid.tag, data=data)
+                elif kid.tag == path[0] and len(path) == 2:
+                    sub = [Node(k.tag, data=data) if k.tag == path[1] else k for k in kid.children]
+                    kids[index] = Node(kid.tag, children=sub)
+        elif how == "nest" and kids:
+            index = draw(st.integers(0, len(kids) - 1))
+            kids[index] = Node(kids[index].tag, children=[Node("x")])
+    return Node("keys", children=kids[:32])
+
+
+@settings(max_examples=400)
+@given(keys_nodes())
+def test_the_canonical_keys_path_reads_as_the_general_one(keys: Node) -> None:
+    from axolotl.receipts import tree
+
+    assert _outcome(tree._keys_from_node, keys) == _outcome(tree._keys_in_any_order, keys)
+
+
+_BUNDLE_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2**24 + 1),
+    st.sampled_from([5, 4, 2**24 - 1, 2**24, 5.0]),
+    st.binary(min_size=0, max_size=70),
+    st.sampled_from([bytes(n) for n in (0, 31, 32, 33, 63, 64, 65, 4096, 4097)]),
+    st.sampled_from([bytearray(32), bytearray(64), "x" * 32]),
+)
+
+
+@st.composite
+def bundle_values(draw: st.DrawFn) -> dict[str, Any]:
+    """The fields of a valid bundle, up to three of them replaced by any value."""
+    from tests.test_receipts_entities import key_bundles
+
+    bundle = draw(key_bundles())
+    values = {name: getattr(bundle, name) for name in BUNDLE.__dataclass_fields__}
+    for name in draw(st.lists(st.sampled_from(sorted(values)), max_size=3)):
+        values[name] = draw(_BUNDLE_VALUES)
+    return values
+
+
+def _bundle_accepted(values: dict[str, Any]) -> bool:
+    from axolotl.receipts.fields import make_key_bundle
+
+    try:
+        make_key_bundle(
+            values["key_type"], values["identity"], values["pre_key_id"], values["pre_key"],
+            values["signed_pre_key_id"], values["signed_pre_key"],
+            values["signed_pre_key_signature"], values["device_identity"],
+        )  # fmt: skip
+    except InvalidReceipt:
+        return False
+    return True
+
+
+def _bundle_spec(values: dict[str, Any]) -> bool:
+    """What DESIGN.md's ``<keys>`` allows, written out independently of fields.py."""
+
+    def is_bytes(value: object, length: int) -> bool:
+        return type(value) is bytes and len(value) == length
+
+    def is_id(value: object) -> bool:
+        return type(value) is int and 0 <= value < 2**24
+
+    pre_key_id, pre_key = values["pre_key_id"], values["pre_key"]
+    device = values["device_identity"]
+    return (
+        type(values["key_type"]) is int
+        and values["key_type"] == 5
+        and is_bytes(values["identity"], 32)
+        and is_id(values["signed_pre_key_id"])
+        and is_bytes(values["signed_pre_key"], 32)
+        and is_bytes(values["signed_pre_key_signature"], 64)
+        and (
+            (pre_key_id is None and pre_key is None)
+            or (is_id(pre_key_id) and is_bytes(pre_key, 32))
+        )
+        and (device is None or (type(device) is bytes and len(device) <= 4096))
+    )
+
+
+_BOUNDARIES = [None, True, False, -1, 0, 4, 5, 5.0, 2**24 - 1, 2**24, "x" * 32, bytearray(32)]
+_BOUNDARIES += [bytes(n) for n in (0, 1, 31, 32, 33, 63, 64, 65, 4096, 4097)]
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLE.__dataclass_fields__))
+def test_the_bundle_check_accepts_exactly_the_spec_field_by_field(name: str) -> None:
+    # KeyBundle.validate passes a valid bundle in one inline test and names a
+    # bad field in the checks after it: each field at each boundary, in a
+    # bundle with and without the optional parts, gets the spec's answer.
+    without = {**{n: getattr(BUNDLE, n) for n in BUNDLE.__dataclass_fields__}}
+    without.update(pre_key_id=None, pre_key=None, device_identity=None)
+    for base in ({n: getattr(BUNDLE, n) for n in BUNDLE.__dataclass_fields__}, without):
+        for value in _BOUNDARIES:
+            values = {**base, name: value}
+            assert _bundle_accepted(values) == _bundle_spec(values), (name, value)
+
+
+@settings(max_examples=300)
+@given(bundle_values())
+def test_the_bundle_check_agrees_with_the_spec(values: dict[str, Any]) -> None:
+    assert _bundle_accepted(values) == _bundle_spec(values)

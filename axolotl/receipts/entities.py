@@ -55,6 +55,7 @@ __all__ = [
     "KEY_BUNDLE_TYPE",
     "jid_name",
     "make_receipt",
+    "checked_receipt",
 ]
 
 
@@ -418,7 +419,7 @@ def make_receipt(
 
     Args:
         cls: the receipt class; ``jid`` becomes its ``to`` or ``sender``.
-        message_id: as the receipt fields, in order (see the classes).
+        message_id: the receipt's fields, in order (see the classes).
         jid: see ``message_id``.
         count: see ``message_id``.
         timestamp: see ``message_id``.
@@ -441,12 +442,64 @@ def make_receipt(
         remote_fail, jid_name(cls), message_id, jid, count, timestamp, registration_id,
         participant, recipient, version, reason, receipt_timestamp, keys,
     )  # fmt: skip
-    draft: Any = _OutgoingDraft() if cls is OutgoingRetryReceipt else _IncomingDraft()
-    draft.message_id = message_id
-    if cls is OutgoingRetryReceipt:
+    return checked_receipt(
+        cls, message_id, jid, count, timestamp, registration_id, participant, recipient,
+        version, reason, receipt_timestamp, keys,
+    )  # fmt: skip
+
+
+def checked_receipt(
+    cls: type[ReceiptT],
+    message_id: str,
+    jid: str,
+    count: int,
+    timestamp: int,
+    registration_id: int,
+    participant: str | None,
+    recipient: str | None,
+    version: int,
+    reason: RetryReason | None,
+    receipt_timestamp: int | None,
+    keys: KeyBundle | None,
+) -> ReceiptT:
+    """Build a receipt from values its caller has checked already, without checking them again.
+
+    For the node codec (:func:`~axolotl.receipts.tree.receipt_from_node`),
+    which checks every field as it reads it, with the constructor's limits
+    (tests/test_receipts_parity.py holds every codec to the constructor's
+    answers); checking the result again would cost the parse a third. Any
+    other caller wants :func:`make_receipt`.
+
+    Args:
+        cls: the receipt class; ``jid`` becomes its ``to`` or ``sender``.
+        message_id: the receipt's fields, in order, each valid.
+        jid: see ``message_id``.
+        count: see ``message_id``.
+        timestamp: see ``message_id``.
+        registration_id: see ``message_id``.
+        participant: see ``message_id``.
+        recipient: see ``message_id``.
+        version: see ``message_id``.
+        reason: see ``message_id``.
+        receipt_timestamp: see ``message_id``.
+        keys: see ``message_id``.
+
+    Returns:
+        The receipt.
+
+    Raises:
+        UsageError: ``cls`` is neither receipt class.
+    """
+    draft: Any
+    if cls is IncomingRetryReceipt:
+        draft = _IncomingDraft()
+        draft.sender = jid
+    elif cls is OutgoingRetryReceipt:
+        draft = _OutgoingDraft()
         draft.to = jid
     else:
-        draft.sender = jid
+        raise UsageError(f"expected OutgoingRetryReceipt or IncomingRetryReceipt, got {cls!r}")
+    draft.message_id = message_id
     draft.count = count
     draft.timestamp = timestamp
     draft.registration_id = registration_id

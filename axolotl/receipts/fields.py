@@ -207,6 +207,36 @@ class KeyBundle:
 
     def validate(self, fail: Fail) -> None:
         """Check every field, reporting through ``fail(field, reason)`` (node field names)."""
+        # One inline test passes a valid bundle; the checks below name what is wrong.
+        key_type, pre_key_id, pre_key = self.key_type, self.pre_key_id, self.pre_key
+        identity, signed_id, device = self.identity, self.signed_pre_key_id, self.device_identity
+        signed, signature = self.signed_pre_key, self.signed_pre_key_signature
+        if (
+            type(key_type) is int
+            and key_type == KEY_BUNDLE_TYPE
+            and type(identity) is bytes
+            and len(identity) == 32
+            and type(signed_id) is int
+            and 0 <= signed_id <= UINT24_MAX
+            and type(signed) is bytes
+            and len(signed) == 32
+            and type(signature) is bytes
+            and len(signature) == 64
+            and (
+                (pre_key_id is None and pre_key is None)
+                or (
+                    type(pre_key_id) is int
+                    and 0 <= pre_key_id <= UINT24_MAX
+                    and type(pre_key) is bytes
+                    and len(pre_key) == 32
+                )
+            )
+            and (
+                device is None
+                or (type(device) is bytes and len(device) <= MAX_DEVICE_IDENTITY_LENGTH)
+            )
+        ):
+            return
         check_int(fail, "keys.type", self.key_type, 0, 0xFF)
         if self.key_type != KEY_BUNDLE_TYPE:
             fail("keys.type", f"type byte must be 0x05, got 0x{self.key_type:02x}")

@@ -20,8 +20,8 @@ from axolotl.receipts.entities import (
     IncomingRetryReceipt,
     OutgoingRetryReceipt,
     ReceiptT,
+    checked_receipt,
     jid_name,
-    make_receipt,
 )
 from axolotl.receipts.fields import (
     MAX_COUNT,
@@ -43,6 +43,7 @@ __all__ = ["receipt_to_node", "receipt_from_node", "parse_receipt_node"]
 _from_bytes = int.from_bytes
 _DECIMAL = tuple(str(i) for i in range(256))
 _SMALL_INT = {text: number for number, text in enumerate(_DECIMAL)}
+_BYTE = tuple(bytes([i]) for i in range(256))
 
 
 def _fail(field: str, reason: str) -> NoReturn:
@@ -51,7 +52,7 @@ def _fail(field: str, reason: str) -> NoReturn:
 
 def _keys_to_node(keys: KeyBundle) -> Node:
     kids = [
-        _node("type", {}, (), bytes([keys.key_type])),
+        _node("type", {}, (), _BYTE[keys.key_type]),
         _node("identity", {}, (), keys.identity),
     ]
     if keys.pre_key_id is not None:
@@ -173,6 +174,78 @@ def _pick(node: Node, field: str, tags: tuple[str, ...]) -> dict[str, Node]:
 
 
 def _keys_from_node(keys: Node) -> KeyBundle:
+    # Hot path: the layout every writer uses (type, identity, [key], skey,
+    # [device-identity], in this order, each child once) with bytes where
+    # bytes belong; anything else goes the general way, which names what is
+    # wrong (and finds the same bundle in any other order).
+    kids = keys.children
+    if keys.data is None and 3 <= len(kids) <= 5:
+        bundle = _canonical_keys(kids)
+        if bundle is not None:
+            return bundle
+    return _keys_in_any_order(keys)
+
+
+def _canonical_keys(kids: tuple[Node, ...]) -> KeyBundle | None:
+    """The bundle of ``<keys>`` children in the canonical layout, or ``None`` if they are not."""
+    if kids[0].tag != "type" or kids[1].tag != "identity":
+        return None
+    index = 2
+    key = kids[index]
+    pre_key_id = pre_key = None
+    if key.tag == "key":
+        parts = key.children
+        if key.data is not None or len(parts) != 2:
+            return None
+        key_id, value = parts
+        if key_id.tag != "id" or value.tag != "value":
+            return None
+        id_data, pre_key = key_id.data, value.data
+        if type(id_data) is not bytes or len(id_data) != 3 or type(pre_key) is not bytes:
+            return None
+        pre_key_id = _from_bytes(id_data, "big")
+        index = 3
+        if len(kids) == 3:
+            return None
+    skey = kids[index]
+    device_identity = None
+    if len(kids) > index + 1:
+        device = kids[index + 1]
+        if len(kids) > index + 2 or device.tag != "device-identity":
+            return None
+        device_identity = device.data
+        if type(device_identity) is not bytes:
+            return None
+    if skey.tag != "skey" or skey.data is not None or len(skey.children) != 3:
+        return None
+    signed_id, signed, signature = skey.children
+    if signed_id.tag != "id" or signed.tag != "value" or signature.tag != "signature":
+        return None
+    key_type, identity = kids[0].data, kids[1].data
+    signed_id_data, signed_data, signature_data = signed_id.data, signed.data, signature.data
+    if not (
+        type(key_type) is bytes
+        and len(key_type) == 1
+        and type(identity) is bytes
+        and type(signed_id_data) is bytes
+        and len(signed_id_data) == 3
+        and type(signed_data) is bytes
+        and type(signature_data) is bytes
+    ):
+        return None
+    return make_key_bundle(
+        key_type[0],
+        identity,
+        pre_key_id,
+        pre_key,
+        _from_bytes(signed_id_data, "big"),
+        signed_data,
+        signature_data,
+        device_identity,
+    )
+
+
+def _keys_in_any_order(keys: Node) -> KeyBundle:
     parts = _pick(keys, "keys", ("type", "identity", "key", "skey", "device-identity"))
     key_type = _data(parts.get("type"), "keys.type", 1)[0]
     identity = _data(parts.get("identity"), "keys.identity")
@@ -335,7 +408,8 @@ def receipt_from_node(node: Node, cls: type[ReceiptT]) -> ReceiptT:
     data = registration.data
     if type(data) is not bytes or len(data) != 4:
         data = _data(registration, "registration", 4)
-    return make_receipt(
+    # Every field was checked above as the constructor checks it.
+    return checked_receipt(
         cls,
         message_id,
         jid,
