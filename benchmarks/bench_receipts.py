@@ -108,12 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':18}{'axolotl µs':>12}{'yowsup µs':>12}{'speed-up':>10}")
     for with_keys, mine, theirs in rows:
         label = "with key bundle" if with_keys else "without keys"
+        note = f"   (target >= {TARGETS[with_keys]:.0f}x)"
+        print(f"{label:18}{mine:12.2f}{theirs:12.2f}{theirs / mine:9.1f}x{note}")
+    # One line per target, in the form benchmarks/run.py gathers into its summary.
+    for with_keys, mine, theirs in rows:
         target = TARGETS[with_keys]
+        what = "receipt round trip with keys" if with_keys else "receipt round trip"
         verdict = "met" if theirs / mine >= target else "NOT met"
-        print(
-            f"{label:18}{mine:12.2f}{theirs:12.2f}{theirs / mine:9.1f}x"
-            f"   (target >= {target:.0f}x: {verdict})"
-        )
+        print(f"{what} >= {target:.0f}x yowsup: {verdict}")
     return 0
 
 

@@ -323,7 +323,10 @@ def receipt_from_node(node: Node, cls: type[ReceiptT]) -> ReceiptT:
     if node.tag != "receipt":
         _fail("receipt", f"expected a <receipt> node, got {excerpt(node.tag)}")
     attrs = node.attrs
-    jid_attr = jid_name(cls)
+    if cls is IncomingRetryReceipt:
+        jid_attr = "from"
+    else:
+        jid_attr = jid_name(cls)  # "to", or UsageError for a class that is neither
     try:
         message_id = attrs["id"]
         jid = attrs[jid_attr]
