@@ -106,7 +106,7 @@ def _check(
 
 # The constructors below are written out instead of the generated __init__:
 # that one stores each field through object.__setattr__ (a lookup through the
-# class and a call per field, about 2 us for eleven fields on CPython 3.11),
+# class and a call per field, 2 us or more for eleven fields on the benchmark host),
 # which alone would cost the receipt round trip its target
 # (benchmarks/bench_receipts.py). Here the new instance is filled as a draft of
 # the same layout with plain stores and made a receipt again (axolotl/_slots.py,
@@ -419,17 +419,10 @@ def make_receipt(
 
     Args:
         cls: the receipt class; ``jid`` becomes its ``to`` or ``sender``.
-        message_id: the receipt's fields, in order (see the classes).
-        jid: see ``message_id``.
-        count: see ``message_id``.
-        timestamp: see ``message_id``.
-        registration_id: see ``message_id``.
-        participant: see ``message_id``.
-        recipient: see ``message_id``.
-        version: see ``message_id``.
-        reason: see ``message_id``.
-        receipt_timestamp: see ``message_id``.
-        keys: see ``message_id``.
+        message_id, jid, count, timestamp, registration_id, participant,
+            recipient, version, reason, receipt_timestamp, keys: the
+            receipt's fields in declaration order (``jid`` is
+            ``to`` or ``sender``).
 
     Returns:
         The receipt.
@@ -472,17 +465,10 @@ def checked_receipt(
 
     Args:
         cls: the receipt class; ``jid`` becomes its ``to`` or ``sender``.
-        message_id: the receipt's fields, in order, each valid.
-        jid: see ``message_id``.
-        count: see ``message_id``.
-        timestamp: see ``message_id``.
-        registration_id: see ``message_id``.
-        participant: see ``message_id``.
-        recipient: see ``message_id``.
-        version: see ``message_id``.
-        reason: see ``message_id``.
-        receipt_timestamp: see ``message_id``.
-        keys: see ``message_id``.
+        message_id, jid, count, timestamp, registration_id, participant,
+            recipient, version, reason, receipt_timestamp, keys: the
+            receipt's fields in declaration order, each already valid (``jid`` is
+            ``to`` or ``sender``).
 
     Returns:
         The receipt.

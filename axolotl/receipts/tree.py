@@ -323,10 +323,8 @@ def receipt_from_node(node: Node, cls: type[ReceiptT]) -> ReceiptT:
     if node.tag != "receipt":
         _fail("receipt", f"expected a <receipt> node, got {excerpt(node.tag)}")
     attrs = node.attrs
-    if cls is IncomingRetryReceipt:
-        jid_attr = "from"
-    else:
-        jid_attr = jid_name(cls)  # "to", or UsageError for a class that is neither
+    # "to", or UsageError for a class that is neither
+    jid_attr = "from" if cls is IncomingRetryReceipt else jid_name(cls)
     try:
         message_id = attrs["id"]
         jid = attrs[jid_attr]
