@@ -17,7 +17,9 @@ with ``ProtocolTreeNode`` and reads it with yowsup's get-keys parsing.
 
 Rounds alternate between the two sides and the best of each is kept, so a
 noisy machine penalises both alike. Prints microseconds per round trip and the
-speed-up (yowsup time / our time). The target is >= 3x without keys.
+speed-up (yowsup time / our time). The targets: >= 2x without keys, >= 3x with
+them (issue 17: receipts are plain frozen dataclasses and the codecs functions
+over them, which costs the constructor's stores that a tuple did not pay).
 """
 
 from __future__ import annotations
@@ -30,11 +32,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from axolotl.receipts import IncomingRetryReceipt, KeyBundle, OutgoingRetryReceipt  # noqa: E402
+from axolotl.receipts import (  # noqa: E402
+    IncomingRetryReceipt,
+    KeyBundle,
+    OutgoingRetryReceipt,
+    receipt_from_node,
+    receipt_to_node,
+)
 from axolotl.rng import DeterministicRng  # noqa: E402
 from tests.peers.client import Peer  # noqa: E402
 
-TARGET = 3.0
+TARGETS = {False: 2.0, True: 3.0}
+"""Speed-up over yowsup to reach, without and with a key bundle."""
 
 
 def _bundle() -> KeyBundle:
@@ -50,7 +59,7 @@ def _bundle() -> KeyBundle:
 
 
 def ours(n: int, with_keys: bool) -> float:
-    """Microseconds per build -> to_node -> (to => from) -> from_node round trip."""
+    """Microseconds per build -> receipt_to_node -> (to => from) -> receipt_from_node round trip."""
     keys = _bundle() if with_keys else None
     pc = time.perf_counter
     t0 = pc()
@@ -63,11 +72,11 @@ def ours(n: int, with_keys: bool) -> float:
             registration_id=12345,
             keys=keys,
         )
-        node = receipt.to_node()
+        node = receipt_to_node(receipt)
         # What the server does between the two ends (the peer's loop does the same).
         attrs = node.attrs
         attrs["from"] = attrs.pop("to")
-        parsed = IncomingRetryReceipt.from_node(node)
+        parsed = receipt_from_node(node, IncomingRetryReceipt)
         if parsed.registration_id != 12345:
             raise AssertionError("registration id did not survive")
     return (pc() - t0) / n * 1e6
@@ -99,11 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':18}{'axolotl µs':>12}{'yowsup µs':>12}{'speed-up':>10}")
     for with_keys, mine, theirs in rows:
         label = "with key bundle" if with_keys else "without keys"
-        note = "" if with_keys else f"   (target >= {TARGET:.0f}x)"
+        note = f"   (target >= {TARGETS[with_keys]:.0f}x)"
         print(f"{label:18}{mine:12.2f}{theirs:12.2f}{theirs / mine:9.1f}x{note}")
-    plain = next((mine, theirs) for with_keys, mine, theirs in rows if not with_keys)
-    ratio = plain[1] / plain[0]
-    print(f"receipt round trip >= {TARGET:.0f}x yowsup: {'met' if ratio >= TARGET else 'NOT met'}")
+    # One line per target, in the form benchmarks/run.py gathers into its summary.
+    for with_keys, mine, theirs in rows:
+        target = TARGETS[with_keys]
+        what = "receipt round trip with keys" if with_keys else "receipt round trip"
+        verdict = "met" if theirs / mine >= target else "NOT met"
+        print(f"{what} >= {target:.0f}x yowsup: {verdict}")
     return 0
 
 

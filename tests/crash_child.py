@@ -47,7 +47,12 @@ from pathlib import Path
 from typing import Any
 
 import axolotl
-from axolotl.receipts import IncomingRetryReceipt, Node
+from axolotl.receipts import (
+    IncomingRetryReceipt,
+    parse_text,
+    receipt_from_node,
+    receipt_to_node,
+)
 from axolotl.retry import (
     Ack,
     Action,
@@ -285,7 +290,7 @@ class Device:
                 _out({"op": "up", "kind": "envelope", "env": envelope_to_json(action.envelope)})
                 self.point("upload")
             elif isinstance(action, SendReceipt):
-                node = action.receipt.to_node().to_text(indent=None)
+                node = receipt_to_node(action.receipt).to_text(indent=None)
                 _out(
                     {
                         "op": "up",
@@ -419,7 +424,7 @@ class Device:
         if kind == "envelope":
             return "receive", (envelope_from_json(msg["env"]), self.now)
         if kind == "receipt":
-            receipt = IncomingRetryReceipt.from_node(Node.parse_text(msg["node"]))
+            receipt = receipt_from_node(parse_text(msg["node"]), IncomingRetryReceipt)
             return "receive_receipt", (receipt, self.now)
         if kind == "delivery":
             delivery = DeliveryReceipt(message_id=msg["id"], device=address_from_jid(msg["from"]))

@@ -44,7 +44,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from axolotl.receipts import Node, OutgoingRetryReceipt
+from axolotl.receipts import (
+    OutgoingRetryReceipt,
+    parse_text,
+    receipt_from_node,
+    receipt_to_node,
+)
 from axolotl.retry import RetryLayer, address_from_jid
 from axolotl.store import SQLiteStore
 from tests import crash_checks
@@ -263,9 +268,9 @@ class Relay:
             for _ in range(2 if self.fault("envelope duplicated", cfg.duplicate) else 1):
                 self.queue_item(env["to"], {"kind": "envelope", "env": env})
         elif kind == "receipt":
-            outgoing = OutgoingRetryReceipt.from_node(Node.parse_text(msg["node"]))
+            outgoing = receipt_from_node(parse_text(msg["node"]), OutgoingRetryReceipt)
             incoming = outgoing.received_from(src)
-            node = incoming.to_node().to_text(indent=None)
+            node = receipt_to_node(incoming).to_text(indent=None)
             self.queue_item(msg["to"], {"kind": "receipt", "node": node})
         elif kind == "delivery":
             self.queue_item(msg["to"], {"kind": "delivery", "id": msg["id"], "from": src})

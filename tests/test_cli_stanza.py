@@ -9,7 +9,7 @@ import pytest
 
 from axolotl.address import ProtocolAddress
 from axolotl.cli.receipt import read_receipt, read_stanza
-from axolotl.receipts import Node
+from axolotl.receipts import Node, receipt_to_node, receipt_to_proto
 from axolotl.retry.stanza import envelope_to_node, envelopes_to_node
 from axolotl.wire import MessageType
 from tests.cli_stanza_helpers import (
@@ -339,9 +339,9 @@ def test_stdin_bytes_and_argument_read_alike(
 
 
 def test_a_receipt_still_reads_as_a_receipt(capsys: pytest.CaptureFixture[str]) -> None:
-    text = RECEIPT.to_node().to_text()
+    text = receipt_to_node(RECEIPT).to_text()
     assert read_stanza(text) == read_receipt(text)
-    hexed = RECEIPT.to_proto_bytes().hex()
+    hexed = receipt_to_proto(RECEIPT).hex()
     assert read_stanza(hexed) == read_receipt(hexed) == ("protobuf-hex", RECEIPT)
     status, out, _ = run(capsys, "--json", text)
     assert status == 0 and "stanza" not in json.loads(out)

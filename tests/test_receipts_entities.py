@@ -6,6 +6,7 @@ Also the hypothesis strategies the other ``test_receipts_*`` modules import.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 from typing import Any
 
@@ -13,14 +14,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from axolotl.errors import UsageError
+from axolotl.errors import InvalidReceipt, UsageError
 from axolotl.receipts import (
     IncomingRetryReceipt,
     KeyBundle,
     OutgoingRetryReceipt,
     RetryReason,
     entities,
-    node,
+    receipt_from_node,
+    receipt_to_node,
 )
 
 # -- strategies (imported by the other test_receipts_* modules) -----------------------
@@ -105,7 +107,15 @@ def test_reason_codes_match_design() -> None:
 
 
 def test_max_count_agrees_with_node_codec() -> None:
-    assert entities.MAX_COUNT == node._MAX_COUNT == 255
+    assert entities.MAX_COUNT == 255
+    top = OutgoingRetryReceipt(**{**BASE, "count": entities.MAX_COUNT})
+    node = receipt_to_node(top)
+    assert receipt_from_node(node, OutgoingRetryReceipt) == top
+    node.children[0].attrs["count"] = str(entities.MAX_COUNT + 1)
+    with pytest.raises(InvalidReceipt, match=r"retry\.count"):
+        receipt_from_node(node, OutgoingRetryReceipt)
+    with pytest.raises(UsageError, match=r"retry\.count"):
+        OutgoingRetryReceipt(**{**BASE, "count": entities.MAX_COUNT + 1})
 
 
 def test_for_failed_message_addresses_the_sender() -> None:
@@ -144,12 +154,31 @@ def test_equality_is_by_type_and_fields() -> None:
     r = OutgoingRetryReceipt(**BASE)
     assert r == OutgoingRetryReceipt(**BASE)
     assert hash(r) == hash(OutgoingRetryReceipt(**BASE))
-    assert r != r.replace(count=3)
+    assert r != dataclasses.replace(r, count=3)
     inc = IncomingRetryReceipt(
         message_id=r.message_id, sender=r.to, count=2, timestamp=r.timestamp, registration_id=12345
     )
-    assert r != inc and r != inc
-    assert r != tuple(r)
+    assert r != inc and inc != r
+    assert r != dataclasses.astuple(r)
+
+
+@pytest.mark.parametrize("cls", [OutgoingRetryReceipt, IncomingRetryReceipt])
+def test_receipts_are_frozen_slotted_keyword_only_dataclasses(cls: type[Any]) -> None:
+    params = dataclasses.fields(cls)
+    assert [f.name for f in params][:2] == [
+        "message_id",
+        "to" if cls is OutgoingRetryReceipt else "sender",
+    ]
+    assert all(f.kw_only for f in params)
+    assert cls.__dataclass_params__.frozen and "__slots__" in cls.__dict__
+    assert cls.__eq__ is not object.__eq__ and "__new__" not in cls.__dict__
+    r = OutgoingRetryReceipt(**BASE)
+    receipt = r if cls is OutgoingRetryReceipt else r.received_from("7@s.whatsapp.net")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        receipt.count = 3  # type: ignore[misc]
+    assert not hasattr(receipt, "__dict__")
+    with pytest.raises(TypeError):
+        cls(BASE["message_id"], BASE["to"], 2, 5, 9)
 
 
 def test_copy_pickle_and_replace_validate() -> None:
@@ -157,10 +186,25 @@ def test_copy_pickle_and_replace_validate() -> None:
     assert copy.copy(r) == r
     assert copy.deepcopy(r) == r
     assert pickle.loads(pickle.dumps(r)) == r
+    assert type(pickle.loads(pickle.dumps(r))) is OutgoingRetryReceipt
     with pytest.raises(UsageError, match=r"retry\.count"):
-        r.replace(count=0)
+        dataclasses.replace(r, count=0)
     with pytest.raises(UsageError, match=r"retry\.count"):
-        r._replace(count=256)
+        dataclasses.replace(r, count=256)
+    assert dataclasses.replace(r, count=3).count == 3
+
+
+def test_a_subclass_is_built_and_checked_like_its_base() -> None:
+    class Tagged(OutgoingRetryReceipt):
+        pass
+
+    t = Tagged(**BASE)
+    assert type(t) is Tagged and t.to == BASE["to"] and t.keys is None
+    with pytest.raises(UsageError, match=r"retry\.count"):
+        Tagged(**{**BASE, "count": 0})
+    assert receipt_from_node(receipt_to_node(t), OutgoingRetryReceipt) == OutgoingRetryReceipt(
+        **BASE
+    )
 
 
 @pytest.mark.parametrize(
@@ -236,4 +280,4 @@ def test_key_bundle_public_key_views() -> None:
 
 @given(receipts)
 def test_generated_receipts_are_valid_and_replace_round_trips(r: Any) -> None:
-    assert r.replace() == r
+    assert dataclasses.replace(r) == r

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from axolotl.errors import InvalidReceipt, RemoteError
-from axolotl.receipts import IncomingRetryReceipt, Node
+from axolotl.receipts import IncomingRetryReceipt, Node, parse_text, receipt_from_node
 
 
 def _parse(count: str = "1", t: str = "1432833266") -> IncomingRetryReceipt:
-    return IncomingRetryReceipt.from_node(_node(count, t))
+    return receipt_from_node(_node(count, t), IncomingRetryReceipt)
 
 
 def _node(count: str, t: str) -> Node:
@@ -51,4 +51,4 @@ def test_a_4301_digit_number_from_a_peer_is_a_remote_error_never_a_value_error(f
         + "/><registration>\\x00\\x000\\x39</registration></receipt>"
     )
     with pytest.raises(RemoteError):
-        IncomingRetryReceipt.from_node(Node.parse_text(text))
+        receipt_from_node(parse_text(text), IncomingRetryReceipt)

@@ -19,6 +19,7 @@ from axolotl.receipts import (
     parse_receipt_node,
     parse_text,
     receipt_from_yowsup,
+    receipt_to_node,
 )
 from axolotl.receipts.limits import (
     MAX_ATTRS,
@@ -35,6 +36,7 @@ from axolotl.receipts.limits import (
     MAX_UNPRINTABLE_TEXT,
     MAX_VALUE_LENGTH,
 )
+from axolotl.receipts.node import unchecked
 from tests.test_receipts_entities import BASE, BUNDLE
 from tests.test_receipts_yowsup import FakeProtocolTreeNode
 
@@ -128,7 +130,7 @@ def test_unprintable_text() -> None:
 
 
 def test_renderer_never_recurses_without_bound() -> None:
-    deep = _chain(3000, Node._make)
+    deep = _chain(3000, unchecked)
     with pytest.raises(UsageError, match="deeper"):
         deep.to_text()
     assert "does not render" in repr(deep)
@@ -142,7 +144,7 @@ def test_renderer_rechecks_a_node_changed_after_construction() -> None:
     with pytest.raises(UsageError):
         node.to_text()
     node = Node("x", children=[Node("y")])
-    node.children = (_chain(40, Node._make),)
+    node.children = (_chain(40, unchecked),)
     with pytest.raises(UsageError):
         node.to_text()
 
@@ -272,7 +274,7 @@ def test_a_reader_of_one_kind_of_tree_stops_at_its_own_node_cap() -> None:
 
 def test_a_receipt_from_yowsup_is_refused_past_the_receipt_node_cap() -> None:
     receipt = OutgoingRetryReceipt(**BASE, keys=BUNDLE)
-    ptn = node_to_yowsup(receipt.to_node(), FakeProtocolTreeNode)
+    ptn = node_to_yowsup(receipt_to_node(receipt), FakeProtocolTreeNode)
     assert receipt_from_yowsup(ptn, OutgoingRetryReceipt) == receipt
     # Unknown children are ignored by the receipt codec, but a tree past the
     # cap is not converted at all.

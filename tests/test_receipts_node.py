@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from axolotl.receipts import (
     RetryReason,
     parse_receipt_node,
     parse_text,
+    receipt_from_node,
+    receipt_to_node,
 )
 from tests.test_receipts_entities import BASE, BUNDLE, receipts
 
@@ -51,7 +54,7 @@ def full() -> OutgoingRetryReceipt:
 
 
 def minimal_node() -> Node:
-    return OutgoingRetryReceipt(**BASE).to_node()
+    return receipt_to_node(OutgoingRetryReceipt(**BASE))
 
 
 # -- layout -----------------------------------------------------------------------------
@@ -78,27 +81,27 @@ def test_minimal_layout_is_exactly_the_design() -> None:
 
 
 def test_full_layout_text() -> None:
-    assert full().to_node().to_text() == EXPECTED_FULL
+    assert receipt_to_node(full()).to_text() == EXPECTED_FULL
 
 
 def test_incoming_uses_from_and_receipt_t() -> None:
     inc = full().received_from("4915225256099@s.whatsapp.net", receipt_timestamp=1432833777)
-    n = inc.to_node()
+    n = receipt_to_node(inc)
     assert list(n.attrs) == ["id", "from", "participant", "recipient", "type", "t"]
     assert n.attrs["t"] == "1432833777"
-    assert IncomingRetryReceipt.from_node(n) == inc
+    assert receipt_from_node(n, IncomingRetryReceipt) == inc
     assert parse_receipt_node(n) == inc
 
 
 def test_outgoing_round_trip_and_device_identity() -> None:
-    r = full().replace(
-        keys=BUNDLE.__class__(**{**_bundle_kwargs(), "device_identity": b"\x0a\x0b"})
+    r = dataclasses.replace(
+        full(), keys=BUNDLE.__class__(**{**_bundle_kwargs(), "device_identity": b"\x0a\x0b"})
     )
-    n = r.to_node()
+    n = receipt_to_node(r)
     assert n.child("keys") is not None
     keys = n.child("keys")
     assert keys is not None and [k.tag for k in keys.children][-1] == "device-identity"
-    assert OutgoingRetryReceipt.from_node(n) == r
+    assert receipt_from_node(n, OutgoingRetryReceipt) == r
     assert parse_receipt_node(n) == r
 
 
@@ -120,13 +123,13 @@ def test_unknown_attributes_and_children_are_ignored() -> None:
         {**n.attrs, "offline": "0", "category": "peer"},
         [Node("unknown", {"a": "b"}), *n.children, Node("extra", data=b"\x00")],
     )
-    assert OutgoingRetryReceipt.from_node(noisy) == OutgoingRetryReceipt(**BASE)
+    assert receipt_from_node(noisy, OutgoingRetryReceipt) == OutgoingRetryReceipt(**BASE)
 
 
 def test_children_in_any_order() -> None:
-    n = full().to_node()
+    n = receipt_to_node(full())
     shuffled = Node(n.tag, n.attrs, list(reversed(n.children)))
-    assert OutgoingRetryReceipt.from_node(shuffled) == full()
+    assert receipt_from_node(shuffled, OutgoingRetryReceipt) == full()
 
 
 # -- bad input: each names its field --------------------------------------------------
@@ -232,7 +235,7 @@ BAD_NODES: list[tuple[str, Node, str]] = [
     ),
 ]
 
-_KEYS = full().to_node()
+_KEYS = receipt_to_node(full())
 
 
 def _keys_edit(path: list[str], **changes: Any) -> Node:
@@ -278,18 +281,18 @@ BAD_NODES += [
 )
 def test_bad_nodes_raise_invalid_receipt_naming_the_field(node: Node, field: str) -> None:
     with pytest.raises(InvalidReceipt) as info:
-        OutgoingRetryReceipt.from_node(node)
+        receipt_from_node(node, OutgoingRetryReceipt)
     assert info.value.field == field
 
 
 def test_from_node_refuses_non_nodes() -> None:
     with pytest.raises(UsageError):
-        OutgoingRetryReceipt.from_node("<receipt/>")  # type: ignore[arg-type]
+        receipt_from_node("<receipt/>", OutgoingRetryReceipt)  # type: ignore[arg-type]
 
 
 def test_outgoing_node_is_not_read_as_incoming() -> None:
     with pytest.raises(InvalidReceipt) as info:
-        IncomingRetryReceipt.from_node(minimal_node())
+        receipt_from_node(minimal_node(), IncomingRetryReceipt)
     assert info.value.field == "from"
 
 
@@ -356,7 +359,7 @@ def test_malformed_text_raises_decode_error(text: str) -> None:
 
 
 def test_dict_form_round_trip_and_errors() -> None:
-    n = full().to_node()
+    n = receipt_to_node(full())
     assert Node.from_dict(n.to_dict()) == n
     for bad in ({"tag": 5}, {"tag": "x", "data": "zz"}, {"tag": "x", "children": "no"}, [1]):
         with pytest.raises(DecodeError):
@@ -385,11 +388,11 @@ nodes = st.recursive(
 
 @given(receipts)
 def test_receipt_node_round_trip(r: Any) -> None:
-    n = r.to_node()
-    assert type(r).from_node(n) == r
+    n = receipt_to_node(r)
+    assert receipt_from_node(n, type(r)) == r
     assert parse_text(n.to_text()) == n
     assert parse_text(n.to_text(indent=None)) == n
-    assert type(r).from_node(parse_text(n.to_text())) == r
+    assert receipt_from_node(parse_text(n.to_text()), type(r)) == r
 
 
 @given(nodes)
@@ -406,13 +409,13 @@ def test_text_round_trip_is_exact(n: Node) -> None:
 def test_random_nodes_raise_only_axolotl_errors(n: Node) -> None:
     for cls in (OutgoingRetryReceipt, IncomingRetryReceipt):
         with contextlib.suppress(AxolotlError):
-            cls.from_node(n)
+            receipt_from_node(n, cls)
 
 
 @st.composite
 def mutated_receipt_nodes(draw: st.DrawFn) -> Node:
     """A valid receipt node with one attribute value or data field replaced at random."""
-    n = draw(receipts).to_node()
+    n = receipt_to_node(draw(receipts))
     text = n.to_text(indent=None)
     i = draw(st.integers(0, len(text) - 1))
     j = draw(st.integers(i, min(len(text), i + 6)))
@@ -436,21 +439,160 @@ def test_random_text_raises_only_decode_error(text: str) -> None:
         parse_text(text)
 
 
-def test_registration_nodes_are_shared_per_id_and_bounded() -> None:
-    # to_node reuses one <registration> node per id (nodes are never changed
-    # after they are built); many ids keep the table bounded and correct.
-    from axolotl.receipts import node as node_module
-
-    a = OutgoingRetryReceipt(**{**BASE, "registration_id": 7}).to_node()
-    b = OutgoingRetryReceipt(**{**BASE, "registration_id": 7}).to_node()
-    assert a.children[1] is b.children[1]
-    for reg_id in range(1000, 1000 + 3 * node_module._MAX_REGISTRATION_NODES):
-        built = OutgoingRetryReceipt(**{**BASE, "registration_id": reg_id}).to_node()
+def test_every_node_built_is_new_and_independent() -> None:
+    # No node is shared between two receipts (there is no cache to share
+    # from), so a caller that rewrites one (as a relay rewrites to => from)
+    # changes nothing else.
+    r = OutgoingRetryReceipt(**{**BASE, "registration_id": 7})
+    a, b = receipt_to_node(r), receipt_to_node(r)
+    assert a == b
+    for x, y in zip(a.children, b.children, strict=True):
+        assert x is not y and x.attrs is not y.attrs
+    a.attrs["from"] = a.attrs.pop("to")
+    a.children[0].attrs["count"] = "9"
+    assert receipt_from_node(b, OutgoingRetryReceipt) == r
+    assert receipt_from_node(a, IncomingRetryReceipt).count == 9
+    for reg_id in (0, 1000, 2**32 - 1):
+        built = receipt_to_node(OutgoingRetryReceipt(**{**BASE, "registration_id": reg_id}))
         assert built.children[1].data == reg_id.to_bytes(4, "big")
-        assert (
-            IncomingRetryReceipt.from_node(
-                Node("receipt", {**built.attrs, "from": built.attrs["to"]}, built.children)
-            ).registration_id
-            == reg_id
+
+
+# -- the fast paths agree with the general ones ----------------------------------------
+
+
+def _outcome(read: Any, node: Node) -> object:
+    try:
+        return read(node)
+    except InvalidReceipt as exc:
+        return ("InvalidReceipt", exc.field, str(exc))
+
+
+@st.composite
+def keys_nodes(draw: st.DrawFn) -> Node:
+    """A ``<keys>`` node of a valid bundle, then children reordered, dropped, doubled or changed."""
+    from tests.test_receipts_entities import key_bundles
+
+    node = receipt_to_node(dataclasses.replace(full(), keys=draw(key_bundles())))
+    keys = node.child("keys")
+    assert keys is not None
+    kids = list(keys.children)
+    leaves = ["type", "identity", "device-identity", "key/id", "key/value", "skey/id"]
+    leaves += ["skey/value", "skey/signature"]
+    for _ in range(draw(st.integers(0, 3))):
+        how = draw(st.sampled_from(["swap", "drop", "double", "extra", "data", "nest"]))
+        if how == "swap" and len(kids) > 1:
+            i, j = draw(st.integers(0, len(kids) - 1)), draw(st.integers(0, len(kids) - 1))
+            kids[i], kids[j] = kids[j], kids[i]
+        elif how == "drop" and kids:
+            kids.pop(draw(st.integers(0, len(kids) - 1)))
+        elif how == "double" and kids:
+            kids.append(kids[draw(st.integers(0, len(kids) - 1))])
+        elif how == "extra":
+            kids.insert(draw(st.integers(0, len(kids))), Node("other", data=b"x"))
+        elif how == "data":
+            path = draw(st.sampled_from(leaves)).split("/")
+            data = draw(st.binary(max_size=70))
+            for index, kid in enumerate(kids):
+                if kid.tag == path[0] and len(path) == 1 and kid.data is not None:
+                    kids[index] = Node(kid.tag, data=data)
+                elif kid.tag == path[0] and len(path) == 2:
+                    sub = [Node(k.tag, data=data) if k.tag == path[1] else k for k in kid.children]
+                    kids[index] = Node(kid.tag, children=sub)
+        elif how == "nest" and kids:
+            index = draw(st.integers(0, len(kids) - 1))
+            kids[index] = Node(kids[index].tag, children=[Node("x")])
+    return Node("keys", children=kids[:32])
+
+
+@settings(max_examples=400)
+@given(keys_nodes())
+def test_the_canonical_keys_path_reads_as_the_general_one(keys: Node) -> None:
+    from axolotl.receipts import tree
+
+    assert _outcome(tree._keys_from_node, keys) == _outcome(tree._keys_in_any_order, keys)
+
+
+_BUNDLE_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2**24 + 1),
+    st.sampled_from([5, 4, 2**24 - 1, 2**24, 5.0]),
+    st.binary(min_size=0, max_size=70),
+    st.sampled_from([bytes(n) for n in (0, 31, 32, 33, 63, 64, 65, 4096, 4097)]),
+    st.sampled_from([bytearray(32), bytearray(64), "x" * 32]),
+)
+
+
+@st.composite
+def bundle_values(draw: st.DrawFn) -> dict[str, Any]:
+    """The fields of a valid bundle, up to three of them replaced by any value."""
+    from tests.test_receipts_entities import key_bundles
+
+    bundle = draw(key_bundles())
+    values = {name: getattr(bundle, name) for name in BUNDLE.__dataclass_fields__}
+    for name in draw(st.lists(st.sampled_from(sorted(values)), max_size=3)):
+        values[name] = draw(_BUNDLE_VALUES)
+    return values
+
+
+def _bundle_accepted(values: dict[str, Any]) -> bool:
+    from axolotl.receipts.fields import make_key_bundle
+
+    try:
+        make_key_bundle(
+            values["key_type"], values["identity"], values["pre_key_id"], values["pre_key"],
+            values["signed_pre_key_id"], values["signed_pre_key"],
+            values["signed_pre_key_signature"], values["device_identity"],
+        )  # fmt: skip
+    except InvalidReceipt:
+        return False
+    return True
+
+
+def _bundle_spec(values: dict[str, Any]) -> bool:
+    """What DESIGN.md's ``<keys>`` allows, written out independently of fields.py."""
+
+    def is_bytes(value: object, length: int) -> bool:
+        return type(value) is bytes and len(value) == length
+
+    def is_id(value: object) -> bool:
+        return type(value) is int and 0 <= value < 2**24
+
+    pre_key_id, pre_key = values["pre_key_id"], values["pre_key"]
+    device = values["device_identity"]
+    return (
+        type(values["key_type"]) is int
+        and values["key_type"] == 5
+        and is_bytes(values["identity"], 32)
+        and is_id(values["signed_pre_key_id"])
+        and is_bytes(values["signed_pre_key"], 32)
+        and is_bytes(values["signed_pre_key_signature"], 64)
+        and (
+            (pre_key_id is None and pre_key is None)
+            or (is_id(pre_key_id) and is_bytes(pre_key, 32))
         )
-    assert len(node_module._REGISTRATION_NODES) <= node_module._MAX_REGISTRATION_NODES
+        and (device is None or (type(device) is bytes and len(device) <= 4096))
+    )
+
+
+_BOUNDARIES = [None, True, False, -1, 0, 4, 5, 5.0, 2**24 - 1, 2**24, "x" * 32, bytearray(32)]
+_BOUNDARIES += [bytes(n) for n in (0, 1, 31, 32, 33, 63, 64, 65, 4096, 4097)]
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLE.__dataclass_fields__))
+def test_the_bundle_check_accepts_exactly_the_spec_field_by_field(name: str) -> None:
+    # KeyBundle.validate passes a valid bundle in one inline test and names a
+    # bad field in the checks after it: each field at each boundary, in a
+    # bundle with and without the optional parts, gets the spec's answer.
+    without = {**{n: getattr(BUNDLE, n) for n in BUNDLE.__dataclass_fields__}}
+    without.update(pre_key_id=None, pre_key=None, device_identity=None)
+    for base in ({n: getattr(BUNDLE, n) for n in BUNDLE.__dataclass_fields__}, without):
+        for value in _BOUNDARIES:
+            values = {**base, name: value}
+            assert _bundle_accepted(values) == _bundle_spec(values), (name, value)
+
+
+@settings(max_examples=300)
+@given(bundle_values())
+def test_the_bundle_check_agrees_with_the_spec(values: dict[str, Any]) -> None:
+    assert _bundle_accepted(values) == _bundle_spec(values)

@@ -16,30 +16,32 @@ from axolotl.receipts import (
     OutgoingRetryReceipt,
     RetryReason,
     parse_receipt_proto,
+    receipt_from_proto,
+    receipt_to_proto,
 )
 from tests.test_receipts_entities import BASE, BUNDLE, receipts
 
 
 @given(receipts)
 def test_proto_round_trip(r: Any) -> None:
-    data = r.to_proto_bytes()
-    assert type(r).from_proto_bytes(data) == r
+    data = receipt_to_proto(r)
+    assert receipt_from_proto(data, type(r)) == r
     assert parse_receipt_proto(data) == r
 
 
 def test_direction_is_checked() -> None:
     out = OutgoingRetryReceipt(**BASE, keys=BUNDLE, reason=RetryReason.NO_SESSION)
     with pytest.raises(InvalidReceipt) as info:
-        IncomingRetryReceipt.from_proto_bytes(out.to_proto_bytes())
+        receipt_from_proto(receipt_to_proto(out), IncomingRetryReceipt)
     assert info.value.field == "direction"
     inc = out.received_from("9@s.whatsapp.net")
     with pytest.raises(InvalidReceipt):
-        OutgoingRetryReceipt.from_proto_bytes(inc.to_proto_bytes())
+        receipt_from_proto(receipt_to_proto(inc), OutgoingRetryReceipt)
 
 
 def _msg(**changes: Any) -> bytes:
     msg = retry_pb2.RetryReceipt()
-    msg.ParseFromString(OutgoingRetryReceipt(**BASE, keys=BUNDLE).to_proto_bytes())
+    msg.ParseFromString(receipt_to_proto(OutgoingRetryReceipt(**BASE, keys=BUNDLE)))
     for name, value in changes.items():
         if value is None:
             msg.ClearField(name)
@@ -82,7 +84,7 @@ def _msg(**changes: Any) -> bytes:
 )
 def test_bad_protos_name_the_field(data: bytes, field: str) -> None:
     with pytest.raises(InvalidReceipt) as info:
-        OutgoingRetryReceipt.from_proto_bytes(data)
+        receipt_from_proto(data, OutgoingRetryReceipt)
     assert info.value.field == field
 
 
@@ -100,7 +102,7 @@ def test_random_bytes_raise_only_axolotl_errors(data: bytes) -> None:
 
 @given(receipts, st.data())
 def test_bit_flips_raise_only_axolotl_errors(r: Any, data: st.DataObject) -> None:
-    raw = bytearray(r.to_proto_bytes())
+    raw = bytearray(receipt_to_proto(r))
     i = data.draw(st.integers(0, len(raw) * 8 - 1))
     raw[i // 8] ^= 1 << (i % 8)
     with contextlib.suppress(AxolotlError):

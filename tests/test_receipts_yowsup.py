@@ -22,6 +22,7 @@ from axolotl.receipts import (
     node_from_yowsup,
     node_to_yowsup,
     receipt_from_yowsup,
+    receipt_to_node,
     receipt_to_yowsup,
 )
 from tests.test_receipts_entities import BASE, BUNDLE, receipts
@@ -83,7 +84,7 @@ def test_receipt_survives_yowsup_nodes(factory: Any) -> None:
     assert ptn.tag == "receipt" and ptn.attributes["to"] == BASE["to"]
     registration = next(c for c in ptn.getAllChildren() if c.tag == "registration")
     assert registration.getData() == b"\x00\x00\x30\x39"
-    assert node_from_yowsup(ptn) == r.to_node()
+    assert node_from_yowsup(ptn) == receipt_to_node(r)
     assert receipt_from_yowsup(ptn, OutgoingRetryReceipt) == r
 
 

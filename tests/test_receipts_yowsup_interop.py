@@ -22,6 +22,8 @@ from axolotl.receipts import (
     Node,
     OutgoingRetryReceipt,
     RetryReason,
+    receipt_from_node,
+    receipt_to_node,
 )
 from tests.peers.client import Peer
 from tests.test_receipts_entities import BUNDLE
@@ -31,7 +33,7 @@ SERVER_T = 1432833777
 
 def relayed(receipt: OutgoingRetryReceipt, sender: str) -> dict[str, Any]:
     """The node the addressee gets: ``to`` becomes the sender's ``from``, the server adds ``t``."""
-    node = receipt.to_node()
+    node = receipt_to_node(receipt)
     attrs = {
         ("from" if k == "to" else k): (sender if k == "to" else v) for k, v in node.attrs.items()
     }
@@ -140,7 +142,7 @@ def test_we_read_yowsups_receipt(
 ) -> None:
     answer = pyaxolotl_peer.call("yowsup_build_outgoing_retry", **args)
     node = Node.from_dict(answer["node"])
-    receipt = OutgoingRetryReceipt.from_node(node)
+    receipt = receipt_from_node(node, OutgoingRetryReceipt)
     assert receipt.message_id == args["message_id"]
     assert receipt.to == args["to"]
     assert receipt.registration_id == args["registration_id"]
@@ -150,11 +152,11 @@ def test_we_read_yowsups_receipt(
     assert receipt.participant == expected["participant"]
     assert receipt.reason is None and receipt.keys is None and receipt.receipt_timestamp is None
     # and it is the node we would have built ourselves, up to attribute order
-    assert receipt.to_node() == node
+    assert receipt_to_node(receipt) == node
     # the relayed form reads as an incoming receipt: the server names the
     # device that sent the receipt in `from` (pairwise) or `participant` (group)
     asker = "4915225256099:2@s.whatsapp.net"
     attrs = {("from" if k == "to" else k): v for k, v in node.attrs.items()}
     attrs["participant" if "participant" in attrs else "from"] = asker
-    incoming = IncomingRetryReceipt.from_node(Node(node.tag, attrs, node.children))
+    incoming = receipt_from_node(Node(node.tag, attrs, node.children), IncomingRetryReceipt)
     assert incoming == receipt.received_from(asker)

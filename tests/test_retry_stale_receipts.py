@@ -77,6 +77,6 @@ def test_a_reason_that_needs_a_new_session_rebuilds_whatever_the_chain(
     reason: RetryReason,
 ) -> None:
     a, b, second = _count_2_receipt(ratchet_moved=True)
-    stale = SendReceipt(second.receipt.replace(reason=reason), second.device)
+    stale = SendReceipt(replace(second.receipt, reason=reason), second.device)
     _one(_answer(a, b, stale), Transmit)
     assert a.stats.rebuilds == 1

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import dataclasses
 import json
 import os
 import sys
@@ -180,7 +181,8 @@ def to_json(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> dict[str, A
     out: dict[str, Any] = {
         "direction": "outgoing" if isinstance(receipt, OutgoingRetryReceipt) else "incoming",
     }
-    for name, value in receipt._asdict().items():
+    for field in dataclasses.fields(receipt):
+        name, value = field.name, getattr(receipt, field.name)
         if name == "reason":
             out[name] = None if value is None else value.name.lower()
             out["reason_code"] = None if value is None else int(value)

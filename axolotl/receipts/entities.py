@@ -20,16 +20,19 @@ Ids and JIDs are 1..256 printable characters (no control characters: see
 bad value raises :class:`~axolotl.errors.UsageError`
 (the message names the field); reading one from a node or protobuf raises
 :class:`~axolotl.errors.InvalidReceipt` with the same field names. Field values and
-their checks are in :mod:`axolotl.receipts.fields`; the codecs in
-:mod:`axolotl.receipts.tree` (node) and :mod:`axolotl.receipts.pb`.
+their checks are in :mod:`axolotl.receipts.fields`. The receipts are plain
+values: the codecs are functions over them, in :mod:`axolotl.receipts.tree`
+(node), :mod:`axolotl.receipts.pb` (protobuf) and :mod:`axolotl.receipts.yowsup`,
+which import this module (it imports none of them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from axolotl.receipts.fields import CHECKED_JIDS as _CHECKED_JIDS
+from axolotl._slots import draft_class, set_class
+from axolotl.errors import UsageError
 from axolotl.receipts.fields import (
     KEY_BUNDLE_TYPE,
     MAX_COUNT,
@@ -40,12 +43,6 @@ from axolotl.receipts.fields import (
     remote_fail,
     usage_fail,
 )
-from axolotl.receipts.fields import REASON_BY_TEXT as REASON_BY_TEXT  # re-exported
-from axolotl.receipts.fields import check_bytes as check_bytes  # re-exported
-from axolotl.receipts.fields import jid_ok as _jid_ok
-from axolotl.receipts.fields import make_key_bundle as make_key_bundle  # re-exported
-from axolotl.receipts.node import Node
-from axolotl.receipts.tree import receipt_from_node, receipt_to_node
 
 __all__ = [
     "RetryReason",
@@ -53,48 +50,40 @@ __all__ = [
     "OutgoingRetryReceipt",
     "IncomingRetryReceipt",
     "RetryReceipt",
+    "ReceiptT",
     "MAX_COUNT",
     "KEY_BUNDLE_TYPE",
+    "jid_name",
+    "make_receipt",
+    "checked_receipt",
 ]
 
-# -- receipts ------------------------------------------------------------------
-#
-# The two receipt classes are immutable NamedTuple-based values rather than
-# frozen dataclasses: building a frozen dataclass of eleven fields costs about
-# 1 us in CPython 3.11 (one object.__setattr__ per field), which alone would
-# miss the benchmark target (build + encode + parse at a third of yowsup's
-# ~6-10 us). A tuple is built in one C call. Equality is by type and fields.
-# They differ only in the name of the JID field (``to`` or ``sender``); all
-# else lives once, in _ReceiptValue and _new_receipt (the checks that name a
-# bad field in fields.check_receipt).
 
-_tuple_new = tuple.__new__
-
-
-def _new_receipt(
-    cls: type[ReceiptT],
+def _check(
     fail: Fail,
-    message_id: str,
-    jid: str,
-    count: int,
-    timestamp: int,
-    registration_id: int,
-    participant: str | None,
-    recipient: str | None,
-    version: int,
-    reason: RetryReason | None,
-    receipt_timestamp: int | None,
-    keys: KeyBundle | None,
-) -> ReceiptT:
-    """Validate (reporting through ``fail``) and build a receipt of ``cls``."""
-    # One inline test passes the common case; the helper names what is wrong.
+    jid_attr: str,
+    message_id: object,
+    jid: object,
+    count: object,
+    timestamp: object,
+    registration_id: object,
+    participant: object,
+    recipient: object,
+    version: object,
+    reason: object,
+    receipt_timestamp: object,
+    keys: object,
+) -> None:
+    """Check a receipt's fields, reporting the first bad one through ``fail``."""
+    # One inline test passes the common case; check_receipt names what is wrong.
     # (256 is MAX_ID_LENGTH and MAX_JID_LENGTH, inlined on this hot path.)
     if not (
         type(message_id) is str
         and 0 < len(message_id) <= 256
         and message_id.isprintable()
         and type(jid) is str
-        and (jid in _CHECKED_JIDS or _jid_ok(jid))
+        and 0 < len(jid) <= 256
+        and jid.isprintable()
         and type(count) is int
         and 0 < count <= 255
         and type(timestamp) is int
@@ -110,133 +99,35 @@ def _new_receipt(
         and (keys is None or type(keys) is KeyBundle)
     ):
         check_receipt(
-            fail, cls._jid_attr, message_id, jid, count, timestamp, registration_id,
+            fail, jid_attr, message_id, jid, count, timestamp, registration_id,
             participant, recipient, version, reason, receipt_timestamp, keys,
         )  # fmt: skip
-    return _tuple_new(
-        cls,
-        (
-            message_id, jid, count, timestamp, registration_id, participant,
-            recipient, version, reason, receipt_timestamp, keys,
-        ),
-    )  # fmt: skip
 
 
-_R = TypeVar("_R", bound="_ReceiptValue")
+# The constructors below are written out instead of the generated __init__:
+# that one stores each field through object.__setattr__ (a lookup through the
+# class and a call per field, 2 us or more for eleven fields on the benchmark host),
+# which alone would cost the receipt round trip its target
+# (benchmarks/bench_receipts.py). Here the new instance is filled as a draft of
+# the same layout with plain stores and made a receipt again (axolotl/_slots.py,
+# as axolotl.retry.Envelope does), then __post_init__ checks it. A subclass
+# has a layout of its own, so it is filled through object.__setattr__.
 
 
-class _ReceiptValue:
-    """Behaviour shared by both receipt classes (mixed in ahead of the tuple base)."""
-
-    __slots__ = ()
-    _jid_attr: ClassVar[str]
-    """The node attribute that holds the JID: ``to`` or ``from``."""
-
-    # Not NotImplemented for other types: a plain tuple would then compare equal.
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return False
-        return super().__eq__(other)  # the tuple's field-wise comparison
-
-    def __ne__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return True
-        return super().__ne__(other)
-
-    def __hash__(self) -> int:
-        return super().__hash__()
-
-    def __getnewargs_ex__(self) -> tuple[tuple[()], dict[str, object]]:
-        # copy and pickle rebuild through the validating constructor
-        fields: tuple[str, ...] = type(self)._fields  # type: ignore[attr-defined]
-        return (), dict(zip(fields, self, strict=True))  # type: ignore[call-overload]
-
-    def replace(self: _R, **changes: Any) -> _R:
-        """A copy with some fields changed (validated like the constructor).
-
-        Raises:
-            UsageError: a changed value is invalid.
-            TypeError: an unknown field name.
-        """
-        return type(self)(**{**self._asdict(), **changes})  # type: ignore[attr-defined]
-
-    if TYPE_CHECKING:
-
-        def to_node(self) -> Node:
-            """The ``<receipt type="retry">`` node, exactly as DESIGN.md lays it out.
-
-            Outgoing receipts carry ``to``, incoming ones ``from`` (as the relay
-            delivers them); see :func:`~axolotl.receipts.tree.receipt_to_node`.
-            """
-
-        @classmethod
-        def from_node(cls: type[_R], node: Node, /) -> _R:
-            """Read a receipt node carrying ``to`` (outgoing) or ``from`` (incoming).
-
-            Raises:
-                InvalidReceipt: naming the field; see
-                    :func:`~axolotl.receipts.tree.receipt_from_node`.
-            """
-
-    else:
-        # Bound directly, without a wrapper: these are the benchmarked hot path.
-        to_node = receipt_to_node
-        from_node = classmethod(receipt_from_node)
-
-        # mypy keeps the NamedTuple signature; this one validates like the constructor.
-        @classmethod
-        def _make(cls, iterable: Iterable[Any]) -> Any:
-            return cls(**dict(zip(cls._fields, iterable, strict=True)))
-
-    def to_proto_bytes(self) -> bytes:
-        """The ``RetryReceipt`` protobuf (``proto/retry.proto``), with this class's direction."""
-        return _pb.receipt_to_proto(self)  # type: ignore[arg-type]
-
-    @classmethod
-    def from_proto_bytes(cls: type[_R], data: bytes) -> _R:
-        """Read a ``RetryReceipt`` protobuf of this class's direction.
-
-        Raises:
-            DecodeError: the bytes are not a protobuf message.
-            InvalidReceipt: a field is missing or out of range, or the
-                direction is not this class's (OUTGOING or INCOMING).
-        """
-        return _pb.receipt_from_proto(data, cls)  # type: ignore[type-var]
+def _fill_slowly(receipt: object, names: tuple[str, ...], values: tuple[object, ...]) -> None:
+    for name, value in zip(names, values, strict=True):
+        object.__setattr__(receipt, name, value)
 
 
-class _OutgoingFields(NamedTuple):
-    message_id: str
-    to: str
-    count: int  # type: ignore[assignment]  # shadows tuple.count, as NamedTuple allows
-    timestamp: int
-    registration_id: int
-    participant: str | None
-    recipient: str | None
-    version: int
-    reason: RetryReason | None
-    receipt_timestamp: int | None
-    keys: KeyBundle | None
-
-
-class _IncomingFields(NamedTuple):
-    message_id: str
-    sender: str
-    count: int  # type: ignore[assignment]  # shadows tuple.count, as NamedTuple allows
-    timestamp: int
-    registration_id: int
-    participant: str | None
-    recipient: str | None
-    version: int
-    reason: RetryReason | None
-    receipt_timestamp: int | None
-    keys: KeyBundle | None
-
-
-class OutgoingRetryReceipt(_ReceiptValue, _OutgoingFields):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingRetryReceipt:
     """A retry receipt we send to the sender of a message we could not decrypt.
 
     An immutable value (keyword-only constructor, validated); equal to
     another only if it is also an OutgoingRetryReceipt with equal fields.
+    Encode it with :func:`~axolotl.receipts.tree.receipt_to_node` or
+    :func:`~axolotl.receipts.pb.receipt_to_proto`; change a field with
+    :func:`dataclasses.replace` (validated like the constructor).
 
     Attributes:
         message_id: id of the failed message.
@@ -257,11 +148,20 @@ class OutgoingRetryReceipt(_ReceiptValue, _OutgoingFields):
             (the message starts with the field's node name, e.g. ``retry.count``).
     """
 
-    __slots__ = ()
-    _jid_attr: ClassVar[str] = "to"
+    message_id: str
+    to: str
+    count: int
+    timestamp: int
+    registration_id: int
+    participant: str | None = None
+    recipient: str | None = None
+    version: int = 1
+    reason: RetryReason | None = None
+    receipt_timestamp: int | None = None
+    keys: KeyBundle | None = None
 
-    def __new__(
-        cls,
+    def __init__(
+        self,
         *,
         message_id: str,
         to: str,
@@ -274,10 +174,34 @@ class OutgoingRetryReceipt(_ReceiptValue, _OutgoingFields):
         reason: RetryReason | None = None,
         receipt_timestamp: int | None = None,
         keys: KeyBundle | None = None,
-    ) -> OutgoingRetryReceipt:
-        return _new_receipt(
-            cls, usage_fail, message_id, to, count, timestamp, registration_id,
-            participant, recipient, version, reason, receipt_timestamp, keys,
+    ) -> None:
+        if type(self) is not OutgoingRetryReceipt:
+            _fill_slowly(self, _OUTGOING_FIELDS, (
+                message_id, to, count, timestamp, registration_id, participant, recipient,
+                version, reason, receipt_timestamp, keys,
+            ))  # fmt: skip
+        else:
+            set_class(self, _OutgoingDraft)
+            draft: Any = self
+            draft.message_id = message_id
+            draft.to = to
+            draft.count = count
+            draft.timestamp = timestamp
+            draft.registration_id = registration_id
+            draft.participant = participant
+            draft.recipient = recipient
+            draft.version = version
+            draft.reason = reason
+            draft.receipt_timestamp = receipt_timestamp
+            draft.keys = keys
+            draft.__class__ = OutgoingRetryReceipt
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        _check(
+            usage_fail, "to", self.message_id, self.to, self.count, self.timestamp,
+            self.registration_id, self.participant, self.recipient, self.version,
+            self.reason, self.receipt_timestamp, self.keys,
         )  # fmt: skip
 
     @classmethod
@@ -309,7 +233,8 @@ class OutgoingRetryReceipt(_ReceiptValue, _OutgoingFields):
                 there was no session).
 
         Returns:
-            The receipt, ready for :meth:`to_node` or :meth:`to_proto_bytes`.
+            The receipt, ready for :func:`~axolotl.receipts.tree.receipt_to_node`
+            or :func:`~axolotl.receipts.pb.receipt_to_proto`.
 
         Raises:
             UsageError: a value is out of range or of the wrong type.
@@ -364,11 +289,14 @@ class OutgoingRetryReceipt(_ReceiptValue, _OutgoingFields):
         )
 
 
-class IncomingRetryReceipt(_ReceiptValue, _IncomingFields):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingRetryReceipt:
     """A retry receipt we received for a message we sent.
 
     An immutable value (keyword-only constructor, validated); equal to
     another only if it is also an IncomingRetryReceipt with equal fields.
+    Read one with :func:`~axolotl.receipts.tree.receipt_from_node` or
+    :func:`~axolotl.receipts.pb.receipt_from_proto`.
 
     Attributes:
         message_id: id of the message the peer could not decrypt.
@@ -387,11 +315,20 @@ class IncomingRetryReceipt(_ReceiptValue, _IncomingFields):
         UsageError: a field is missing, of the wrong type or out of range.
     """
 
-    __slots__ = ()
-    _jid_attr: ClassVar[str] = "from"
+    message_id: str
+    sender: str
+    count: int
+    timestamp: int
+    registration_id: int
+    participant: str | None = None
+    recipient: str | None = None
+    version: int = 1
+    reason: RetryReason | None = None
+    receipt_timestamp: int | None = None
+    keys: KeyBundle | None = None
 
-    def __new__(
-        cls,
+    def __init__(
+        self,
         *,
         message_id: str,
         sender: str,
@@ -404,18 +341,61 @@ class IncomingRetryReceipt(_ReceiptValue, _IncomingFields):
         reason: RetryReason | None = None,
         receipt_timestamp: int | None = None,
         keys: KeyBundle | None = None,
-    ) -> IncomingRetryReceipt:
-        return _new_receipt(
-            cls, usage_fail, message_id, sender, count, timestamp, registration_id,
-            participant, recipient, version, reason, receipt_timestamp, keys,
+    ) -> None:
+        if type(self) is not IncomingRetryReceipt:
+            _fill_slowly(self, _INCOMING_FIELDS, (
+                message_id, sender, count, timestamp, registration_id, participant, recipient,
+                version, reason, receipt_timestamp, keys,
+            ))  # fmt: skip
+        else:
+            set_class(self, _IncomingDraft)
+            draft: Any = self
+            draft.message_id = message_id
+            draft.sender = sender
+            draft.count = count
+            draft.timestamp = timestamp
+            draft.registration_id = registration_id
+            draft.participant = participant
+            draft.recipient = recipient
+            draft.version = version
+            draft.reason = reason
+            draft.receipt_timestamp = receipt_timestamp
+            draft.keys = keys
+            draft.__class__ = IncomingRetryReceipt
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        _check(
+            usage_fail, "from", self.message_id, self.sender, self.count, self.timestamp,
+            self.registration_id, self.participant, self.recipient, self.version,
+            self.reason, self.receipt_timestamp, self.keys,
         )  # fmt: skip
 
+
+# The fields in order, for _fill_slowly.
+_OUTGOING_FIELDS = tuple(OutgoingRetryReceipt.__dataclass_fields__)
+_INCOMING_FIELDS = tuple(IncomingRetryReceipt.__dataclass_fields__)
+_OutgoingDraft = draft_class(OutgoingRetryReceipt)
+_IncomingDraft = draft_class(IncomingRetryReceipt)
 
 RetryReceipt = OutgoingRetryReceipt | IncomingRetryReceipt
 """Either direction."""
 
 ReceiptT = TypeVar("ReceiptT", OutgoingRetryReceipt, IncomingRetryReceipt)
 """A receipt class of either direction (for the codecs' signatures)."""
+
+
+def jid_name(cls: type[OutgoingRetryReceipt] | type[IncomingRetryReceipt]) -> str:
+    """The node attribute that holds a receipt's JID: ``to`` (outgoing) or ``from`` (incoming).
+
+    Raises:
+        UsageError: ``cls`` is neither receipt class.
+    """
+    if cls is OutgoingRetryReceipt:
+        return "to"
+    if cls is IncomingRetryReceipt:
+        return "from"
+    raise UsageError(f"expected OutgoingRetryReceipt or IncomingRetryReceipt, got {cls!r}")
 
 
 def make_receipt(
@@ -434,17 +414,87 @@ def make_receipt(
 ) -> ReceiptT:
     """Build a receipt from decoded values, validating them as remote data.
 
-    The codecs use this instead of the constructor so that the checks fail as
-    :class:`~axolotl.errors.InvalidReceipt`.
+    The codecs use this instead of the constructor so that the checks (the
+    constructor's own) fail as :class:`~axolotl.errors.InvalidReceipt`.
+
+    Args:
+        cls: the receipt class; ``jid`` becomes its ``to`` or ``sender``.
+        message_id, jid, count, timestamp, registration_id, participant,
+            recipient, version, reason, receipt_timestamp, keys: the
+            receipt's fields in declaration order (``jid`` is
+            ``to`` or ``sender``).
+
+    Returns:
+        The receipt.
 
     Raises:
         InvalidReceipt: a value is out of range (``field`` names it).
+        UsageError: ``cls`` is neither receipt class.
     """
-    return _new_receipt(
-        cls, remote_fail, message_id, jid, count, timestamp, registration_id,
+    _check(
+        remote_fail, jid_name(cls), message_id, jid, count, timestamp, registration_id,
         participant, recipient, version, reason, receipt_timestamp, keys,
+    )  # fmt: skip
+    return checked_receipt(
+        cls, message_id, jid, count, timestamp, registration_id, participant, recipient,
+        version, reason, receipt_timestamp, keys,
     )  # fmt: skip
 
 
-# The codec modules import this one; bound here, after every class exists.
-from axolotl.receipts import pb as _pb  # noqa: E402
+def checked_receipt(
+    cls: type[ReceiptT],
+    message_id: str,
+    jid: str,
+    count: int,
+    timestamp: int,
+    registration_id: int,
+    participant: str | None,
+    recipient: str | None,
+    version: int,
+    reason: RetryReason | None,
+    receipt_timestamp: int | None,
+    keys: KeyBundle | None,
+) -> ReceiptT:
+    """Build a receipt from values its caller has checked already, without checking them again.
+
+    For the node codec (:func:`~axolotl.receipts.tree.receipt_from_node`),
+    which checks every field as it reads it, with the constructor's limits
+    (tests/test_receipts_parity.py holds every codec to the constructor's
+    answers); checking the result again would cost the parse a third. Any
+    other caller wants :func:`make_receipt`.
+
+    Args:
+        cls: the receipt class; ``jid`` becomes its ``to`` or ``sender``.
+        message_id, jid, count, timestamp, registration_id, participant,
+            recipient, version, reason, receipt_timestamp, keys: the
+            receipt's fields in declaration order, each already valid (``jid`` is
+            ``to`` or ``sender``).
+
+    Returns:
+        The receipt.
+
+    Raises:
+        UsageError: ``cls`` is neither receipt class.
+    """
+    draft: Any
+    if cls is IncomingRetryReceipt:
+        draft = _IncomingDraft()
+        draft.sender = jid
+    elif cls is OutgoingRetryReceipt:
+        draft = _OutgoingDraft()
+        draft.to = jid
+    else:
+        raise UsageError(f"expected OutgoingRetryReceipt or IncomingRetryReceipt, got {cls!r}")
+    draft.message_id = message_id
+    draft.count = count
+    draft.timestamp = timestamp
+    draft.registration_id = registration_id
+    draft.participant = participant
+    draft.recipient = recipient
+    draft.version = version
+    draft.reason = reason
+    draft.receipt_timestamp = receipt_timestamp
+    draft.keys = keys
+    draft.__class__ = cls
+    receipt: ReceiptT = draft
+    return receipt

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, NoReturn
 
+from axolotl._slots import draft_class
 from axolotl.crypto.curve import DJB_TYPE, PublicKey
 from axolotl.errors import InvalidReceipt, UsageError
 from axolotl.receipts.limits import (
@@ -117,22 +118,9 @@ def check_text(fail: Fail, field: str, value: object, max_length: int = MAX_JID_
         )
 
 
-# JIDs already found valid (1..MAX_JID_LENGTH printable characters). A client
-# sends and receives receipts for a bounded set of peers, so the hot paths
-# (construction, from_node) look a JID up here instead of scanning it each
-# time; only valid strings ever enter, and the table is bounded.
-CHECKED_JIDS: dict[str, None] = {}
-_MAX_CHECKED_JIDS = 1024
-
-
 def jid_ok(jid: str) -> bool:
-    """Whether the ``str`` ``jid`` is a valid JID (remembered in :data:`CHECKED_JIDS` if so)."""
-    if not (0 < len(jid) <= MAX_JID_LENGTH and jid.isprintable()):
-        return False
-    if len(CHECKED_JIDS) >= _MAX_CHECKED_JIDS:
-        CHECKED_JIDS.clear()
-    CHECKED_JIDS[jid] = None
-    return True
+    """Whether the ``str`` ``jid`` is a valid JID: 1..MAX_JID_LENGTH printable characters."""
+    return 0 < len(jid) <= MAX_JID_LENGTH and jid.isprintable()
 
 
 def check_bytes(fail: Fail, field: str, value: object, length: int | None) -> None:
@@ -219,6 +207,36 @@ class KeyBundle:
 
     def validate(self, fail: Fail) -> None:
         """Check every field, reporting through ``fail(field, reason)`` (node field names)."""
+        # One inline test passes a valid bundle; the checks below name what is wrong.
+        key_type, pre_key_id, pre_key = self.key_type, self.pre_key_id, self.pre_key
+        identity, signed_id, device = self.identity, self.signed_pre_key_id, self.device_identity
+        signed, signature = self.signed_pre_key, self.signed_pre_key_signature
+        if (
+            type(key_type) is int
+            and key_type == KEY_BUNDLE_TYPE
+            and type(identity) is bytes
+            and len(identity) == 32
+            and type(signed_id) is int
+            and 0 <= signed_id <= UINT24_MAX
+            and type(signed) is bytes
+            and len(signed) == 32
+            and type(signature) is bytes
+            and len(signature) == 64
+            and (
+                (pre_key_id is None and pre_key is None)
+                or (
+                    type(pre_key_id) is int
+                    and 0 <= pre_key_id <= UINT24_MAX
+                    and type(pre_key) is bytes
+                    and len(pre_key) == 32
+                )
+            )
+            and (
+                device is None
+                or (type(device) is bytes and len(device) <= MAX_DEVICE_IDENTITY_LENGTH)
+            )
+        ):
+            return
         check_int(fail, "keys.type", self.key_type, 0, 0xFF)
         if self.key_type != KEY_BUNDLE_TYPE:
             fail("keys.type", f"type byte must be 0x05, got 0x{self.key_type:02x}")
@@ -306,9 +324,6 @@ def is_utf8(value: str) -> bool:
 
 # -- construction for the codecs ----------------------------------------------------
 
-_new = object.__new__
-_set = object.__setattr__
-
 
 def make_key_bundle(
     key_type: int,
@@ -322,20 +337,30 @@ def make_key_bundle(
 ) -> KeyBundle:
     """Build a key bundle from decoded values and validate it as remote data.
 
+    The generated constructor would check the values as the application's
+    (raising :class:`~axolotl.errors.UsageError`); this fills a draft
+    (:mod:`axolotl._slots`), which also skips the generated ``__init__``'s
+    per-field ``object.__setattr__``, and runs the same checks as the peer's.
+
     Raises:
         InvalidReceipt: a value is out of range (``field`` names it).
     """
-    obj = _new(KeyBundle)
-    _set(obj, "key_type", key_type)
-    _set(obj, "identity", identity)
-    _set(obj, "pre_key_id", pre_key_id)
-    _set(obj, "pre_key", pre_key)
-    _set(obj, "signed_pre_key_id", signed_pre_key_id)
-    _set(obj, "signed_pre_key", signed_pre_key)
-    _set(obj, "signed_pre_key_signature", signed_pre_key_signature)
-    _set(obj, "device_identity", device_identity)
-    obj.validate(remote_fail)
-    return obj
+    draft = _KeyBundleDraft()
+    draft.key_type = key_type
+    draft.identity = identity
+    draft.pre_key_id = pre_key_id
+    draft.pre_key = pre_key
+    draft.signed_pre_key_id = signed_pre_key_id
+    draft.signed_pre_key = signed_pre_key
+    draft.signed_pre_key_signature = signed_pre_key_signature
+    draft.device_identity = device_identity
+    draft.__class__ = KeyBundle
+    bundle: KeyBundle = draft
+    bundle.validate(remote_fail)
+    return bundle
+
+
+_KeyBundleDraft = draft_class(KeyBundle)
 
 
 REASON_BY_TEXT: Final = {str(reason.value): reason for reason in RetryReason}

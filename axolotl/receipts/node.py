@@ -6,13 +6,13 @@ whatsmeow's ``waBinary.Node`` and Baileys' ``BinaryNode`` once their binary
 token encoding is stripped. Retry receipts travel in this form (DESIGN.md,
 "Wire formats").
 
-Nodes also have a readable text form for logs and the command line
-(:meth:`Node.to_text`, :func:`parse_text`), described in
-:mod:`axolotl.receipts.text`; ``parse_text(node.to_text()) == node`` for every
-node.
+Nodes also have a readable text form for logs and the command line, described
+in :mod:`axolotl.receipts.text`: :meth:`Node.to_text` writes it (here, so this
+module needs nothing above it) and :func:`axolotl.receipts.text.parse_text`
+reads it back; ``parse_text(node.to_text()) == node`` for every node.
 
-The retry receipt <-> node mapping is in :mod:`axolotl.receipts.tree`; its
-functions are re-exported here.
+This module knows nothing of receipts: the receipt <-> node mapping is in
+:mod:`axolotl.receipts.tree`, which imports this one (never the reverse).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from axolotl.receipts.limits import (
     MAX_CHILDREN,
     MAX_DATA_LENGTH,
     MAX_DEPTH,
+    MAX_INDENT,
+    MAX_INPUT_LENGTH,
     MAX_NAME_LENGTH,
     MAX_NODES,
     MAX_TEXT_LENGTH,
@@ -35,14 +37,7 @@ from axolotl.receipts.limits import (
     excerpt,
 )
 
-__all__ = [
-    "Node",
-    "parse_text",
-    "MAX_DEPTH",
-    "receipt_to_node",
-    "receipt_from_node",
-    "parse_receipt_node",
-]
+__all__ = ["Node", "MAX_DEPTH", "NAME_CHARS", "escape", "escaped_length", "sealed", "unchecked"]
 
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:")
 """The characters of tag and attribute names."""
@@ -89,7 +84,7 @@ def _measure(
             )
         if not value.isprintable():
             unprintable += len(value)
-        size += len(key) + 4 + _text.escaped_length(value)  # ' key="value"'
+        size += len(key) + 4 + escaped_length(value)  # ' key="value"'
     count = height = 1
     nattrs = len(attrs)
     if data is not None:
@@ -137,7 +132,7 @@ def _measure(
 def _stats_of(node: Node, depth: int) -> Stats:
     """The cached subtree totals of ``node``, checked and cached now if it was built unchecked.
 
-    Nodes built by the codecs' fast paths (``Node._make``) carry no totals
+    Nodes built by the codecs' fast paths (:func:`unchecked`) carry no totals
     until one is used as a child; ``depth`` bounds the walk.
     """
     stats: Stats | None = getattr(node, "_stats", None)
@@ -152,13 +147,35 @@ def _stats_of(node: Node, depth: int) -> Stats:
 def sealed(
     tag: str, attrs: dict[str, str], children: tuple[Node, ...], data: bytes | None, stats: Stats
 ) -> Node:
-    """A node whose parts and totals a parser has already checked (no re-validation)."""
+    """A node whose parts and totals a parser has already checked (no re-validation).
+
+    For :mod:`axolotl.receipts.text`, which adds up the totals as it reads.
+    """
     node = object.__new__(Node)
     node.tag = tag
     node.attrs = attrs
     node.children = children
     node.data = data
     node._stats = stats
+    return node
+
+
+def unchecked(
+    tag: str, attrs: dict[str, str], children: tuple[Node, ...], data: bytes | None
+) -> Node:
+    """A node built without validation, for codecs that only build valid trees.
+
+    The receipt codec (:mod:`axolotl.receipts.tree`) writes only names from
+    its own layout and values its entities have checked, so it skips the
+    constructor's checks (most of the cost of building a receipt node). The
+    totals are added up the first time the node becomes a child of a
+    checked one, so limits still hold wherever the node goes.
+    """
+    node = object.__new__(Node)
+    node.tag = tag
+    node.attrs = attrs
+    node.children = children
+    node.data = data
     return node
 
 
@@ -213,18 +230,6 @@ class Node:
         self.children = kids
         self.data = data
 
-    @classmethod
-    def _make(
-        cls, tag: str, attrs: dict[str, str], children: tuple[Node, ...], data: bytes | None
-    ) -> Node:
-        """Build without validation (the codecs' trusted fast path)."""
-        node = object.__new__(cls)
-        node.tag = tag
-        node.attrs = attrs
-        node.children = children
-        node.data = data
-        return node
-
     def child(self, tag: str) -> Node | None:
         """The first child with this tag, or ``None``."""
         for kid in self.children:
@@ -242,11 +247,12 @@ class Node:
             and self.children == other.children
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    # No __hash__: a class that defines __eq__ alone is unhashable, as a node
+    # must be (its attrs are a dict).
 
     def __repr__(self) -> str:
         try:
-            return f"Node.parse_text({self.to_text(indent=None)!r})"
+            return f"parse_text({self.to_text(indent=None)!r})"
         except UsageError:  # changed after construction beyond the limits
             return f"<Node {self.tag!r}: does not render>"
 
@@ -255,23 +261,24 @@ class Node:
     def to_text(self, indent: int | None = 2) -> str:
         """The readable text form (see :mod:`axolotl.receipts.text`).
 
+        Iterative, and it checks depth, node count, value types and output
+        length again as it goes, so even a node changed after construction
+        cannot make it recurse without bound or grow past
+        :data:`~axolotl.receipts.limits.MAX_INPUT_LENGTH`.
+
         Args:
             indent: spaces per nesting level (0..8), one element per line;
                 ``None`` writes everything on one line.
 
         Returns:
-            Text that :func:`parse_text` turns back into an equal node.
+            Text that :func:`~axolotl.receipts.text.parse_text` turns back
+            into an equal node.
 
         Raises:
             UsageError: ``indent`` is out of range, or the node was changed
                 after construction so that it crosses a limit.
         """
-        return _text.render(self, indent)
-
-    @staticmethod
-    def parse_text(text: str, *, max_nodes: int = MAX_NODES) -> Node:
-        """Read the text form; see :func:`parse_text`."""
-        return _text.parse_text(text, max_nodes=max_nodes)
+        return _render(self, indent)
 
     # -- plain-data form ---------------------------------------------------------
 
@@ -305,7 +312,7 @@ def _from_dict(obj: object, depth: int, nodes: list[int]) -> Node:
         raise DecodeError("node", f"more than {MAX_NODES} nodes")
     if not isinstance(obj, Mapping):
         raise DecodeError("node", f"expected an object, got {type(obj).__name__}")
-    tag = obj.get("tag")
+    tag: Any = obj.get("tag")  # of any type: Node() checks it and names what is wrong
     attrs = obj.get("attrs") or {}
     children = obj.get("children") or []
     data = obj.get("data")
@@ -329,21 +336,97 @@ def _from_dict(obj: object, depth: int, nodes: list[int]) -> Node:
             raise DecodeError("node.data", "not hex") from None
     kids = tuple(_from_dict(kid, depth + 1, nodes) for kid in children)
     try:
-        return Node(tag, attrs, kids, raw)  # type: ignore[arg-type]
+        return Node(tag, attrs, kids, raw)
     except UsageError as exc:
         raise DecodeError("node", str(exc)) from None
 
 
-# Last: text.py and tree.py build on Node. Their names are re-exported so that
-# everything this module offered before the split still imports from here
-# (the private ones are what the tests inspect).
-from axolotl.receipts import text as _text  # noqa: E402
-from axolotl.receipts.text import parse_text  # noqa: E402
-from axolotl.receipts.tree import _MAX_COUNT as _MAX_COUNT  # noqa: E402
-from axolotl.receipts.tree import _MAX_REGISTRATION_NODES as _MAX_REGISTRATION_NODES  # noqa: E402
-from axolotl.receipts.tree import _REGISTRATION_NODES as _REGISTRATION_NODES  # noqa: E402
-from axolotl.receipts.tree import (  # noqa: E402
-    parse_receipt_node,
-    receipt_from_node,
-    receipt_to_node,
-)
+# -- rendering the text form ---------------------------------------------------------
+
+_ESCAPES = {"&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;"}
+
+
+def escape(value: str) -> str:
+    """``value`` as written inside ``"..."``: ``& " < >`` and non-printable characters escaped."""
+    if value.isprintable():
+        if "&" not in value and '"' not in value and "<" not in value and ">" not in value:
+            return value
+        return (
+            value.replace("&", "&amp;")
+            .replace('"', "&quot;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+        )
+    # Character by character: bounded by MAX_UNPRINTABLE_TEXT per tree.
+    return "".join(_ESCAPES.get(c) or (c if c.isprintable() else f"&#x{ord(c):x};") for c in value)
+
+
+def escaped_length(value: str) -> int:
+    """``len(escape(value))``, without building it when ``value`` is printable."""
+    if value.isprintable():
+        return (
+            len(value)
+            + 4 * value.count("&")
+            + 5 * value.count('"')
+            + 3 * (value.count("<") + value.count(">"))
+        )
+    return len(escape(value))
+
+
+def _too_big(reason: str) -> UsageError:
+    # Only a node changed after construction (or built through a private
+    # path) gets here: Node() itself refuses what would not render.
+    return UsageError(f"cannot render this node: {reason} (was it changed after construction?)")
+
+
+def _render(node: Node, indent: int | None) -> str:
+    if indent is not None and (type(indent) is not int or not 0 <= indent <= MAX_INDENT):
+        raise UsageError(f"indent must be None or 0..{MAX_INDENT}, got {indent!r}")
+    lines = indent is not None
+    step = indent or 0
+    out: list[str] = []
+    append = out.append
+    total = count = 0
+    # Items are (node, level) to open, or the text that closes a node.
+    stack: list[tuple[Node, int] | str] = [(node, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        if isinstance(item, str):
+            append(item)
+            total += len(item)
+            continue
+        current, level = item
+        count += 1
+        if count > MAX_NODES:
+            raise _too_big(f"more than {MAX_NODES} nodes")
+        if level >= MAX_DEPTH:
+            raise _too_big(f"nested deeper than {MAX_DEPTH}")
+        if type(current.tag) is not str:
+            raise _too_big(f"a tag is a {type(current.tag).__name__}, not a string")
+        pad = " " * (step * level)
+        parts = [pad, "<", current.tag]
+        for key, value in current.attrs.items():
+            if type(value) is not str:
+                raise _too_big(f"attribute {key!r} is a {type(value).__name__}, not a string")
+            parts += (" ", key, '="', escape(value), '"')
+        data, kids = current.data, current.children
+        if data is not None:
+            parts += (">0x", data.hex(), "</", current.tag, ">")
+        elif kids:
+            parts.append(">\n" if lines else ">")
+            push(f"{pad}</{current.tag}>")
+            for kid in reversed(kids):
+                if not isinstance(kid, Node):
+                    raise _too_big(f"a child is a {type(kid).__name__}, not a Node")
+                if lines:
+                    push("\n")
+                push((kid, level + 1))
+        else:
+            parts.append("/>")
+        piece = "".join(parts)
+        append(piece)
+        total += len(piece)
+        if total > MAX_INPUT_LENGTH:
+            raise _too_big(f"its text exceeds {MAX_INPUT_LENGTH} characters")
+    return "".join(out)

@@ -19,6 +19,7 @@ from axolotl.receipts.entities import (
     IncomingRetryReceipt,
     OutgoingRetryReceipt,
     ReceiptT,
+    jid_name,
     make_receipt,
 )
 from axolotl.receipts.fields import KeyBundle, RetryReason, make_key_bundle, remote_fail
@@ -39,20 +40,25 @@ def receipt_to_proto(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> by
 
     Returns:
         The protobuf bytes.
+
+    Raises:
+        UsageError: ``receipt`` is not a retry receipt.
     """
+    if isinstance(receipt, OutgoingRetryReceipt):
+        direction, jid = _OUTGOING, receipt.to
+    elif isinstance(receipt, IncomingRetryReceipt):
+        direction, jid = _INCOMING, receipt.sender
+    else:
+        raise UsageError(f"expected a retry receipt, got {type(receipt).__name__}")
     msg = retry_pb2.RetryReceipt(
+        direction=direction,
+        remote_jid=jid,
         message_id=receipt.message_id,
         count=receipt.count,
         version=receipt.version,
         timestamp=receipt.timestamp,
         registration_id=receipt.registration_id,
     )
-    if type(receipt) is OutgoingRetryReceipt:
-        msg.direction = _OUTGOING
-        msg.remote_jid = receipt.to
-    else:
-        msg.direction = _INCOMING
-        msg.remote_jid = receipt.sender  # type: ignore[union-attr]
     if receipt.participant is not None:
         msg.participant = receipt.participant
     if receipt.recipient is not None:
@@ -137,19 +143,19 @@ def _keys_from_proto(keys: retry_pb2.RetryKeyBundle) -> KeyBundle:
 
 
 def _from_message(msg: retry_pb2.RetryReceipt, cls: type[ReceiptT]) -> ReceiptT:
+    jid_attr = jid_name(cls)  # (refuses a class that is neither)
     want = _OUTGOING if cls is OutgoingRetryReceipt else _INCOMING
     if not msg.HasField("direction"):
         remote_fail("direction", "missing")
     if msg.direction != want:
         remote_fail("direction", f"expected {'OUTGOING' if want == _OUTGOING else 'INCOMING'}")
-    jid_name = cls._jid_attr
     reason: RetryReason | None = None
     if msg.HasField("reason"):
         reason = _REASONS.get(msg.reason)
         if reason is None:
             remote_fail("retry.error", f"unknown reason code {msg.reason}")
     message_id = _text(msg, "message_id", "id", required=True)
-    jid = _text(msg, "remote_jid", jid_name, required=True)
+    jid = _text(msg, "remote_jid", jid_attr, required=True)
     assert message_id is not None and jid is not None  # required=True never returns None
     return make_receipt(
         cls,
@@ -181,6 +187,7 @@ def receipt_from_proto(data: bytes, cls: type[ReceiptT]) -> ReceiptT:
         DecodeError: the bytes are not a protobuf message or exceed 16 KiB.
         InvalidReceipt: a field is missing, not printable text or out of
             range, or the direction does not match ``cls`` (``field`` names it).
+        UsageError: ``data`` is not bytes, or ``cls`` is neither receipt class.
     """
     return _from_message(_parse(data), cls)
 

@@ -23,6 +23,10 @@ whitespace between elements and ``<x></x>`` for ``<x/>``, and, beyond what
 ``to_text`` writes, a raw ``>`` in a value and uppercase hex in data. Its
 scanning half (the regular expressions, attribute reading, diagnosis) is
 :mod:`axolotl.receipts._scan`.
+
+Writing the form is :meth:`Node.to_text` (in :mod:`axolotl.receipts.node`,
+with :func:`~axolotl.receipts.node.escape`): this module imports the node
+module, never the reverse.
 """
 
 from __future__ import annotations
@@ -43,7 +47,6 @@ from axolotl.receipts._scan import (
 from axolotl.receipts.limits import (
     MAX_CHILDREN,
     MAX_DEPTH,
-    MAX_INDENT,
     MAX_INPUT_LENGTH,
     MAX_NODES,
     MAX_TEXT_LENGTH,
@@ -52,109 +55,7 @@ from axolotl.receipts.limits import (
 )
 from axolotl.receipts.node import Node, sealed
 
-__all__ = ["parse_text", "render", "escape", "escaped_length"]
-
-
-# -- rendering -------------------------------------------------------------------
-
-_ESCAPES = {"&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;"}
-
-
-def escape(value: str) -> str:
-    """``value`` as written inside ``"..."``: ``& " < >`` and non-printable characters escaped."""
-    if value.isprintable():
-        if "&" not in value and '"' not in value and "<" not in value and ">" not in value:
-            return value
-        return (
-            value.replace("&", "&amp;")
-            .replace('"', "&quot;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-        )
-    # Character by character: bounded by MAX_UNPRINTABLE_TEXT per tree.
-    return "".join(_ESCAPES.get(c) or (c if c.isprintable() else f"&#x{ord(c):x};") for c in value)
-
-
-def escaped_length(value: str) -> int:
-    """``len(escape(value))``, without building it when ``value`` is printable."""
-    if value.isprintable():
-        return (
-            len(value)
-            + 4 * value.count("&")
-            + 5 * value.count('"')
-            + 3 * (value.count("<") + value.count(">"))
-        )
-    return len(escape(value))
-
-
-def _too_big(reason: str) -> UsageError:
-    # Only a node changed after construction (or built through a private
-    # path) gets here: Node() itself refuses what would not render.
-    return UsageError(f"cannot render this node: {reason} (was it changed after construction?)")
-
-
-def render(node: Node, indent: int | None) -> str:
-    """The text form of ``node`` (see :meth:`Node.to_text`).
-
-    Iterative, and it checks depth, node count, value types and output
-    length again as it goes, so even a node changed after construction
-    cannot make it recurse without bound or grow past
-    :data:`~axolotl.receipts.limits.MAX_INPUT_LENGTH`.
-
-    Raises:
-        UsageError: ``indent`` is not ``None`` or 0..MAX_INDENT, or the tree
-            exceeds a limit (only possible if it was changed after construction).
-    """
-    if indent is not None and (type(indent) is not int or not 0 <= indent <= MAX_INDENT):
-        raise UsageError(f"indent must be None or 0..{MAX_INDENT}, got {indent!r}")
-    lines = indent is not None
-    step = indent or 0
-    out: list[str] = []
-    append = out.append
-    total = count = 0
-    # Items are (node, level) to open, or the text that closes a node.
-    stack: list[tuple[Node, int] | str] = [(node, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        if isinstance(item, str):
-            append(item)
-            total += len(item)
-            continue
-        current, level = item
-        count += 1
-        if count > MAX_NODES:
-            raise _too_big(f"more than {MAX_NODES} nodes")
-        if level >= MAX_DEPTH:
-            raise _too_big(f"nested deeper than {MAX_DEPTH}")
-        if type(current.tag) is not str:
-            raise _too_big(f"a tag is a {type(current.tag).__name__}, not a string")
-        pad = " " * (step * level)
-        parts = [pad, "<", current.tag]
-        for key, value in current.attrs.items():
-            if type(value) is not str:
-                raise _too_big(f"attribute {key!r} is a {type(value).__name__}, not a string")
-            parts += (" ", key, '="', escape(value), '"')
-        data, kids = current.data, current.children
-        if data is not None:
-            parts += (">0x", data.hex(), "</", current.tag, ">")
-        elif kids:
-            parts.append(">\n" if lines else ">")
-            push(f"{pad}</{current.tag}>")
-            for kid in reversed(kids):
-                if not isinstance(kid, Node):
-                    raise _too_big(f"a child is a {type(kid).__name__}, not a Node")
-                if lines:
-                    push("\n")
-                push((kid, level + 1))
-        else:
-            parts.append("/>")
-        piece = "".join(parts)
-        append(piece)
-        total += len(piece)
-        if total > MAX_INPUT_LENGTH:
-            raise _too_big(f"its text exceeds {MAX_INPUT_LENGTH} characters")
-    return "".join(out)
+__all__ = ["parse_text"]
 
 
 # -- parsing ---------------------------------------------------------------------
@@ -220,7 +121,7 @@ def parse_text(text: str, *, max_nodes: int = MAX_NODES) -> Node:
         raise fail(0, f"text longer than {MAX_INPUT_LENGTH} characters ({len(text)})")
     stack: list[_Open] = []
     pos = nodes = total = spent = nattrs = 0
-    start, close_at, data_at, new = START.match, CLOSE.match, DATA.match, object.__new__
+    start, close_at, data_at = START.match, CLOSE.match, DATA.match
     while True:
         m = start(text, pos)
         if m is None:
@@ -285,12 +186,7 @@ def parse_text(text: str, *, max_nodes: int = MAX_NODES) -> Node:
         total += size
         if total > MAX_TEXT_LENGTH:
             raise fail(pos, f"the tree's text exceeds {MAX_TEXT_LENGTH} characters")
-        node: Node = new(Node)
-        node.tag = tag
-        node.attrs = attrs
-        node.children = ()
-        node.data = data
-        node._stats = (size, 1, 1, unprintable, len(attrs))
+        node = sealed(tag, attrs, (), data, (size, 1, 1, unprintable, len(attrs)))
         # Attach ``node`` to its parent, closing each parent whose content ends here.
         while stack:
             parent = stack[-1]

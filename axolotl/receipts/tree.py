@@ -2,20 +2,27 @@
 
 ``<receipt id to|from [participant] [recipient] type="retry" [t]>`` holding
 ``<retry count id t v [error]/>``, ``<registration>`` (4 bytes big-endian) and
-an optional ``<keys>`` bundle. :func:`receipt_to_node` and
-:func:`receipt_from_node` are bound as the receipts' ``to_node`` and
-``from_node``.
+an optional ``<keys>`` bundle. Functions over the receipt values of
+:mod:`axolotl.receipts.entities` and the :class:`~axolotl.receipts.node.Node`
+tree; both of those modules know nothing of this one.
 
 Kept lean: this runs once per undecryptable message on busy clients, and the
-benchmark holds it to a third of yowsup's entity <-> ProtocolTreeNode cost.
+benchmark (``benchmarks/bench_receipts.py``) holds the round trip to half of
+yowsup's entity <-> ProtocolTreeNode cost.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from axolotl.errors import InvalidReceipt, UsageError
-from axolotl.receipts.fields import CHECKED_JIDS as _CHECKED_JIDS
+from axolotl.receipts.entities import (
+    IncomingRetryReceipt,
+    OutgoingRetryReceipt,
+    ReceiptT,
+    checked_receipt,
+    jid_name,
+)
 from axolotl.receipts.fields import (
     MAX_COUNT,
     REASON_BY_TEXT,
@@ -25,34 +32,18 @@ from axolotl.receipts.fields import (
     make_key_bundle,
     remote_fail,
 )
-from axolotl.receipts.fields import jid_ok as _jid_ok
 from axolotl.receipts.limits import MAX_ID_LENGTH, MAX_JID_LENGTH, MAX_UINT_DIGITS, excerpt
 from axolotl.receipts.limits import parse_uint as _parse_uint
 from axolotl.receipts.node import Node
-
-if TYPE_CHECKING:
-    from axolotl.receipts.entities import IncomingRetryReceipt, OutgoingRetryReceipt, ReceiptT
+from axolotl.receipts.node import unchecked as _node
 
 __all__ = ["receipt_to_node", "receipt_from_node", "parse_receipt_node"]
 
-_new = object.__new__
-
-
-def _node(tag: str, attrs: dict[str, str], children: tuple[Node, ...], data: bytes | None) -> Node:
-    node = _new(Node)
-    node.tag = tag
-    node.attrs = attrs
-    node.children = children
-    node.data = data
-    return node
-
-
-_tuple_new = tuple.__new__
 # Looked up once: ``int.from_bytes`` costs more to find than to run.
 _from_bytes = int.from_bytes
 _DECIMAL = tuple(str(i) for i in range(256))
 _SMALL_INT = {text: number for number, text in enumerate(_DECIMAL)}
-_MAX_COUNT = MAX_COUNT  # under this name the tests compare it with entities.MAX_COUNT
+_BYTE = tuple(bytes([i]) for i in range(256))
 
 
 def _fail(field: str, reason: str) -> NoReturn:
@@ -61,7 +52,7 @@ def _fail(field: str, reason: str) -> NoReturn:
 
 def _keys_to_node(keys: KeyBundle) -> Node:
     kids = [
-        _node("type", {}, (), bytes([keys.key_type])),
+        _node("type", {}, (), _BYTE[keys.key_type]),
         _node("identity", {}, (), keys.identity),
     ]
     if keys.pre_key_id is not None:
@@ -93,75 +84,66 @@ def _keys_to_node(keys: KeyBundle) -> Node:
     return _node("keys", {}, tuple(kids), None)
 
 
-# ``<registration>`` nodes by registration id. A client sends every receipt
-# with its own one id, so one node serves them all and to_node builds two
-# nodes instead of three. Sharing is safe because nodes are never changed
-# after they are built (see Node); the table is bounded for relays and tests
-# that see many ids.
-_REGISTRATION_NODES: dict[int, Node] = {}
-_MAX_REGISTRATION_NODES = 64
-
-
-def _registration_node(reg_id: int) -> Node:
-    node = _node("registration", {}, (), reg_id.to_bytes(4, "big"))
-    if len(_REGISTRATION_NODES) >= _MAX_REGISTRATION_NODES:
-        _REGISTRATION_NODES.clear()
-    _REGISTRATION_NODES[reg_id] = node
-    return node
-
-
 def receipt_to_node(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> Node:
     """Build the ``<receipt type="retry">`` tree of a receipt.
 
     Attribute and child order follow DESIGN.md: ``id``, ``to``/``from``,
     ``[participant]``, ``[recipient]``, ``type``, ``[t]``; then
     ``<retry count id t v [error]/>``, ``<registration>`` (4 bytes
-    big-endian) and ``[<keys>]``.
+    big-endian) and ``[<keys>]``. Every node is new (the caller may change it).
 
     Args:
         receipt: an outgoing (``to``) or incoming (``from``) receipt.
 
     Returns:
         The node.
+
+    Raises:
+        UsageError: ``receipt`` is not a retry receipt.
     """
-    # Hot path: nodes are assembled inline (no helper calls), numbers below
-    # 256 come from a table.
-    mid, jid, count, timestamp, reg_id, participant, recipient, version, reason, rts, keys = receipt
-    if participant is None and recipient is None:
-        attrs = {"id": mid, receipt._jid_attr: jid, "type": "retry"}
+    # Hot path: the layout is written out (its names are valid and the
+    # receipt's values were checked when it was built, so the nodes skip
+    # Node's checks); numbers below 256 come from a table.
+    if isinstance(receipt, OutgoingRetryReceipt):
+        jid_attr, jid = "to", receipt.to
+    elif isinstance(receipt, IncomingRetryReceipt):
+        jid_attr, jid = "from", receipt.sender
     else:
-        attrs = {"id": mid, receipt._jid_attr: jid}
+        raise UsageError(f"expected a retry receipt, got {type(receipt).__name__}")
+    mid = receipt.message_id
+    participant = receipt.participant
+    recipient = receipt.recipient
+    if participant is None and recipient is None:
+        attrs = {"id": mid, jid_attr: jid, "type": "retry"}
+    else:
+        attrs = {"id": mid, jid_attr: jid}
         if participant is not None:
             attrs["participant"] = participant
         if recipient is not None:
             attrs["recipient"] = recipient
         attrs["type"] = "retry"
+    rts = receipt.receipt_timestamp
     if rts is not None:
         attrs["t"] = str(rts)
+    version = receipt.version
     retry_attrs = {
-        "count": _DECIMAL[count],
+        "count": _DECIMAL[receipt.count],
         "id": mid,
-        "t": str(timestamp),
+        "t": str(receipt.timestamp),
         "v": _DECIMAL[version] if version < 256 else str(version),
     }
+    reason = receipt.reason
     if reason is not None:
         retry_attrs["error"] = _DECIMAL[reason]
-    retry = _new(Node)
-    retry.tag = "retry"
-    retry.attrs = retry_attrs
-    retry.children = ()
-    retry.data = None
-    registration = _REGISTRATION_NODES.get(reg_id)
-    if registration is None:
-        registration = _registration_node(reg_id)
-    root = _new(Node)
-    root.tag = "receipt"
-    root.attrs = attrs
-    root.children = (
-        (retry, registration) if keys is None else (retry, registration, _keys_to_node(keys))
+    retry = _node("retry", retry_attrs, (), None)
+    registration = _node("registration", {}, (), receipt.registration_id.to_bytes(4, "big"))
+    keys = receipt.keys
+    return _node(
+        "receipt",
+        attrs,
+        (retry, registration) if keys is None else (retry, registration, _keys_to_node(keys)),
+        None,
     )
-    root.data = None
-    return root
 
 
 def _data(node: Node | None, field: str, length: int | None = None) -> bytes:
@@ -192,6 +174,78 @@ def _pick(node: Node, field: str, tags: tuple[str, ...]) -> dict[str, Node]:
 
 
 def _keys_from_node(keys: Node) -> KeyBundle:
+    # Hot path: the layout every writer uses (type, identity, [key], skey,
+    # [device-identity], in this order, each child once) with bytes where
+    # bytes belong; anything else goes the general way, which names what is
+    # wrong (and finds the same bundle in any other order).
+    kids = keys.children
+    if keys.data is None and 3 <= len(kids) <= 5:
+        bundle = _canonical_keys(kids)
+        if bundle is not None:
+            return bundle
+    return _keys_in_any_order(keys)
+
+
+def _canonical_keys(kids: tuple[Node, ...]) -> KeyBundle | None:
+    """The bundle of ``<keys>`` children in the canonical layout, or ``None`` if they are not."""
+    if kids[0].tag != "type" or kids[1].tag != "identity":
+        return None
+    index = 2
+    key = kids[index]
+    pre_key_id = pre_key = None
+    if key.tag == "key":
+        parts = key.children
+        if key.data is not None or len(parts) != 2:
+            return None
+        key_id, value = parts
+        if key_id.tag != "id" or value.tag != "value":
+            return None
+        id_data, pre_key = key_id.data, value.data
+        if type(id_data) is not bytes or len(id_data) != 3 or type(pre_key) is not bytes:
+            return None
+        pre_key_id = _from_bytes(id_data, "big")
+        index = 3
+        if len(kids) == 3:
+            return None
+    skey = kids[index]
+    device_identity = None
+    if len(kids) > index + 1:
+        device = kids[index + 1]
+        if len(kids) > index + 2 or device.tag != "device-identity":
+            return None
+        device_identity = device.data
+        if type(device_identity) is not bytes:
+            return None
+    if skey.tag != "skey" or skey.data is not None or len(skey.children) != 3:
+        return None
+    signed_id, signed, signature = skey.children
+    if signed_id.tag != "id" or signed.tag != "value" or signature.tag != "signature":
+        return None
+    key_type, identity = kids[0].data, kids[1].data
+    signed_id_data, signed_data, signature_data = signed_id.data, signed.data, signature.data
+    if not (
+        type(key_type) is bytes
+        and len(key_type) == 1
+        and type(identity) is bytes
+        and type(signed_id_data) is bytes
+        and len(signed_id_data) == 3
+        and type(signed_data) is bytes
+        and type(signature_data) is bytes
+    ):
+        return None
+    return make_key_bundle(
+        key_type[0],
+        identity,
+        pre_key_id,
+        pre_key,
+        _from_bytes(signed_id_data, "big"),
+        signed_data,
+        signature_data,
+        device_identity,
+    )
+
+
+def _keys_in_any_order(keys: Node) -> KeyBundle:
     parts = _pick(keys, "keys", ("type", "identity", "key", "skey", "device-identity"))
     key_type = _data(parts.get("type"), "keys.type", 1)[0]
     identity = _data(parts.get("identity"), "keys.identity")
@@ -237,7 +291,7 @@ def _digits(value: object, field: str, high: int, low: int = 0) -> int:
     _fail(field, f"must be in {low}..{high}, got {value}")
 
 
-def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
+def receipt_from_node(node: Node, cls: type[ReceiptT]) -> ReceiptT:
     """Read a ``<receipt type="retry">`` tree into ``cls``.
 
     Unknown attributes and children are ignored (and not kept); a known child
@@ -248,10 +302,9 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
     :mod:`axolotl.receipts.limits`).
 
     Args:
-        cls: :class:`OutgoingRetryReceipt` (reads ``to``) or
-            :class:`IncomingRetryReceipt` (reads ``from``); this is
-            ``OutgoingRetryReceipt.from_node`` and ``IncomingRetryReceipt.from_node``.
         node: the receipt node.
+        cls: :class:`OutgoingRetryReceipt` (reads ``to``) or
+            :class:`IncomingRetryReceipt` (reads ``from``).
 
     Returns:
         The receipt.
@@ -260,7 +313,8 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
         InvalidReceipt: a field is missing, duplicated, malformed or out of
             range; ``field`` names it (``"retry"``, ``"registration"``,
             ``"retry.count"``, ``"keys.skey.signature"``, ...).
-        UsageError: ``node`` is not a :class:`Node`.
+        UsageError: ``node`` is not a :class:`Node`, or ``cls`` is neither
+            receipt class.
     """
     # Hot path: a valid receipt is read with subscripts and inline tests only;
     # anything unusual drops to helpers that name what is wrong.
@@ -269,10 +323,11 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
     if node.tag != "receipt":
         _fail("receipt", f"expected a <receipt> node, got {excerpt(node.tag)}")
     attrs = node.attrs
-    jid_name = cls._jid_attr
+    # "to", or UsageError for a class that is neither
+    jid_attr = "from" if cls is IncomingRetryReceipt else jid_name(cls)
     try:
         message_id = attrs["id"]
-        jid = attrs[jid_name]
+        jid = attrs[jid_attr]
         kind = attrs["type"]
     except KeyError as exc:
         _fail(exc.args[0], "missing")
@@ -282,10 +337,12 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
         and len(message_id) <= 256
         and message_id.isprintable()
         and type(jid) is str
-        and (jid in _CHECKED_JIDS or _jid_ok(jid))
-    ):  # 256: MAX_ID_LENGTH, inlined on this hot path
+        and jid
+        and len(jid) <= 256
+        and jid.isprintable()
+    ):  # 256: MAX_ID_LENGTH and MAX_JID_LENGTH, inlined on this hot path
         check_text(remote_fail, "id", message_id, MAX_ID_LENGTH)
-        check_text(remote_fail, jid_name, jid, MAX_JID_LENGTH)
+        check_text(remote_fail, jid_attr, jid, MAX_JID_LENGTH)
     if kind != "retry":
         _fail("type", f'must be "retry", got {excerpt(kind)}')
     participant = recipient = receipt_timestamp = None
@@ -324,7 +381,7 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
     except (KeyError, TypeError):
         count = version = 0
     if not count:
-        count = _digits(count_text, "retry.count", _MAX_COUNT, 1)
+        count = _digits(count_text, "retry.count", MAX_COUNT, 1)
     if retry_id != message_id:
         _fail("retry.id", f"{excerpt(retry_id)} differs from the receipt id {excerpt(message_id)}")
     # 1..19 canonical digits always fit 64 bits ("" is not a digit string);
@@ -352,21 +409,20 @@ def receipt_from_node(cls: type[ReceiptT], node: Node, /) -> ReceiptT:
     data = registration.data
     if type(data) is not bytes or len(data) != 4:
         data = _data(registration, "registration", 4)
-    return _tuple_new(
+    # Every field was checked above as the constructor checks it.
+    return checked_receipt(
         cls,
-        (
-            message_id,
-            jid,
-            count,
-            timestamp,
-            _from_bytes(data, "big"),
-            participant,
-            recipient,
-            version,
-            reason,
-            receipt_timestamp,
-            None if keys is None else _keys_from_node(keys),
-        ),
+        message_id,
+        jid,
+        count,
+        timestamp,
+        _from_bytes(data, "big"),
+        participant,
+        recipient,
+        version,
+        reason,
+        receipt_timestamp,
+        None if keys is None else _keys_from_node(keys),
     )
 
 
@@ -402,10 +458,5 @@ def parse_receipt_node(node: Node) -> OutgoingRetryReceipt | IncomingRetryReceip
         UsageError: ``node`` is not a :class:`Node`.
     """
     if isinstance(node, Node) and "from" in node.attrs:
-        return receipt_from_node(_e.IncomingRetryReceipt, node)
-    return receipt_from_node(_e.OutgoingRetryReceipt, node)
-
-
-# Last: entities binds receipt_to_node / receipt_from_node as methods, so it
-# imports this module; parse_receipt_node reaches back to it only at call time.
-from axolotl.receipts import entities as _e  # noqa: E402
+        return receipt_from_node(node, IncomingRetryReceipt)
+    return receipt_from_node(node, OutgoingRetryReceipt)

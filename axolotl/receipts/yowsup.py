@@ -7,7 +7,7 @@ shaped like that; :func:`node_to_yowsup` builds one through a factory the
 caller passes in -- normally the class itself::
 
     from yowsup.structs import ProtocolTreeNode
-    ptn = node_to_yowsup(receipt.to_node(), ProtocolTreeNode)
+    ptn = receipt_to_yowsup(receipt, ProtocolTreeNode)
     receipt = receipt_from_yowsup(incoming_ptn, IncomingRetryReceipt)
 
 yowsup attribute values may be ``str``, ``bytes`` or ``int``; bytes must be
@@ -38,7 +38,7 @@ from axolotl.receipts.limits import (
     excerpt,
 )
 from axolotl.receipts.node import NAME_CHARS, Node
-from axolotl.receipts.tree import receipt_from_node
+from axolotl.receipts.tree import receipt_from_node, receipt_to_node
 
 __all__ = ["node_from_yowsup", "node_to_yowsup", "receipt_from_yowsup", "receipt_to_yowsup"]
 
@@ -201,8 +201,16 @@ def node_to_yowsup(node: Node, factory: NodeFactory) -> Any:
 def receipt_to_yowsup(
     receipt: OutgoingRetryReceipt | IncomingRetryReceipt, factory: NodeFactory
 ) -> Any:
-    """``node_to_yowsup(receipt.to_node(), factory)``."""
-    return node_to_yowsup(receipt.to_node(), factory)
+    """``node_to_yowsup(receipt_to_node(receipt), factory)``.
+
+    Args:
+        receipt: an outgoing or incoming receipt.
+        factory: as for :func:`node_to_yowsup`.
+
+    Returns:
+        Whatever ``factory`` returned for the root.
+    """
+    return node_to_yowsup(receipt_to_node(receipt), factory)
 
 
 def receipt_from_yowsup(ptn: Any, cls: type[ReceiptT]) -> ReceiptT:
@@ -224,4 +232,4 @@ def receipt_from_yowsup(ptn: Any, cls: type[ReceiptT]) -> ReceiptT:
         node = node_from_yowsup(ptn, max_nodes=MAX_RECEIPT_NODES)
     except DecodeError as exc:
         raise InvalidReceipt(exc.what, exc.reason) from None
-    return receipt_from_node(cls, node)
+    return receipt_from_node(node, cls)

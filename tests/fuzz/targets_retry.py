@@ -1,6 +1,6 @@
 """The ``retry_receipt`` fuzz target: retry receipts from a peer, on a sender with a send log.
 
-Receipt nodes go through ``IncomingRetryReceipt.from_node`` to the sender's
+Receipt nodes go through ``receipt_from_node(node, IncomingRetryReceipt)`` to the sender's
 :meth:`RetryLayer.receive_receipt`; the sender (Alice) holds real send-log
 entries on a :class:`MemoryStore`: a pairwise message to Bob, a group message
 to Bob and Carol, and one Bob's first receipt was answered for already.
@@ -33,6 +33,8 @@ from axolotl.receipts import (
     Node,
     OutgoingRetryReceipt,
     RetryReason,
+    receipt_from_node,
+    receipt_to_node,
 )
 from axolotl.receipts.jid import address_from_jid, address_to_jid
 from axolotl.retry import DEFAULT_POLICY, Action, FetchBundle, RetryLayer, Transmit, WakeAt
@@ -134,7 +136,7 @@ def _sender() -> _Sender:
     return _Sender(
         alice=alice,
         store=store,
-        seeds=tuple(flatten(r.to_node()) for r in receipts),
+        seeds=tuple(flatten(receipt_to_node(r)) for r in receipts),
         signers={
             p.store.get_identity_key_pair().public_key.raw: p.store.get_identity_key_pair()
             for p in (bob, carol, mallory)
@@ -246,7 +248,7 @@ def _retry_receipt() -> Harness:
         return mutate_flat(rng, flat, pool)
 
     def operation(node: Node) -> None:
-        receipt = IncomingRetryReceipt.from_node(node)
+        receipt = receipt_from_node(node, IncomingRetryReceipt)
         layer = _layer(s.store, s.alice.address)
         resends = _check_actions(layer.receive_receipt(receipt, _NOW), receipt)
         try:

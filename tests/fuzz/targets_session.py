@@ -25,7 +25,7 @@ from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
 from axolotl.errors import AxolotlError
 from axolotl.keys import IdentityKeyPair, PreKeyBundle
-from axolotl.receipts import IncomingRetryReceipt, Node
+from axolotl.receipts import IncomingRetryReceipt, Node, receipt_from_node, receipt_to_node
 from axolotl.rng import DeterministicRng
 from axolotl.session import (
     decrypt,
@@ -238,7 +238,9 @@ def _key_bundle() -> Harness:
     trusted = guard.store.get_identity(bob)
     signers = {p.public_key.raw: p for p in (w.bob_identity, w.mallory_identity)}
     seeds = [
-        flatten(r.to_node()) for r in w.receipts if isinstance(r, IncomingRetryReceipt) and r.keys
+        flatten(receipt_to_node(r))
+        for r in w.receipts
+        if isinstance(r, IncomingRetryReceipt) and r.keys
     ]
     base = flat_harness(seeds, None)
 
@@ -247,7 +249,7 @@ def _key_bundle() -> Harness:
         return resign_keys(rng, out, signers) if rng.random() < 0.4 else out
 
     def operation(node: Node) -> None:
-        bundle = _bundle_from_receipt(IncomingRetryReceipt.from_node(node), bob.device_id)
+        bundle = _bundle_from_receipt(receipt_from_node(node, IncomingRetryReceipt), bob.device_id)
         if bundle is not None:
             process_prekey_bundle(guard.store, bob, bundle, rng=DeterministicRng(0))
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from axolotl.errors import DecodeError, UsageError
-from axolotl.receipts import parse_text
+from axolotl.receipts import parse_text, receipt_to_node
 from tests.fuzz.engine import Harness, Target, Violation, execute, fuzz
 from tests.fuzz.mutate_bytes import mutate_bytes
 from tests.fuzz.mutate_node import build_node, flat_from_json, flat_to_json, flatten, render_text
@@ -177,7 +177,7 @@ def test_protobuf_fields_round_trip_and_overlong_varints() -> None:
 
 
 def test_flat_trees_of_any_depth_build_render_and_serialise() -> None:
-    node = world().receipts[1].to_node()
+    node = receipt_to_node(world().receipts[1])
     flat = flatten(node)
     assert build_node(flat) == node
     assert parse_text(render_text(flat)) == node

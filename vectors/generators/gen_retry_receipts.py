@@ -10,6 +10,7 @@ before writing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -24,6 +25,8 @@ from axolotl.receipts import (  # noqa: E402
     KeyBundle,
     OutgoingRetryReceipt,
     RetryReason,
+    receipt_to_node,
+    receipt_to_proto,
 )
 from axolotl.rng import DeterministicRng  # noqa: E402
 from axolotl.testvectors import default_vector_dir  # noqa: E402
@@ -50,13 +53,12 @@ def _bundle(rng: DeterministicRng, *, pre_key: bool, device_identity: bytes | No
 
 def _case(name: str, receipt: Any) -> dict[str, Any]:
     keys = receipt.keys
-    fields = receipt._asdict()
     outgoing = isinstance(receipt, OutgoingRetryReceipt)
     case: dict[str, Any] = {
         "name": name,
         "direction": "outgoing" if outgoing else "incoming",
-        "message_id": fields["message_id"],
-        "jid": fields["to"] if outgoing else fields["sender"],
+        "message_id": receipt.message_id,
+        "jid": receipt.to if outgoing else receipt.sender,
         "count": receipt.count,
         "timestamp": receipt.timestamp,
         "registration_id": receipt.registration_id,
@@ -77,8 +79,8 @@ def _case(name: str, receipt: Any) -> dict[str, Any]:
             "signed_pre_key_signature": keys.signed_pre_key_signature.hex(),
             "device_identity": None if keys.device_identity is None else keys.device_identity.hex(),
         },
-        "node_text": receipt.to_node().to_text(),
-        "proto": receipt.to_proto_bytes().hex(),
+        "node_text": receipt_to_node(receipt).to_text(),
+        "proto": receipt_to_proto(receipt).hex(),
     }
     check(case)
     return case
@@ -134,7 +136,7 @@ def _valid() -> list[dict[str, Any]]:
         ),
         _case(
             "incoming_group_with_keys",
-            group.replace(count=2, keys=full).received_from(
+            dataclasses.replace(group, count=2, keys=full).received_from(
                 "4915225256023@s.whatsapp.net", receipt_timestamp=1700000005
             ),
         ),

@@ -19,7 +19,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from axolotl.receipts import Node, OutgoingRetryReceipt
+from axolotl.receipts import (
+    OutgoingRetryReceipt,
+    parse_text,
+    receipt_from_node,
+    receipt_to_node,
+    receipt_to_proto,
+)
 from axolotl.receipts.jid import address_to_jid
 from axolotl.rng import DeterministicRng, Rng
 from axolotl.testvectors.transcripts.draws import Draw, Json
@@ -154,9 +160,12 @@ class TranscriptBuilder:
         ``to`` becomes ``from`` (the JID of ``sender``, the party that sent
         the receipt); every other field arrives as sent.
         """
-        outgoing = OutgoingRetryReceipt.from_node(Node.parse_text(action["node_text"]))
+        outgoing = receipt_from_node(parse_text(action["node_text"]), OutgoingRetryReceipt)
         incoming = outgoing.received_from(self.jid(sender))
-        return {"node_text": incoming.to_node().to_text(), "proto": incoming.to_proto_bytes().hex()}
+        return {
+            "node_text": receipt_to_node(incoming).to_text(),
+            "proto": receipt_to_proto(incoming).hex(),
+        }
 
     def on_stanzas(self, party: str) -> bool:
         """Whether ``party`` is on the WhatsApp framing (its envelopes travel as stanzas)."""

@@ -92,8 +92,7 @@ A client hears from a bounded set of devices, so each sender's JID is checked
 and split once (:func:`_sender`) and looked up after. Only JIDs that passed
 every check of an incoming pairwise ``from`` enter (1..``MAX_ATTR_CHARS``
 printable characters, not a group, ``user[:device]@server`` with a canonical
-device number), and the table is bounded: emptied when full, as the receipt
-codecs' ``CHECKED_JIDS``.
+device number), and the table is bounded: emptied when full.
 """
 _MAX_SENDERS = 1024
 

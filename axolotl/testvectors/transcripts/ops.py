@@ -27,7 +27,12 @@ from axolotl.keys import (
     generate_registration_id,
     generate_signed_pre_key,
 )
-from axolotl.receipts import IncomingRetryReceipt, Node
+from axolotl.receipts import (
+    IncomingRetryReceipt,
+    parse_text,
+    receipt_from_node,
+    receipt_from_proto,
+)
 from axolotl.retry import RetryLayer
 from axolotl.retry.events import Action, DeliveryReceipt, Transmit
 from axolotl.session import (
@@ -210,8 +215,8 @@ def _op_receive_receipt(a: Args) -> Json:
     r = a.get("receipt", dict)
     text, proto = a.get("node_text", str, r), a.hex("proto", r)
     try:
-        from_node = IncomingRetryReceipt.from_node(Node.parse_text(text))
-        from_proto = IncomingRetryReceipt.from_proto_bytes(proto)
+        from_node = receipt_from_node(parse_text(text), IncomingRetryReceipt)
+        from_proto = receipt_from_proto(proto, IncomingRetryReceipt)
     except AxolotlError as exc:
         raise a.bad("receipt", f"does not parse: {type(exc).__name__}: {exc}") from None
     if from_node != from_proto:

@@ -19,6 +19,7 @@ from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
 from axolotl.errors import AxolotlError
 from axolotl.keys import PreKeyBundle
+from axolotl.receipts import receipt_to_node, receipt_to_proto
 from axolotl.retry import RetryLayer
 from axolotl.retry.events import (
     Ack,
@@ -210,8 +211,8 @@ def _action_json(world: World, a: Action) -> Json:
         return {
             "action": "send_receipt",
             "to": world.key_of(a.device),
-            "node_text": a.receipt.to_node().to_text(),
-            "proto": a.receipt.to_proto_bytes().hex(),
+            "node_text": receipt_to_node(a.receipt).to_text(),
+            "proto": receipt_to_proto(a.receipt).hex(),
         }
     if isinstance(a, Deliver):
         return {
