@@ -1,7 +1,7 @@
 """Retry receipt entities: what a receiver sends when it cannot decrypt a message.
 
 The fields are those of the WhatsApp-style ``<receipt type="retry">`` node
-(DESIGN.md, "Wire formats"), as built by yowsup, whatsmeow (``retry.go``,
+(README.md, "Retry receipts"), as built by yowsup, whatsmeow (``retry.go``,
 ``sendRetryReceipt``) and Baileys (``messages-recv.ts``, ``sendRetryRequest``):
 
 * message id (``receipt@id`` and ``retry@id``), remote JID (``to`` when we

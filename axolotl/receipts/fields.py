@@ -4,7 +4,7 @@ The checks report through a ``fail(field, reason)`` callable, so one
 implementation serves construction (:func:`usage_fail`, raising
 :class:`~axolotl.errors.UsageError`) and decoding (:func:`remote_fail`, raising
 :class:`~axolotl.errors.InvalidReceipt`); fields are named as in the node form
-(DESIGN.md, "Wire formats"). The receipts themselves are in
+(README.md, "Retry receipts"). The receipts themselves are in
 :mod:`axolotl.receipts.entities`.
 """
 
@@ -56,7 +56,7 @@ UINT64_MAX: Final = 0xFFFFFFFFFFFFFFFF
 
 @enum.unique
 class RetryReason(enum.IntEnum):
-    """Why the receiver could not decrypt (the ``retry@error`` code, DESIGN.md)."""
+    """Why the receiver could not decrypt (the ``retry@error`` code)."""
 
     UNKNOWN_ERROR = 0
     NO_SESSION = 1

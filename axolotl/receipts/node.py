@@ -3,8 +3,8 @@
 A :class:`Node` has a tag, string attributes (in insertion order), and either
 child nodes or bytes content -- the shape of yowsup's ``ProtocolTreeNode``,
 whatsmeow's ``waBinary.Node`` and Baileys' ``BinaryNode`` once their binary
-token encoding is stripped. Retry receipts travel in this form (DESIGN.md,
-"Wire formats").
+token encoding is stripped. Retry receipts travel in this form (README.md,
+"Retry receipts").
 
 Nodes also have a readable text form for logs and the command line, described
 in :mod:`axolotl.receipts.text`: :meth:`Node.to_text` writes it (here, so this

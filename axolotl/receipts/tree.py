@@ -1,4 +1,4 @@
-"""The retry receipt <-> node mapping (DESIGN.md, "Wire formats").
+"""The retry receipt <-> node mapping (README.md, "Retry receipts").
 
 ``<receipt id to|from [participant] [recipient] type="retry" [t]>`` holding
 ``<retry count id t v [error]/>``, ``<registration>`` (4 bytes big-endian) and
@@ -87,7 +87,8 @@ def _keys_to_node(keys: KeyBundle) -> Node:
 def receipt_to_node(receipt: OutgoingRetryReceipt | IncomingRetryReceipt) -> Node:
     """Build the ``<receipt type="retry">`` tree of a receipt.
 
-    Attribute and child order follow DESIGN.md: ``id``, ``to``/``from``,
+    Attribute and child order follow what yowsup, whatsmeow and Baileys
+    write: ``id``, ``to``/``from``,
     ``[participant]``, ``[recipient]``, ``type``, ``[t]``; then
     ``<retry count id t v [error]/>``, ``<registration>`` (4 bytes
     big-endian) and ``[<keys>]``. Every node is new (the caller may change it).

@@ -28,6 +28,7 @@ from axolotl.errors import (
     UsageError,
 )
 from axolotl.receipts import KeyBundle, OutgoingRetryReceipt, RetryReason
+from axolotl.receipts.bundles import key_bundle_from_prekey_bundle
 from axolotl.receipts.jid import address_to_jid
 from axolotl.retry import gaps, inbox, minted
 from axolotl.retry._context import Collected, Context, log
@@ -326,15 +327,7 @@ def fresh_key_bundle(ctx: Context, device: ProtocolAddress, now_ms: int) -> KeyB
     if bundle is None:
         log.warning("no signed prekey in the store: retry receipts go without a key bundle")
         return None
-    assert bundle.pre_key_id is not None and bundle.pre_key_public is not None
-    return KeyBundle.from_public_keys(
-        identity=bundle.identity_key,
-        signed_pre_key_id=bundle.signed_pre_key_id,
-        signed_pre_key=bundle.signed_pre_key_public,
-        signed_pre_key_signature=bundle.signed_pre_key_signature,
-        pre_key_id=bundle.pre_key_id,
-        pre_key=bundle.pre_key_public,
-    )
+    return key_bundle_from_prekey_bundle(bundle)
 
 
 def forget_given_up(ctx: Context, now_ms: int) -> None:

@@ -18,7 +18,8 @@ from axolotl.address import ProtocolAddress
 from axolotl.errors import UsageError
 from axolotl.framing import Frame
 from axolotl.keys import PreKeyBundle
-from axolotl.receipts import IncomingRetryReceipt, KeyBundle, RetryReason
+from axolotl.receipts import IncomingRetryReceipt, RetryReason
+from axolotl.receipts.bundles import prekey_bundle_from_key_bundle
 from axolotl.retry import bundles, incarnation, outbox, sequence
 from axolotl.retry._context import Collected, Context, log
 from axolotl.retry._state import (
@@ -227,21 +228,6 @@ def was_sent(ctx: Context, message_id: str) -> bool:
     )
 
 
-def _bundle_from_keys(
-    keys: KeyBundle, registration_id: int, device: ProtocolAddress
-) -> PreKeyBundle:
-    return PreKeyBundle(
-        registration_id=registration_id,
-        device_id=device.device_id,
-        pre_key_id=keys.pre_key_id,
-        pre_key_public=keys.pre_key_public,
-        signed_pre_key_id=keys.signed_pre_key_id,
-        signed_pre_key_public=keys.signed_pre_key_public,
-        signed_pre_key_signature=keys.signed_pre_key_signature,
-        identity_key=keys.identity_public,
-    )
-
-
 _REPAIR_REASONS = frozenset(
     {RetryReason.NO_SESSION, RetryReason.INVALID_KEY_ID, RetryReason.INVALID_SESSION}
 )
@@ -332,7 +318,7 @@ def _repair(
     process_prekey_bundle(
         ctx.store,
         device,
-        _bundle_from_keys(receipt.keys, receipt.registration_id, device),
+        prekey_bundle_from_key_bundle(receipt.keys, receipt.registration_id, device.device_id),
         trust=ctx.trust,
         rng=ctx.rng,
         config=ctx.config,

@@ -219,8 +219,8 @@ def build() -> dict[str, Any]:
             "url": None,
             "generator": "vectors/generators/gen_retry_receipts.py",
             "notes": (
-                "Retry receipts in the WhatsApp node layout of DESIGN.md (as yowsup, "
-                "whatsmeow retry.go sendRetryReceipt and Baileys messages-recv.ts "
+                "Retry receipts in the WhatsApp node layout (README.md, 'Retry receipts'; "
+                "as yowsup, whatsmeow retry.go sendRetryReceipt and Baileys messages-recv.ts "
                 "sendRetryRequest build it: <receipt id to|from [participant] [recipient] "
                 'type="retry" [t]><retry count id t v [error]/><registration> 4 bytes '
                 "big-endian, [<keys> type 0x05, identity, key{id 3 B, value}, skey{id 3 B, "
