@@ -99,6 +99,8 @@ class Network:
             A reinstalled device likewise starts without sessions.
         framing: every device's framing (default native); under the WhatsApp
             one the bodies sent must be serialized WhatsApp ``Message`` protobufs.
+        batch: a device back online takes what the server held for it in one
+            ``RetryLayer.batch`` (one commit); ``False``: one call each.
 
     Raises:
         UsageError: crashes asked of stores that do not persist.
@@ -115,7 +117,9 @@ class Network:
         crash_at: Iterable[int] = (),
         eager_sessions: bool = True,
         framing: Framing | None = None,
+        batch: bool = True,
     ) -> None:
+        self.batch = batch
         self.random = random.Random(seed)
         self.framing: Framing = framing if framing is not None else NativeFraming()
         self.rng = DeterministicRng(seed)
@@ -345,7 +349,11 @@ class Network:
         actions = self._attempt(address, lambda d: d.layer.reconnected(self.now))
         d = self.devices[address]
         self._apply(d, actions, reemit=True)
-        for kind, item in self.held.pop(d.address, []):
+        held = self.held.pop(d.address, [])
+        if self.batch and len(held) > 1:
+            self._push(self.faults.min_delay_ms, "backlog", d.address, held)
+            return
+        for kind, item in held:
             self._push(self.faults.min_delay_ms, kind, d.address, item)
 
     # -- traffic -------------------------------------------------------------
@@ -471,7 +479,9 @@ class Network:
         if not d.online:
             # The server keeps what it owes an offline device (a server ack
             # belongs to a connection that is gone: the sender re-emits instead).
-            if kind != "server_ack":
+            if kind == "backlog":  # away again before it was handed over
+                self.held.setdefault(dst, []).extend(item)
+            elif kind != "server_ack":
                 self.held.setdefault(dst, []).append((kind, item))
             return
         before = self._stats_before(d)
@@ -484,25 +494,41 @@ class Network:
                 self._push(self.faults.min_delay_ms, kind, dst, item)
 
     def _handle_on(self, d: Device, kind: str, item: Any) -> None:
+        if kind == "backlog":
+            # What the server held for a device that was away, in one batch:
+            # one commit; the actions carried out once it committed.
+            with d.layer.batch(max_events=len(item), max_ms=10**9) as batch:
+                for held_kind, held in item:
+                    self._call_on(d, batch, held_kind, held)
+            self._apply(d, batch.actions)
+        else:
+            self._apply(d, self._call_on(d, d.layer, kind, item))
+
+    def _call_on(self, d: Device, target: Any, kind: str, item: Any) -> list[Action]:
+        """Hand ``item`` to ``target`` (the device's layer, or a batch of it); its actions.
+
+        A batch keeps its actions until it commits (this returns none then).
+        """
+        stats = d.layer.stats
         if kind == "envelope":
-            failures = d.layer.stats.failures
-            unknown = failures.get(_UNKNOWN, 0)
-            actions = d.layer.receive(item, self.now)
-            if failures.get(_UNKNOWN, 0) > unknown:
+            unknown = stats.failures.get(_UNKNOWN, 0)
+            actions = target.receive(item, self.now)
+            if stats.failures.get(_UNKNOWN, 0) > unknown:
                 self.unknown_error_causes[unknown_error_cause(item)] += 1
-            self._apply(d, actions)
         elif kind == "server_ack":
-            self._apply(d, d.layer.server_ack(item[0], item[1], self.now))
+            actions = target.server_ack(item[0], item[1], self.now)
         elif kind == "receipt":
             src, outgoing = item
             assert isinstance(outgoing, OutgoingRetryReceipt)
             incoming = outgoing.received_from(address_to_jid(src))
-            resends = d.layer.stats.resends
-            actions = d.layer.receive_receipt(incoming, self.now, device=src)
-            self.resend_times.extend([self.now] * (d.layer.stats.resends - resends))
-            self._apply(d, actions)
+            resends = stats.resends
+            actions = target.receive_receipt(incoming, self.now, device=src)
+            self.resend_times.extend([self.now] * (stats.resends - resends))
         elif kind == "delivery":
-            self._apply(d, d.layer.receive_receipt(item, self.now))
+            actions = target.receive_receipt(item, self.now)
+        else:
+            raise ValueError(f"unknown traffic kind {kind!r}")
+        return actions or []
 
     def run(self, until_ms: int | None = None, max_steps: int = 10_000_000) -> None:
         """Advance the clock, delivering traffic and firing timers, until quiet or ``until_ms``.
