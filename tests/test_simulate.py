@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from axolotl.simulate import SimulationConfig, simulate
 from axolotl.simulate.device import Faults
 from axolotl.simulate.network import Network
 from axolotl.simulate.stores import SQLiteStores
+from axolotl.simulate.text import render
 
 
 def _small(**kw: object) -> SimulationConfig:
@@ -163,3 +165,16 @@ def test_a_crash_inside_a_backlog_batch_loses_and_doubles_nothing() -> None:
             assert net.lost() == [] and net.wrong() == [] and net.violations == []
         finally:
             net.close()
+
+
+def test_offline_periods_end_in_one_batch_each_with_the_report_of_one_call_each() -> None:
+    config = SimulationConfig(messages=400, offline=3, seed=3)
+    batched = simulate(config)
+    singly = simulate(dataclasses.replace(config, batch=False))
+    assert batched.ok and singly.ok
+    ours, theirs = batched.to_dict(), singly.to_dict()
+    for report in (ours, theirs):
+        report.pop("timing")
+        report["config"].pop("batch")
+    assert ours == theirs
+    assert "3 offline periods" in render(batched)

@@ -60,6 +60,13 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--crash", type=int, default=d.crash, help="crashes at store writes (%(default)s)"
     )
+    p.add_argument("--offline", type=int, default=d.offline, help="offline periods (%(default)s)")
+    p.add_argument(
+        "--no-batch",
+        dest="batch",
+        action="store_false",
+        help="hand a device back online what waited one call at a time, not in one batch",
+    )
     p.add_argument("--seed", type=int, default=d.seed, help="seed (%(default)s)")
     p.add_argument(
         "--store",
@@ -189,6 +196,8 @@ def _config(args: argparse.Namespace) -> SimulationConfig:
         wipe=args.wipe,
         reinstall=args.reinstall,
         crash=args.crash,
+        offline=args.offline,
+        batch=args.batch,
         seed=args.seed,
         store=args.store,
         framing=args.framing,

@@ -61,6 +61,7 @@ _INCIDENTS = {  # kind: (colour, line style, legend label)
     "wipe": ("tab:orange", "--", "session wipe"),
     "reinstall": ("tab:purple", "-.", "reinstall"),
     "crash": ("tab:red", ":", "crash"),
+    "offline": ("tab:gray", (0, (1, 3)), "device offline"),
     "faults end": ("black", "-", "faults end"),
 }
 _MAX_BINS = 300

@@ -50,6 +50,11 @@ class SimulationConfig:
         wipe: sessions wiped (the classic Bad MAC cause).
         reinstall: devices reinstalled (new identity and registration id).
         crash: crashes injected at store writes (the device restarts from its store).
+        offline: periods a device is away (50 messages long): what the server
+            holds for it meanwhile is handed over when it is back.
+        batch: a device back takes what was held for it in one
+            ``RetryLayer.batch`` (one commit); ``False``: one call each (the
+            report is the same).
         seed: the seed for everything.
         store: ``sqlite`` (a database file per device) or ``postgres`` (every
             device an owner ``simulate-<run id>-...`` in the database at ``dsn``).
@@ -74,6 +79,8 @@ class SimulationConfig:
     wipe: int = 1
     reinstall: int = 0
     crash: int = 0
+    offline: int = 0
+    batch: bool = True
     seed: int = 1
     store: str = "sqlite"
     framing: str = "native"
@@ -91,7 +98,7 @@ class SimulationConfig:
             value = getattr(self, name)
             if not 0 <= value < 1:
                 raise ConfigError(name, f"must be a probability in [0, 1), got {value}")
-        for name in ("reorder", "wipe", "reinstall", "crash"):
+        for name in ("reorder", "wipe", "reinstall", "crash", "offline"):
             value = getattr(self, name)
             if value < 0:
                 raise ConfigError(name, f"must be at least 0, got {value}")
@@ -218,6 +225,10 @@ def _totals(net: Network) -> LayerStats:
     return total
 
 
+_OFFLINE_MESSAGES = 50
+"""How long an offline period lasts, in messages sent meanwhile."""
+
+
 def simulate(
     config: SimulationConfig, progress: Callable[[int, int], None] | None = None
 ) -> SimulationReport:
@@ -247,6 +258,11 @@ def simulate(
     crash_at = sorted(
         rnd.randrange(1, config.messages * writes_per_message) for _ in range(config.crash)
     )
+    away: dict[int, list[tuple[str, bool]]] = {}  # message index -> (device, goes away?)
+    for _ in range(config.offline):
+        start, name = rnd.randrange(config.messages), rnd.choice(names)
+        away.setdefault(start, []).append((name, True))
+        away.setdefault(start + _OFFLINE_MESSAGES, []).append((name, False))
     # Sessions start when first used, as in a real stack: set-up stays linear
     # in the device count (every pair up front is the square of it).
     net = Network(
@@ -257,6 +273,7 @@ def simulate(
         crash_at=crash_at,
         eager_sessions=False,
         framing=framing_named(config.framing),
+        batch=config.batch,
     )
     body = _body_maker(config.framing)
     start_ms = net.now
@@ -275,6 +292,12 @@ def simulate(
             while reinstalls and reinstalls[0] == i:
                 reinstalls.pop(0)
                 net.reinstall(rnd.choice(names))
+            for name, leaves in away.pop(i, []):
+                if leaves:
+                    net.disconnect(name)
+                    net.incidents.append((net.now, "offline"))
+                elif not net.devices[net.address(name)].online:
+                    net.reconnect(name)
             net.run(until_ms=net.now + rnd.randint(5, 40))
             if progress is not None:
                 progress(i + 1, config.messages)

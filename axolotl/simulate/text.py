@@ -57,7 +57,8 @@ def render(report: SimulationReport) -> str:
         _line(
             "incidents",
             f"{_n(c['wipe'], 'session wipe')}, {_n(c['reinstall'], 'reinstall')},"
-            f" {_n(report.crashes, 'crash')}".replace("crashs", "crashes"),
+            f" {_n(report.crashes, 'crash')}".replace("crashs", "crashes")
+            + (f", {_n(c['offline'], 'offline period')}" if c.get("offline") else ""),
         ),
         _line("sent", f"{report.sent} messages, {report.copies} copies (pairwise + group)"),
         _line("delivered", f"{report.delivered} of {report.copies} copies"),
