@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from axolotl.receipts import IncomingRetryReceipt, KeyBundle
+from axolotl.receipts import IncomingRetryReceipt, KeyBundle, key_bundle_from_prekey_bundle
 from axolotl.retry import Transmit
 from tests.helpers import Network
 
@@ -24,16 +24,7 @@ def net() -> Iterator[Network]:
 
 
 def _keys(net: Network) -> KeyBundle:
-    bundle = net.bundle(net.address("bob"))
-    assert bundle.pre_key_id is not None and bundle.pre_key_public is not None
-    return KeyBundle(
-        identity=bundle.identity_key.raw,
-        pre_key_id=bundle.pre_key_id,
-        pre_key=bundle.pre_key_public.raw,
-        signed_pre_key_id=bundle.signed_pre_key_id,
-        signed_pre_key=bundle.signed_pre_key_public.raw,
-        signed_pre_key_signature=bundle.signed_pre_key_signature,
-    )
+    return key_bundle_from_prekey_bundle(net.bundle(net.address("bob")))
 
 
 def _receipt(message_id: str, count: int, registration_id: int, keys: KeyBundle | None) -> object:

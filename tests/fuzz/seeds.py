@@ -27,9 +27,9 @@ from axolotl.keys import IdentityKeyPair, PreKeyBundle
 from axolotl.receipts import (
     DecryptionErrorMessage,
     IncomingRetryReceipt,
-    KeyBundle,
     OutgoingRetryReceipt,
     RetryReason,
+    key_bundle_from_prekey_bundle,
 )
 from axolotl.session import (
     create_sender_key_distribution,
@@ -149,23 +149,11 @@ def _group(
     return [*g, far], [skdm.serialized, other.serialized], signing
 
 
-def _key_bundle(bundle: PreKeyBundle, device_identity: bytes | None) -> KeyBundle:
-    return KeyBundle.from_public_keys(
-        identity=bundle.identity_key,
-        signed_pre_key_id=bundle.signed_pre_key_id,
-        signed_pre_key=bundle.signed_pre_key_public,
-        signed_pre_key_signature=bundle.signed_pre_key_signature,
-        pre_key_id=bundle.pre_key_id,
-        pre_key=bundle.pre_key_public,
-        device_identity=device_identity,
-    )
-
-
 def _receipts(
     bob: Party, bundle: PreKeyBundle
 ) -> list[OutgoingRetryReceipt | IncomingRetryReceipt]:
     reg = bob.store.get_local_registration_id()
-    keys = _key_bundle(bundle, b"\x0a\x20" + bytes(range(32)))
+    keys = key_bundle_from_prekey_bundle(bundle, device_identity=b"\x0a\x20" + bytes(range(32)))
     plain = OutgoingRetryReceipt.for_failed_message(
         message_id="3EB0C127D7BACC83D6A1", sender="491234@s.whatsapp.net",
         timestamp=1432833266, count=1, registration_id=reg,
@@ -178,7 +166,7 @@ def _receipts(
         message_id="3EB0C127D7BACC83D6A3", sender="120363025@g.us", timestamp=1700000000,
         count=3, registration_id=reg, reason=RetryReason.NO_SESSION,
         participant="491234:7@s.whatsapp.net", recipient="499876@s.whatsapp.net",
-        keys=_key_bundle(bundle, None),
+        keys=key_bundle_from_prekey_bundle(bundle),
     )  # fmt: skip
     outgoing = [plain, with_keys, group]
     incoming = [

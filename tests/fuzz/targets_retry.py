@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from axolotl.address import ProtocolAddress
 from axolotl.errors import AxolotlError
-from axolotl.keys import IdentityKeyPair, PreKeyBundle
+from axolotl.keys import IdentityKeyPair
 from axolotl.receipts import (
     IncomingRetryReceipt,
     KeyBundle,
@@ -36,6 +36,7 @@ from axolotl.receipts import (
     receipt_from_node,
     receipt_to_node,
 )
+from axolotl.receipts import key_bundle_from_prekey_bundle as _keys
 from axolotl.receipts.jid import address_from_jid, address_to_jid
 from axolotl.retry import DEFAULT_POLICY, Action, FetchBundle, RetryLayer, Transmit, WakeAt
 from axolotl.rng import DeterministicRng
@@ -70,17 +71,6 @@ class _Sender:
     signers: dict[bytes, IdentityKeyPair]
     registrations: tuple[bytes, ...]
     """Registration ids a peer may claim (4 bytes each, and wrong lengths)."""
-
-
-def _keys(bundle: PreKeyBundle) -> KeyBundle:
-    return KeyBundle.from_public_keys(
-        identity=bundle.identity_key,
-        signed_pre_key_id=bundle.signed_pre_key_id,
-        signed_pre_key=bundle.signed_pre_key_public,
-        signed_pre_key_signature=bundle.signed_pre_key_signature,
-        pre_key_id=bundle.pre_key_id,
-        pre_key=bundle.pre_key_public,
-    )
 
 
 def _layer(store: MemoryStore, local: ProtocolAddress) -> RetryLayer:

@@ -25,7 +25,13 @@ from axolotl.address import ProtocolAddress
 from axolotl.crypto.curve import PublicKey
 from axolotl.errors import AxolotlError
 from axolotl.keys import IdentityKeyPair, PreKeyBundle
-from axolotl.receipts import IncomingRetryReceipt, Node, receipt_from_node, receipt_to_node
+from axolotl.receipts import (
+    IncomingRetryReceipt,
+    Node,
+    prekey_bundle_from_key_bundle,
+    receipt_from_node,
+    receipt_to_node,
+)
 from axolotl.rng import DeterministicRng
 from axolotl.session import (
     decrypt,
@@ -178,20 +184,10 @@ def _distribution() -> Harness:
 
 
 def _bundle_from_receipt(receipt: IncomingRetryReceipt, device_id: int) -> PreKeyBundle | None:
-    keys = receipt.keys
-    if keys is None:
-        return None
     # As the retry layer's sender does when a receipt carries keys.
-    return PreKeyBundle(
-        registration_id=receipt.registration_id,
-        device_id=device_id,
-        pre_key_id=keys.pre_key_id,
-        pre_key_public=keys.pre_key_public,
-        signed_pre_key_id=keys.signed_pre_key_id,
-        signed_pre_key_public=keys.signed_pre_key_public,
-        signed_pre_key_signature=keys.signed_pre_key_signature,
-        identity_key=keys.identity_public,
-    )
+    if receipt.keys is None:
+        return None
+    return prekey_bundle_from_key_bundle(receipt.keys, receipt.registration_id, device_id)
 
 
 def resign_keys(rng: random.Random, flat: Flat, signers: dict[bytes, IdentityKeyPair]) -> Flat:
