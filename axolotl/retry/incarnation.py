@@ -25,7 +25,14 @@ from axolotl._pb import retry_state_pb2 as pb
 from axolotl.address import ProtocolAddress
 from axolotl.errors import StorageError
 from axolotl.retry._context import Context
-from axolotl.retry.records import INCARNATION, REBUILD, VERSION, address_key, parse_stored
+from axolotl.retry.records import (
+    INCARNATION,
+    REBUILD,
+    VERSION,
+    address_key,
+    parse_stored,
+    read_through,
+)
 
 __all__ = [
     "DeviceIncarnation",
@@ -110,27 +117,21 @@ class DeviceIncarnation:
 
 
 def load(ctx: Context, device: ProtocolAddress) -> DeviceIncarnation:
-    """The device's record (an empty one when none is stored).
-
-    An earlier release's record (kind ``rebuild``) is read through; :func:`save`
-    replaces it.
-    """
-    key = address_key(device)
-    data = ctx.store.get_record(INCARNATION, key)
-    if data is not None:
-        return DeviceIncarnation.deserialize(data)
-    legacy = ctx.store.get_record(REBUILD, key)
-    return (
-        DeviceIncarnation.deserialize_legacy(legacy) if legacy is not None else DeviceIncarnation()
+    """The device's record (an empty one when none is stored; an earlier release's
+    ``rebuild`` record read through)."""
+    data = read_through(
+        ctx.store,
+        INCARNATION,
+        REBUILD,
+        address_key(device),
+        lambda old: DeviceIncarnation.deserialize_legacy(old).serialize(),
     )
+    return DeviceIncarnation.deserialize(data) if data is not None else DeviceIncarnation()
 
 
 def save(ctx: Context, device: ProtocolAddress, record: DeviceIncarnation) -> None:
-    """Store the device's record (dropping an earlier release's)."""
-    key = address_key(device)
-    ctx.store.put_record(INCARNATION, key, record.serialize())
-    if ctx.store.get_record(REBUILD, key) is not None:
-        ctx.store.delete_record(REBUILD, key)
+    """Store the device's record."""
+    ctx.store.put_record(INCARNATION, address_key(device), record.serialize())
 
 
 def _within(window_ms: int, now_ms: int, then_ms: int) -> bool:

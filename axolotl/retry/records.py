@@ -10,7 +10,7 @@ framing's (:mod:`axolotl.framing`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from axolotl.receipts import RetryReason
 from axolotl.retry._state import RecvState, SendState
 from axolotl.retry.events import Envelope
 from axolotl.retry.policy import Priority
+from axolotl.store.base import ProtocolStore
 from axolotl.wire import MessageType
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "INCARNATION",
     "HANDOVER",
     "load_handover",
+    "read_through",
     "save_handover",
     "GAP",
     "SKDM",
@@ -380,8 +382,6 @@ class KeyHandover:
     key_id: int
     confirmed: bool = False
     carriers: list[str] = field(default_factory=list)
-    legacy: bool = field(default=False, compare=False)
-    """Read from an earlier release's record (which saving it replaces); not stored."""
 
     MAX_CARRIERS = 16
 
@@ -410,7 +410,7 @@ class KeyHandover:
         except UnicodeDecodeError:
             raise StorageError("stored sender-key handover record is corrupt") from None
         carriers = tail.split(_SEP) if tail else []
-        return cls(int.from_bytes(data[:4], "big"), data[4] == 1, carriers, legacy=True)
+        return cls(int.from_bytes(data[:4], "big"), data[4] == 1, carriers)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -521,18 +521,35 @@ def _unplaced_from(failures: Iterable[Any]) -> list[Unplaced]:
     ]
 
 
-def load_handover(store: Any, key: str) -> KeyHandover | None:
-    """The handover record under ``key``, reading an earlier release's ``skdm`` record through."""
-    data = store.get_record(HANDOVER, key)
+def read_through(
+    store: ProtocolStore, kind: str, legacy_kind: str, key: str, upgrade: Callable[[bytes], bytes]
+) -> bytes | None:
+    """The record under (``kind``, ``key``); an earlier release's, under ``legacy_kind``, is
+    rewritten in the current form first (``upgrade``) and its old record dropped, once.
+
+    Raises:
+        StorageError: the old record is corrupt (``upgrade`` says so).
+    """
+    data = store.get_record(kind, key)
     if data is not None:
-        return KeyHandover.deserialize(data)
-    legacy = store.get_record(SKDM, key)
-    return KeyHandover.deserialize_legacy(legacy) if legacy is not None else None
+        return data
+    old = store.get_record(legacy_kind, key)
+    if old is None:
+        return None
+    data = upgrade(old)
+    store.put_record(kind, key, data)
+    store.delete_record(legacy_kind, key)
+    return data
 
 
-def save_handover(store: Any, key: str, handover: KeyHandover) -> None:
-    """Store ``handover`` (and drop an earlier release's record of it)."""
+def load_handover(store: ProtocolStore, key: str) -> KeyHandover | None:
+    """The handover record under ``key`` (an earlier release's ``skdm`` record read through)."""
+    data = read_through(
+        store, HANDOVER, SKDM, key, lambda old: KeyHandover.deserialize_legacy(old).serialize()
+    )
+    return KeyHandover.deserialize(data) if data is not None else None
+
+
+def save_handover(store: ProtocolStore, key: str, handover: KeyHandover) -> None:
+    """Store ``handover``."""
     store.put_record(HANDOVER, key, handover.serialize())
-    if handover.legacy:
-        store.delete_record(SKDM, key)
-        handover.legacy = False

@@ -130,10 +130,9 @@ def _envelope(
             ctx.store, entry.group_id, ctx.local, rng=ctx.rng, config=ctx.config
         )
         handover_key = f"{entry.group_id}\x1f{address_key(device)}"
-        stored = load_handover(ctx.store, handover_key)
-        handover = stored
+        handover = load_handover(ctx.store, handover_key)
         if handover is None or handover.key_id != skdm.key_id:
-            handover = KeyHandover(skdm.key_id, legacy=stored is not None and stored.legacy)
+            handover = KeyHandover(skdm.key_id)
         if handover.confirmed and not fresh_key:
             if group_body.body is None:
                 group_body.body = group_encrypt(
@@ -538,8 +537,7 @@ def _confirm_handover(ctx: Context, group_id: str, receipt: DeliveryReceipt) -> 
     if handover is None:
         return
     if not handover.confirmed and receipt.message_id in handover.carriers:
-        confirmed = KeyHandover(handover.key_id, True, legacy=handover.legacy)
-        save_handover(ctx.store, key, confirmed)
+        save_handover(ctx.store, key, KeyHandover(handover.key_id, True))
 
 
 def on_server_ack(ctx: Context, message_id: str, device: ProtocolAddress) -> None:
