@@ -81,13 +81,20 @@ def rows(path: Path) -> dict[str, int]:
     return out
 
 
-def _paths(net: Network, stores: SQLiteStores) -> dict[str, Path]:
-    # A reinstalled device gets a new database; the newest one is its state.
-    out: dict[str, Path] = {}
+def _path(stores: SQLiteStores, name: str) -> Path:
+    """The database of device ``name`` (a reinstall starts a new one: the newest is its state)."""
+    return sorted(stores.directory.glob(f"*{name}*.db"), key=os.path.getmtime)[-1]
+
+
+def _sizes(snaps: list[dict[str, object]], field: str) -> tuple[list[tuple[str, ...]], float]:
+    """A device's ``field`` sizes at every checkpoint as table rows, and the largest growth."""
+    rows, worst = [], 0.0
     for name in NAMES:
-        files = sorted(stores.directory.glob(f"*{name}*.db"), key=os.path.getmtime)
-        out[name] = files[-1]
-    return out
+        sizes = [s[field][name] for s in snaps]  # type: ignore[index]
+        growth = sizes[-1] / sizes[0]
+        worst = max(worst, growth)
+        rows.append((name, *(f"{b / 1024:.0f} KiB" for b in sizes), f"{growth:.2f}"))
+    return rows, worst
 
 
 def long_run(messages: int, checkpoints: list[int], seed: int) -> list[dict[str, object]]:
@@ -121,7 +128,7 @@ def long_run(messages: int, checkpoints: list[int], seed: int) -> list[dict[str,
                 net.reinstall(rnd.choice(NAMES))
             net.run(until_ms=net.now + rnd.randint(5, 40))
             if i + 1 in checkpoints:
-                paths = _paths(net, stores)
+                paths = {name: _path(stores, name) for name in NAMES}
                 snapshots.append(
                     {
                         "messages": i + 1,
@@ -159,7 +166,7 @@ def flood(counts: list[int], seed: int) -> dict[int, tuple[int, int]]:
             net.send("alice" if i % 2 else "bob", ["bob" if i % 2 else "alice"], b"hi %d" % i)
         net.run()
         alice, bob = net.address("alice"), net.address("bob")
-        path = _paths_of(stores, "bob")
+        path = _path(stores, "bob")
         before = live_bytes(path)
         sent = 0
         for target in sorted(counts):
@@ -185,10 +192,6 @@ def flood(counts: list[int], seed: int) -> dict[int, tuple[int, int]]:
     return out
 
 
-def _paths_of(stores: SQLiteStores, name: str) -> Path:
-    return sorted(stores.directory.glob(f"*{name}*.db"), key=os.path.getmtime)[-1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=50_000)
@@ -201,18 +204,11 @@ def main() -> None:
     snaps = long_run(args.messages, checkpoints, args.seed)
     first, last = snaps[0], snaps[-1]
     header = ("device", *(f"{s['messages']}" for s in snaps), "last/first")
-    body = []
-    for name in NAMES:
-        sizes = [s["bytes"][name] for s in snaps]  # type: ignore[index]
-        body.append((name, *(f"{b / 1024:.0f} KiB" for b in sizes), f"{sizes[-1] / sizes[0]:.2f}"))
+    live, worst = _sizes(snaps, "bytes")
     print("live bytes (pages in use):")
-    print(table([header, *body]))
-    files = []
-    for name in NAMES:
-        sizes = [s["file"][name] for s in snaps]  # type: ignore[index]
-        files.append((name, *(f"{b / 1024:.0f} KiB" for b in sizes), f"{sizes[-1] / sizes[0]:.2f}"))
+    print(table([header, *live]))
     print("file size:")
-    print(table([header, *files]))
+    print(table([header, *_sizes(snaps, "file")[0]]))
     kinds = sorted({k for s in (first, last) for d in s["rows"].values() for k in d})  # type: ignore[attr-defined]
     print("rows (sum over devices):")
     sums = [
@@ -231,11 +227,6 @@ def main() -> None:
             ]
         )
     )
-    ratios = {
-        name: snaps[-1]["bytes"][name] / snaps[0]["bytes"][name]  # type: ignore[index]
-        for name in NAMES
-    }
-    worst = max(ratios.values())
     print(
         f"no database grows by more than 10% from {first['messages']} to {last['messages']} "
         f"messages: {'met' if worst <= 1.10 else 'NOT met'} (largest ratio {worst:.2f}; "
