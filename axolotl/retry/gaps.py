@@ -126,11 +126,12 @@ def _make_room(ctx: Context, now_ms: int) -> None:
     """
     store = ctx.store
     keep = ctx.policy.gap_chains_kept
-    if store.count_records(GAP) < keep:
+    count = store.count_records(GAP)
+    if count < keep:
         return
     horizon = now_ms + ctx.policy.gap_grace_ms
     idle = [key for key, _, due in store.records(GAP) if due is not None and due > horizon]
-    for key in idle[: store.count_records(GAP) - keep + 1 + keep // 10]:
+    for key in idle[: count - keep + 1 + keep // 10]:
         store.delete_record(GAP, key)
 
 
