@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from axolotl.address import ProtocolAddress
+from axolotl.framing import Framing, NativeFraming
 from axolotl.keys import (
     PreKeyBundle,
     generate_identity_key_pair,
@@ -12,7 +13,11 @@ from axolotl.keys import (
     generate_registration_id,
     generate_signed_pre_key,
 )
+from axolotl.retry._context import Context
+from axolotl.retry.policy import RetryPolicy
 from axolotl.rng import DeterministicRng, Rng
+from axolotl.session.config import SessionConfig
+from axolotl.session.trust import reject_changed_identity
 from axolotl.store.base import ProtocolStore
 from axolotl.store.memory import MemoryStore
 
@@ -111,3 +116,21 @@ def with_full_archive(data: bytes, skipped_per_chain: int) -> bytes:
 
     record.previous = [clone() for _ in range(DEFAULT_CONFIG.max_archived_states)]
     return record.serialize()
+
+
+def retry_context(
+    party: Party,
+    policy: RetryPolicy | None = None,
+    config: SessionConfig | None = None,
+    framing: Framing | None = None,
+) -> Context:
+    """The retry layer's surroundings for ``party``, for tests that call its modules directly."""
+    return Context(
+        party.store,
+        party.address,
+        policy or RetryPolicy(),
+        party.rng,
+        reject_changed_identity,
+        config or SessionConfig(),
+        framing or NativeFraming(),
+    )

@@ -19,7 +19,6 @@ from axolotl.retry import (
     Batch,
     Deliver,
     Envelope,
-    RetryLayer,
     RetryPolicy,
     SendReceipt,
     Transmit,
@@ -27,26 +26,17 @@ from axolotl.retry import (
 )
 from axolotl.retry.records import DELIVERED, INBOX, RECV
 from axolotl.store.sqlite import SQLiteStore
-from tests.parties import Party
+from tests.test_retry_inbox import Pair
 
 NOW = 1_700_000_000_000
 
 
-class World:
-    """Alice sends to Bob; Bob's layer is on SQLite (a fresh file per world)."""
+class World(Pair):
+    """Alice sends to Bob; Bob's layer is on SQLite (``bob.db`` in a folder of its own)."""
 
-    def __init__(self, path: Path, policy: RetryPolicy | None = None) -> None:
-        self.alice = Party.memory("alice")
-        bob = Party.memory("bob")
-        store = SQLiteStore.create(
-            path, bob.store.get_identity_key_pair(), bob.store.get_local_registration_id()
-        )
-        store.store_signed_pre_key(bob.store.load_signed_pre_key(1))
-        self.path = path
-        self.bob = Party(bob.address, store, bob.rng)
-        self.a = RetryLayer(self.alice.store, self.alice.address, rng=self.alice.rng)
-        self.b = RetryLayer(store, bob.address, rng=bob.rng, policy=policy or RetryPolicy())
-        self.a.process_bundle(bob.address, self.bob.bundle())
+    def __init__(self, folder: Path, policy: RetryPolicy | None = None) -> None:
+        folder.mkdir(exist_ok=True)
+        super().__init__(folder, policy)
 
     def traffic(self) -> list[Envelope]:
         """Ten messages as the server hands them over: a duplicate, a corrupt one,
@@ -68,7 +58,7 @@ def _records(store: SQLiteStore) -> dict[str, int]:
 
 
 def test_a_batch_does_what_the_calls_one_by_one_do(tmp_path: Path) -> None:
-    one, many = World(tmp_path / "one.db"), World(tmp_path / "many.db")
+    one, many = World(tmp_path / "one"), World(tmp_path / "many")
     singly: list[object] = []
     errors = []
     for i, env in enumerate(one.traffic()):
@@ -89,7 +79,7 @@ def test_a_batch_does_what_the_calls_one_by_one_do(tmp_path: Path) -> None:
 
 
 def test_nothing_is_durable_or_readable_before_the_commit(tmp_path: Path) -> None:
-    w = World(tmp_path / "bob.db")
+    w = World(tmp_path)
     envs = w.traffic()
     reader = SQLiteStore.open(w.path)
     with w.b.batch() as batch:
@@ -104,7 +94,7 @@ def test_nothing_is_durable_or_readable_before_the_commit(tmp_path: Path) -> Non
 
 
 def test_a_crash_before_the_commit_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    w = World(tmp_path / "bob.db")
+    w = World(tmp_path)
     envs = w.traffic()[:4]
 
     class Killed(Exception):
@@ -126,7 +116,7 @@ def test_a_crash_before_the_commit_loses_and_doubles_nothing(tmp_path: Path) -> 
 
 
 def test_a_batch_is_bounded(tmp_path: Path) -> None:
-    w = World(tmp_path / "bob.db")
+    w = World(tmp_path)
     envs = w.traffic()
     first = w.b.receive_many(iter(envs), NOW, max_events=4)
     assert first.events == 4 and first.full
@@ -142,7 +132,7 @@ def test_a_batch_is_bounded(tmp_path: Path) -> None:
 
 
 def test_batches_do_not_nest(tmp_path: Path) -> None:
-    w = World(tmp_path / "bob.db")
+    w = World(tmp_path)
     with w.b.batch(), pytest.raises(UsageError), w.b.batch():
         pass
     assert isinstance(w.b.receive_many([], NOW), Batch)

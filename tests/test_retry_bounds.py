@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 
 from axolotl.address import ProtocolAddress
-from axolotl.framing import NativeFraming
 from axolotl.retry import (
     Envelope,
     Gap,
@@ -25,9 +24,8 @@ from axolotl.retry import (
 from axolotl.retry._context import Collected, Context
 from axolotl.retry.records import GAP, GAVEUP, MINTED, RECV, SENDLOG
 from axolotl.session.config import SessionConfig
-from axolotl.session.trust import reject_changed_identity
 from axolotl.wire import MessageType
-from tests.parties import Party
+from tests.parties import Party, retry_context
 
 NOW = 1_700_000_000_000
 DAY = 86_400_000
@@ -113,16 +111,7 @@ def test_a_remembered_given_up_message_failing_again_sends_no_receipt() -> None:
 
 
 def _gap_context(policy: RetryPolicy, config: SessionConfig | None = None) -> Context:
-    bob = Party.memory("bob")
-    return Context(
-        bob.store,
-        bob.address,
-        policy,
-        bob.rng,
-        reject_changed_identity,
-        config or SessionConfig(),
-        NativeFraming(),
-    )
+    return retry_context(Party.memory("bob"), policy, config)
 
 
 def test_gap_tracking_forgets_the_idlest_chains_past_its_bound() -> None:

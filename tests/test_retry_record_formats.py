@@ -15,8 +15,7 @@ import struct
 import pytest
 
 from axolotl.errors import StorageError
-from axolotl.framing import NativeFraming
-from axolotl.retry import RetryPolicy, incarnation
+from axolotl.retry import incarnation
 from axolotl.retry._context import Context
 from axolotl.retry.incarnation import NEVER, DeviceIncarnation
 from axolotl.retry.records import (
@@ -30,22 +29,11 @@ from axolotl.retry.records import (
     load_handover,
     save_handover,
 )
-from axolotl.session.config import SessionConfig
-from axolotl.session.trust import reject_changed_identity
-from tests.parties import Party
+from tests.parties import Party, retry_context
 
 
 def _context() -> Context:
-    bob = Party.memory("bob")
-    return Context(
-        bob.store,
-        bob.address,
-        RetryPolicy(),
-        bob.rng,
-        reject_changed_identity,
-        SessionConfig(),
-        NativeFraming(),
-    )
+    return retry_context(Party.memory("bob"))
 
 
 def test_records_round_trip_as_versioned_protobuf() -> None:
