@@ -163,11 +163,7 @@ class PgTransaction:
         if conn is None:
             with self:
                 return self.write(statement, params, operation)
-        self._make_savepoints(conn)
-        try:
-            return conn.execute(statement.encode(), params).rowcount
-        except psycopg.Error as exc:
-            raise self._error(operation, exc) from exc
+        return self._execute(conn, statement, params, operation).rowcount
 
     def write_rows(self, statement: str, params: Any, operation: str) -> list[tuple[Any, ...]]:
         """Run one writing statement with ``RETURNING`` (under the owner's lock); its rows.
@@ -180,9 +176,15 @@ class PgTransaction:
         if conn is None:
             with self:
                 return self.write_rows(statement, params, operation)
+        return self._execute(conn, statement, params, operation).fetchall()
+
+    def _execute(
+        self, conn: Conn, statement: str, params: Any, operation: str
+    ) -> psycopg.Cursor[Any]:
+        """One writing statement in the open transaction (its pending savepoints made first)."""
         self._make_savepoints(conn)
         try:
-            return conn.execute(statement.encode(), params).fetchall()
+            return conn.execute(statement.encode(), params)
         except psycopg.Error as exc:
             raise self._error(operation, exc) from exc
 
