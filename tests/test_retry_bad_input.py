@@ -170,6 +170,8 @@ def test_misuse_raises_usage_errors(net: Network) -> None:
     )
     with pytest.raises(UsageError):
         alice.layer.receive(env, net.now)
+    with pytest.raises(UsageError, match="not a receipt"):
+        alice.layer.receive_receipt("not a receipt", net.now)  # type: ignore[arg-type]
     with pytest.raises(UsageError):
         Envelope(
             message_id="",

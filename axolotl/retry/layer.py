@@ -289,17 +289,17 @@ class RetryLayer:
                 the trust policy refused it.
             InvalidSignature: an attached bundle's signature does not verify.
         """
+        if not isinstance(receipt, DeliveryReceipt | IncomingRetryReceipt):
+            raise UsageError(f"not a receipt: {type(receipt).__name__}")
         out = Collected()
         with self._ctx.store.transaction(), _about(device, receipt.message_id):
             at = clock.read(self._ctx, now_ms)
             if isinstance(receipt, DeliveryReceipt):
                 sender.on_delivery_receipt(self._ctx, receipt)
-            elif isinstance(receipt, IncomingRetryReceipt):
+            else:
                 if device is None:
                     device = address_from_jid(receipt.participant or receipt.sender)
                 sender.on_retry_receipt(self._ctx, receipt, device, at.ms, out)
-            else:
-                raise UsageError(f"not a receipt: {type(receipt).__name__}")
             return self._finish(out, at)
 
     def bundle_fetched(
