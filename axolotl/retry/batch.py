@@ -38,6 +38,7 @@ from axolotl.retry.events import Action, DeliveryReceipt, Envelope, WakeAt
 from axolotl.retry.policy import Priority
 
 if TYPE_CHECKING:
+    from axolotl.retry.clock import Reading
     from axolotl.retry.layer import RetryLayer
 
 __all__ = ["Batch", "DEFAULT_MAX_EVENTS", "DEFAULT_MAX_MS"]
@@ -67,6 +68,8 @@ class Batch:
         self._deadline = time.monotonic() + max_ms / 1000
         self._actions: list[Action] = []
         self._committed = False
+        self.clock: Reading | None = None
+        """The layer's clock in the last call made (set by the layer; it places the WakeAt)."""
         self.events = 0
         """Calls made through the batch so far."""
         self.errors: list[tuple[int, RemoteError | UsageError]] = []

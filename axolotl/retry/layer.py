@@ -97,8 +97,7 @@ class RetryLayer:
         if not all(callable(getattr(framing, m, None)) for m in _FRAMING_METHODS):
             raise UsageError(f"not a framing: {type(framing).__name__}")
         self._ctx = Context(store, local, policy, rng, trust, config, framing)
-        self._batch_clock: clock.Reading | None = None  # in a batch: the last call's clock
-        self._batching = False
+        self._batch: Batch | None = None  # the open batch, if any
 
     @property
     def local(self) -> ProtocolAddress:
@@ -157,8 +156,8 @@ class RetryLayer:
             for action in actions:
                 if isinstance(action, Undecryptable | SendFailed):
                     inbox.keep_report(ctx, action, inbox.next_sequence(ctx))
-        if self._batching:
-            self._batch_clock = at  # the batch asks for the earliest timer once, at its end
+        if self._batch is not None:
+            self._batch.clock = at  # the batch asks for the earliest timer once, at its end
             return actions
         wake = ctx.store.next_due_ms(TIMED_KINDS)
         if wake is not None:
@@ -189,21 +188,21 @@ class RetryLayer:
                 not a positive int.
             StorageError: the store failed; nothing of the batch was kept.
         """
-        if self._batching:
+        if self._batch is not None:
             raise UsageError("a batch is already open on this layer")
         batch = Batch(self, max_events, max_ms)
         store = self._ctx.store
         with store.transaction():
-            self._batching, self._batch_clock = True, None
+            self._batch = batch
             try:
                 yield batch
             finally:
-                self._batching = False
+                self._batch = None
             wake: WakeAt | None = None
-            if self._batch_clock is not None:
+            if batch.clock is not None:
                 due = store.next_due_ms(TIMED_KINDS)
                 if due is not None:
-                    wake = WakeAt(self._batch_clock.to_stack(due))
+                    wake = WakeAt(batch.clock.to_stack(due))
         batch._commit(wake)
 
     def receive_many(
