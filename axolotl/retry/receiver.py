@@ -212,8 +212,8 @@ def _failed(
         "message %s from %s failed: %s: %s", env.message_id, env.sender, type(error).__name__, error
     )
     state = record.state
-    gave_up = GAVEUP, message_key(env.sender, env.message_id)
-    if not stored and ctx.store.get_record(*gave_up) is not None:
+    key = message_key(env.sender, env.message_id)
+    if not stored and ctx.store.get_record(GAVEUP, key) is not None:
         state = RecvState.GAVE_UP
     digest = transmission_digest(env.body)
     step = recv_transition(state, judge_failure(state, record, digest, env.retry_count, ctx.policy))
