@@ -189,16 +189,14 @@ def _where(exc: BaseException) -> str:
 
 
 def _once(harness: Harness, value: Any) -> Outcome:
-    allowed: list[float] = []
-    outcome = _timed(harness, value, allowed)
-    if allowed:
-        return dataclasses.replace(outcome, allowed_ms=allowed[0])
-    return outcome
+    outcome, allowed = _timed(harness, value)
+    return dataclasses.replace(outcome, allowed_ms=allowed) if allowed else outcome
 
 
-def _timed(harness: Harness, value: Any, allowed: list[float] | None = None) -> Outcome:
-    # ``allowed`` receives the harness's allowance for the prepared input.
+def _timed(harness: Harness, value: Any) -> tuple[Outcome, float]:
+    """One run of ``value``, and the harness's time allowance for it (0: none)."""
     start = stop = 0.0
+    allowed = 0.0
 
     def took() -> float:
         if not start:
@@ -208,8 +206,8 @@ def _timed(harness: Harness, value: Any, allowed: list[float] | None = None) -> 
     try:
         if harness.prepare is not None:
             value = harness.prepare(value)
-        if allowed is not None and harness.allowance_ms is not None:
-            allowed.append(harness.allowance_ms(value))
+        if harness.allowance_ms is not None:
+            allowed = harness.allowance_ms(value)
         start = time.perf_counter()
         result = harness.run(value)
         stop = time.perf_counter()
@@ -224,21 +222,21 @@ def _timed(harness: Harness, value: Any, allowed: list[float] | None = None) -> 
             return Outcome(
                 result=type(exc).__name__, message=str(exc), seconds=elapsed, kind="family",
                 where=_where(exc), trace=traceback.format_exc(limit=-12),
-            )  # fmt: skip
-        return Outcome(result=type(exc).__name__, message=str(exc), seconds=elapsed)
+            ), allowed  # fmt: skip
+        return Outcome(result=type(exc).__name__, message=str(exc), seconds=elapsed), allowed
     except Violation as exc:
         elapsed = took()
         return Outcome(
             result="Violation", message=str(exc), seconds=elapsed, kind="invariant",
             where="", trace=traceback.format_exc(),
-        )  # fmt: skip
+        ), allowed  # fmt: skip
     except Exception as exc:  # the point: anything that is not an AxolotlError
         elapsed = took()
         return Outcome(
             result=type(exc).__name__, message=str(exc)[:2000], seconds=elapsed, kind="crash",
             where=_where(exc), trace=traceback.format_exc(limit=-12),
-        )  # fmt: skip
-    return Outcome(result="ok", message="", seconds=took())
+        ), allowed  # fmt: skip
+    return Outcome(result="ok", message="", seconds=took()), allowed
 
 
 def execute(harness: Harness, value: Any, slow_ms: float = SLOW_MS) -> Outcome:
@@ -251,7 +249,7 @@ def execute(harness: Harness, value: Any, slow_ms: float = SLOW_MS) -> Outcome:
     limit = max(slow_ms, outcome.allowed_ms)
     if outcome.kind is None and outcome.seconds * 1000 > limit:
         # Measure again: only an input that is slow every time is a finding.
-        best = min([outcome.seconds] + [_timed(harness, value).seconds for _ in range(2)])
+        best = min([outcome.seconds] + [_timed(harness, value)[0].seconds for _ in range(2)])
         if best * 1000 > limit:
             return Outcome(
                 result=outcome.result, message=outcome.message, seconds=best, kind="slow"
