@@ -99,7 +99,7 @@ class Batch:
         except (RemoteError, UsageError) as exc:
             self.errors.append((index, exc))
             return
-        self._actions.extend(a for a in actions if not isinstance(a, WakeAt))
+        self._actions.extend(actions)  # no WakeAt inside a batch: one comes at its end
 
     def _commit(self, wake: WakeAt | None) -> None:
         if wake is not None:
